@@ -1,0 +1,151 @@
+//! Managing users: add, change role, deactivate, reactivate, set a new password. Administrators
+//! manage everyone; Managers manage everyone but Administrators (DESIGN.md section 4).
+
+use diesel::Connection;
+
+use super::{AuthError, Role, User, UserId, password, session, users};
+use crate::audit;
+use crate::db::DbConn;
+use crate::validation::{self, FieldErrors};
+
+/// A user to create, parsed from a form.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl NewUser {
+    pub fn parse(email: &str, name: &str, role: &str, pass: &str, confirm: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = validation::email(&mut errors, "email", email);
+        let display_name = validation::required_text(&mut errors, "display_name", name, 120);
+        let role = role.parse().unwrap_or_else(|_| {
+            errors.add("role", "Choose a role.");
+            Role::ReadOnly
+        });
+        let password = new_password(&mut errors, pass, confirm);
+        errors.into_result(|| NewUser {
+            email,
+            display_name,
+            role,
+            password,
+        })
+    }
+}
+
+/// A new password and its confirmation, checked.
+pub fn new_password(errors: &mut FieldErrors, pass: &str, confirm: &str) -> String {
+    if let Err(message) = password::check_strength(pass) {
+        errors.add("password", message);
+    } else if pass != confirm {
+        errors.add("password_confirm", "The two passwords differ.");
+    }
+    pass.to_owned()
+}
+
+fn target(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, AuthError> {
+    let user = users::find(conn, id)?.ok_or(AuthError::NotFound)?.user();
+    if !actor.role.can_manage(user.role) {
+        return Err(AuthError::Forbidden("Managers cannot change Administrators.".into()));
+    }
+    Ok(user)
+}
+
+/// Only an Administrator may manage a user in `role`, or give it.
+fn may_give(actor: &User, role: Role) -> Result<(), AuthError> {
+    if actor.role.can_manage(role) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!("A {} cannot give the role {}.", actor.role, role)))
+    }
+}
+
+/// Refuses a change that would leave no active Administrator.
+fn keeps_an_admin(conn: &mut DbConn, user: &User) -> Result<(), AuthError> {
+    if user.role == Role::Administrator && user.active && users::count_active_admins(conn)? <= 1 {
+        return Err(AuthError::Conflict(
+            "This is the last active Administrator; make someone else an Administrator first.".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConn, actor: Option<&User>, new: &NewUser) -> Result<UserId, AuthError> {
+    if let Some(actor) = actor {
+        may_give(actor, new.role)?;
+    }
+    let hash = password::hash(&new.password)?;
+    conn.transaction(|conn| {
+        if users::find_by_email(conn, &new.email)?.is_some() {
+            return Err(AuthError::Invalid(FieldErrors::single(
+                "email",
+                "A user with this email address already exists.",
+            )));
+        }
+        let id = users::insert(
+            conn,
+            &users::NewUserRow {
+                email: &new.email,
+                display_name: &new.display_name,
+                role: new.role,
+                password_hash: &hash,
+            },
+        )?;
+        let summary = format!("added {} as {}", new.email, new.role);
+        audit::record(conn, actor, "user.create", &summary)?;
+        Ok(id)
+    })
+}
+
+pub fn change_role(conn: &mut DbConn, actor: &User, id: UserId, role: Role) -> Result<User, AuthError> {
+    may_give(actor, role)?;
+    conn.transaction(|conn| {
+        let user = target(conn, actor, id)?;
+        if role != Role::Administrator {
+            keeps_an_admin(conn, &user)?;
+        }
+        users::set_role(conn, id, role)?;
+        let summary = format!("changed the role of {} from {} to {}", user.email, user.role, role);
+        audit::record(conn, Some(actor), "user.role", &summary)?;
+        Ok(user)
+    })
+}
+
+pub fn set_active(conn: &mut DbConn, actor: &User, id: UserId, active: bool) -> Result<User, AuthError> {
+    conn.transaction(|conn| {
+        let user = target(conn, actor, id)?;
+        if !active {
+            if user.id == actor.id {
+                return Err(AuthError::Conflict("You cannot deactivate yourself.".into()));
+            }
+            keeps_an_admin(conn, &user)?;
+            session::end_all_for(conn, id)?;
+        }
+        users::set_active(conn, id, active)?;
+        let verb = if active { "reactivated" } else { "deactivated" };
+        audit::record(conn, Some(actor), "user.active", &format!("{verb} {}", user.email))?;
+        Ok(user)
+    })
+}
+
+/// Sets a new password and signs the user out everywhere (except the actor's own session).
+pub fn set_password(
+    conn: &mut DbConn,
+    actor: &User,
+    id: UserId,
+    new_password: &str,
+) -> Result<User, AuthError> {
+    let hash = password::hash(new_password)?;
+    conn.transaction(|conn| {
+        let user = target(conn, actor, id)?;
+        users::set_password_hash(conn, id, &hash)?;
+        if user.id != actor.id {
+            session::end_all_for(conn, id)?;
+        }
+        audit::record(conn, Some(actor), "user.password", &format!("set a new password for {}", user.email))?;
+        Ok(user)
+    })
+}

@@ -1,0 +1,140 @@
+//! The six roles of IT Glue and the one permission table (DESIGN.md section 4).
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Administrator,
+    Manager,
+    Editor,
+    Creator,
+    Lite,
+    ReadOnly,
+}
+
+/// What a request wants to do; every route names one (or is public).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// View organizations and their records (within the user's access).
+    ViewOrganizations,
+    /// Create organizations (also needs access to all organizations).
+    CreateOrganizations,
+    /// Create and edit records; edit organizations.
+    EditRecords,
+    /// Delete one organization or record; Disable sync.
+    DeleteOne,
+    /// Bulk delete; Manage Data (orphans); restore a deleted organization.
+    ManageData,
+    /// PSA settings, Sync now; organization types and statuses.
+    ManageSettings,
+    /// Users, roles and organization access (Managers: not Administrators).
+    ManageUsers,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Administrator,
+        Role::Manager,
+        Role::Editor,
+        Role::Creator,
+        Role::Lite,
+        Role::ReadOnly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Manager => "manager",
+            Role::Editor => "editor",
+            Role::Creator => "creator",
+            Role::Lite => "lite",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::Manager => "Manager",
+            Role::Editor => "Editor",
+            Role::Creator => "Creator",
+            Role::Lite => "Lite",
+            Role::ReadOnly => "Read-only",
+        }
+    }
+
+    /// The roles that a user of this role may give to others (and whose holders they may manage).
+    pub fn can_manage(self, other: Role) -> bool {
+        match self {
+            Role::Administrator => true,
+            Role::Manager => other != Role::Administrator,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.label().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}; choose one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The permission table. Organization access is checked on top of it, in the queries.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        ViewOrganizations => true,
+        CreateOrganizations | EditRecords => matches!(role, Administrator | Manager | Editor | Creator),
+        DeleteOne => matches!(role, Administrator | Manager | Editor),
+        ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_the_design() {
+        use Action::*;
+        // Rows of DESIGN.md section 4, columns in Role::ALL order.
+        let rows = [
+            (ViewOrganizations, [true, true, true, true, true, true]),
+            (CreateOrganizations, [true, true, true, true, false, false]),
+            (EditRecords, [true, true, true, true, false, false]),
+            (DeleteOne, [true, true, true, false, false, false]),
+            (ManageData, [true, true, false, false, false, false]),
+            (ManageSettings, [true, true, false, false, false, false]),
+            (ManageUsers, [true, true, false, false, false, false]),
+        ];
+        for (action, expected) in rows {
+            for (role, want) in Role::ALL.into_iter().zip(expected) {
+                assert_eq!(allowed(role, action), want, "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! Sessions in the database: the cookie holds a random token, the table only its hash. Each
+//! request re-reads the user, so a role change or a deactivation counts at once.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::users::UserRow;
+use super::{User, UserId, token};
+use crate::db::schema::{sessions, users};
+use crate::db::{DbConn, now};
+
+/// A signed-in request: the user and the hash its CSRF token is bound to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub user: User,
+}
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub max: Duration,
+}
+
+fn plus(at: NaiveDateTime, d: Duration) -> NaiveDateTime {
+    at + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1))
+}
+
+/// A new session for `user`; returns the token for the cookie.
+pub fn create(conn: &mut DbConn, user: UserId, life: Lifetimes) -> QueryResult<String> {
+    let token = token::generate();
+    let at = now();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(token::hash(&token)),
+            sessions::user_id.eq(user.0),
+            sessions::created_at.eq(at),
+            sessions::last_seen_at.eq(at),
+            sessions::expires_at.eq(plus(at, life.max)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The live session of a cookie token, or `None` (and the row removed) when it has expired,
+/// was ended, or its user is deactivated.
+pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Option<Session>> {
+    let hash = token::hash(token);
+    let found: Option<(i64, NaiveDateTime, NaiveDateTime, UserRow)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(&hash))
+        .select((
+            sessions::id,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            UserRow::as_select(),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, last_seen, expires, user)) = found else {
+        return Ok(None);
+    };
+    let at = now();
+    if expires <= at || plus(last_seen, life.idle) <= at || !user.active {
+        diesel::delete(sessions::table.find(id)).execute(conn)?;
+        return Ok(None);
+    }
+    // Writing on every request would serialise SQLite writers; a minute's precision is enough.
+    if at - last_seen > chrono::Duration::seconds(60) {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::last_seen_at.eq(at))
+            .execute(conn)?;
+    }
+    Ok(Some(Session {
+        token_hash: hash,
+        user: user.user(),
+    }))
+}
+
+pub fn end(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)
+}
+
+pub fn end_all_for(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user.0))).execute(conn)
+}

@@ -1,0 +1,169 @@
+//! The `users` table: plain functions named after their use; the caller owns the transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{Role, UserId};
+use crate::db::schema::users;
+use crate::db::{DbConn, now};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub active: bool,
+    pub all_organizations: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user as the rest of the program sees one (no hash).
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub all_organizations: bool,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+impl UserRow {
+    pub fn user(&self) -> User {
+        User {
+            id: UserId(self.id),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            // An unknown role in the database gets the least power rather than an error page.
+            role: self.role.parse().unwrap_or(Role::ReadOnly),
+            active: self.active,
+            all_organizations: self.all_organizations,
+            last_login_at: self.last_login_at,
+        }
+    }
+}
+
+/// A user to insert; the password is already hashed.
+pub struct NewUserRow<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Administrator.as_str()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id.0)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<User>> {
+    let rows: Vec<UserRow> = users::table
+        .order((users::display_name, users::id))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    Ok(rows.iter().map(UserRow::user).collect())
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewUserRow<'_>) -> QueryResult<UserId> {
+    let at = now();
+    diesel::insert_into(users::table)
+        .values((
+            users::email.eq(new.email),
+            users::display_name.eq(new.display_name),
+            users::role.eq(new.role.as_str()),
+            users::password_hash.eq(new.password_hash),
+            users::active.eq(true),
+            users::all_organizations.eq(true),
+            users::failed_logins.eq(0),
+            users::created_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .returning(users::id)
+        .get_result(conn)
+        .map(UserId)
+}
+
+pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
+        .execute(conn)
+}
+
+pub fn set_active(conn: &mut DbConn, id: UserId, active: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((users::active.eq(active), users::updated_at.eq(now())))
+        .execute(conn)
+}
+
+pub fn set_password_hash(conn: &mut DbConn, id: UserId, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::password_hash.eq(hash),
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<NaiveDateTime>),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Counts one failed sign-in; at `max_failures` in a row the account is locked until `lock_until`.
+pub fn record_failure(
+    conn: &mut DbConn,
+    id: UserId,
+    max_failures: i32,
+    lock_until: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id.0))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+    diesel::update(
+        users::table
+            .find(id.0)
+            .filter(users::failed_logins.ge(max_failures)),
+    )
+    .set((users::locked_until.eq(Some(lock_until)), users::failed_logins.eq(0)))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn record_success(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<NaiveDateTime>),
+            users::last_login_at.eq(Some(now())),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,146 @@
+//! Settings from the environment and an optional `roster.toml`, validated once at start.
+//! Environment variables (`ROSTER_*`) win over the file.
+
+mod keys;
+mod secret;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+pub use secret::SecretKey;
+
+use crate::db::Backend;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("cannot read {0}: {1}")]
+    File(PathBuf, String),
+    #[error(
+        "the key {name} {problem}. Give at least 32 random bytes in base64 (for example the output of \
+         `openssl rand -base64 32`), or leave it unset so that Roster generates one in its data folder"
+    )]
+    Key { name: String, problem: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Settings as written by a person: every field optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub session_key: Option<String>,
+    pub data_key: Option<String>,
+    pub session_idle_minutes: Option<u64>,
+    pub session_max_hours: Option<u64>,
+    pub login_max_failures: Option<i32>,
+    pub login_lock_minutes: Option<u64>,
+    pub pool_size: Option<u32>,
+    pub workers: Option<usize>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub backend: Backend,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub base_url: String,
+    pub session_key: SecretKey,
+    pub data_key: SecretKey,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub login_max_failures: i32,
+    pub login_lock: Duration,
+    pub pool_size: u32,
+    pub workers: usize,
+}
+
+impl RawSettings {
+    /// `roster.toml` (or the file named by `ROSTER_CONFIG`), then the `ROSTER_*` variables.
+    pub fn from_env_and_file() -> Result<Self, ConfigError> {
+        let path = std::env::var_os("ROSTER_CONFIG").map(PathBuf::from);
+        let file = path.clone().unwrap_or_else(|| PathBuf::from("roster.toml"));
+        let mut raw = if path.is_some() || file.exists() {
+            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError::Io(file.clone(), e))?;
+            toml::from_str(&text).map_err(|e| ConfigError::File(file, e.to_string()))?
+        } else {
+            Self::default()
+        };
+        raw.apply_env()?;
+        Ok(raw)
+    }
+
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
+        let text = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let number = |name: &str| -> Result<Option<u64>, ConfigError> {
+            text(name)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not {v:?}")))
+                })
+                .transpose()
+        };
+        self.database_url = text("ROSTER_DATABASE_URL").or(self.database_url.take());
+        self.bind = text("ROSTER_BIND").or(self.bind.take());
+        self.data_dir = text("ROSTER_DATA_DIR").map(PathBuf::from).or(self.data_dir.take());
+        self.base_url = text("ROSTER_BASE_URL").or(self.base_url.take());
+        self.session_key = text("ROSTER_SESSION_KEY").or(self.session_key.take());
+        self.data_key = text("ROSTER_DATA_KEY").or(self.data_key.take());
+        self.session_idle_minutes = number("ROSTER_SESSION_IDLE_MINUTES")?.or(self.session_idle_minutes);
+        self.session_max_hours = number("ROSTER_SESSION_MAX_HOURS")?.or(self.session_max_hours);
+        self.login_lock_minutes = number("ROSTER_LOGIN_LOCK_MINUTES")?.or(self.login_lock_minutes);
+        Ok(())
+    }
+
+    /// Checks everything and fills the defaults; creates the data folder and missing keys.
+    pub fn resolve(self) -> Result<Settings, ConfigError> {
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        std::fs::create_dir_all(&data_dir).map_err(|e| ConfigError::Io(data_dir.clone(), e))?;
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| data_dir.join("roster.sqlite3").display().to_string());
+        let backend = Backend::of_url(&database_url).map_err(ConfigError::Invalid)?;
+        let bind = self.bind.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let session_key = keys::resolve(
+            "ROSTER_SESSION_KEY",
+            self.session_key.as_deref(),
+            &data_dir.join("session.key"),
+        )?;
+        let data_key = keys::resolve(
+            "ROSTER_DATA_KEY",
+            self.data_key.as_deref(),
+            &data_dir.join("data.key"),
+        )?;
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Ok(Settings {
+            database_url,
+            backend,
+            bind,
+            data_dir,
+            base_url,
+            session_key,
+            data_key,
+            session_idle: minutes(self.session_idle_minutes.unwrap_or(8 * 60)),
+            session_max: minutes(self.session_max_hours.unwrap_or(24) * 60),
+            login_max_failures: self.login_max_failures.unwrap_or(10).max(1),
+            login_lock: minutes(self.login_lock_minutes.unwrap_or(15)),
+            pool_size: self.pool_size.unwrap_or(8).max(2),
+            workers: self.workers.unwrap_or(2).max(1),
+        })
+    }
+}

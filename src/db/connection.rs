@@ -1,0 +1,63 @@
+//! One connection type over SQLite and PostgreSQL, chosen by the database URL.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` are PostgreSQL; `sqlite://path` and a plain path are SQLite.
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite://") || !url.contains("://") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(format!(
+                "unsupported database URL scheme in {:?}: use postgres://... or a SQLite file path",
+                url.split("://").next().unwrap_or_default()
+            ))
+        }
+    }
+}
+
+/// The SQLite file path inside a `sqlite://` URL (or the URL itself when it is a plain path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Settings applied to every SQLite connection the pool hands out.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;";
+
+impl DbConn {
+    pub fn open(url: &str) -> ConnectionResult<Self> {
+        match Backend::of_url(url).map_err(ConnectionError::BadConnection)? {
+            Backend::Postgres => Ok(Self::Pg(diesel::PgConnection::establish(url)?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(url))?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(Self::Sqlite(conn))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Pg(_) => Backend::Postgres,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Roster: a self-hosted IT documentation server for managed service providers.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod startup;
+pub mod validation;
+pub mod web;
+
+pub use startup::Application;

@@ -1,0 +1,107 @@
+//! The command line: `serve` (the default) and `user add`. Nothing else lives here.
+
+use std::io::{IsTerminal, Read};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use roster::Application;
+use roster::auth::accounts::{self, NewUser};
+use roster::config::RawSettings;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "roster", version, about = "Self-hosted IT documentation for MSPs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from a prompt, or from standard input when it is not a
+    /// terminal; never from the arguments.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// administrator, manager, editor, creator, lite or read_only
+        #[arg(long)]
+        role: String,
+        /// The name shown in Roster (default: the part of the email before the @)
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let cli = Cli::parse();
+    let settings = RawSettings::from_env_and_file()?.resolve()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::User { command: UserCommand::Add { email, role, name } } => add_user(&settings, &email, &role, name),
+    }
+}
+
+fn serve(settings: roster::config::Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        tracing::info!("Roster is listening on http://{bind}");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn read_password() -> anyhow::Result<(String, String)> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Password again: ")?;
+        Ok((first, second))
+    } else {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        Ok((line.clone(), line))
+    }
+}
+
+fn add_user(settings: &roster::config::Settings, email: &str, role: &str, name: Option<String>) -> anyhow::Result<()> {
+    let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
+    let (password, confirm) = read_password()?;
+    let new = match NewUser::parse(email, &name, role, &password, &confirm) {
+        Ok(new) => new,
+        Err(errors) => {
+            for field in ["email", "display_name", "role", "password", "password_confirm"] {
+                if let Some(message) = errors.get(field) {
+                    eprintln!("{field}: {message}");
+                }
+            }
+            bail!("the user was not added");
+        }
+    };
+    let pool = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    match accounts::create(&mut conn, None, &new) {
+        Ok(id) => {
+            println!("Added {} ({}) with id {}.", new.email, new.role, id.0);
+            Ok(())
+        }
+        Err(roster::auth::AuthError::Invalid(errors)) => {
+            bail!("{}", errors.get("email").unwrap_or("the user was not added"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,95 @@
+//! Builds the application: pool, migrations, the setup link, and the HTTP server on a given
+//! listener. `main` and the tests both start Roster through `Application::build`.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::{password, setup, throttle::LoginThrottle};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::web::error::{not_found, render_errors};
+use crate::web::routes;
+use crate::web::state::AppState;
+
+/// Largest form body accepted; a bigger one gets a 413 before it is read.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// The one-time link that creates the first Administrator, while there is no user.
+    pub setup_link: Option<String>,
+    pub pool: DbPool,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        Self::build_on(listener, settings)
+    }
+
+    pub fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
+        let pool = prepare_database(&settings)?;
+        let token = setup::prepare(&mut *pool.get()?)?;
+        let setup_link = token.map(|t| format!("{}/setup/{t}", settings.base_url));
+        if let Some(link) = &setup_link {
+            tracing::warn!("no user yet: open {link} to create the first Administrator");
+        }
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            dummy_hash: password::hash("roster timing dummy password")?,
+            throttle: LoginThrottle::default(),
+            settings,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                .configure(routes::configure)
+                .default_service(web::to(not_found))
+                .wrap(from_fn(render_errors))
+                .wrap(security_headers())
+                .wrap(TracingLogger::default())
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, setup_link, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", CSP))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// Opens the pool (failing fast with the reason) and brings the schema up to date.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
+    let pool = db::build_pool(&settings.database_url, settings.pool_size)
+        .with_context(|| format!("cannot open the {:?} database", settings.backend))?;
+    let mut conn = pool.get()?;
+    db::run_migrations(&mut conn)?;
+    Ok(pool)
+}

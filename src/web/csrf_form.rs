@@ -1,0 +1,73 @@
+//! `CsrfForm<T>`: a URL-encoded form whose CSRF token has been checked (constant time) against the
+//! one bound to this session. Requests that say they come from another site are refused outright.
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::ctx::RequestCtx;
+use super::error::WebError;
+
+pub struct CsrfForm<T>(pub T);
+
+#[derive(Deserialize)]
+struct TokenOnly {
+    csrf_token: Option<String>,
+}
+
+fn check_origin(req: &HttpRequest) -> Result<(), WebError> {
+    let cross = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    if cross { Err(WebError::Csrf) } else { Ok(()) }
+}
+
+fn check_token(req: &HttpRequest, body: &[u8]) -> Result<(), WebError> {
+    let given = serde_urlencoded::from_bytes::<TokenOnly>(body)
+        .ok()
+        .and_then(|t| t.csrf_token)
+        .ok_or(WebError::Csrf)?;
+    let extensions = req.extensions();
+    let expected = extensions
+        .get::<RequestCtx>()
+        .map(|c| c.csrf_token.as_bytes())
+        .ok_or(WebError::Csrf)?;
+    if bool::from(expected.ct_eq(given.as_bytes())) {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            check_origin(&req)?;
+            if req.content_type() != "application/x-www-form-urlencoded" {
+                return Err(WebError::BadRequest("expected a form".into()));
+            }
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    WebError::TooLarge
+                } else {
+                    WebError::BadRequest("the form could not be read".into())
+                }
+            })?;
+            check_token(&req, &body)?;
+            serde_urlencoded::from_bytes::<T>(&body)
+                .map(CsrfForm)
+                .map_err(|e| WebError::BadRequest(e.to_string()))
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! The one place where errors become HTTP responses. Handlers return `WebError`; the
+//! `render_errors` middleware turns every error response into a page in the layout, with the
+//! request id, and logs the cause of a 500 (which the page never shows).
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use askama::Template;
+use tracing_actix_web::RequestId;
+
+use super::ctx::{PageCtx, RequestCtx};
+use crate::auth::AuthError;
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("the form has expired or did not come from this site")]
+    Csrf,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("payload too large")]
+    TooLarge,
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The body is written by `render_errors`, which has the request.
+        HttpResponse::new(self.status_code())
+    }
+}
+
+impl From<DbError> for WebError {
+    fn from(e: DbError) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => WebError::NotFound,
+            other => WebError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
+impl From<AuthError> for WebError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(_) => WebError::BadRequest("the form has errors".into()),
+            AuthError::Forbidden(m) => WebError::Forbidden(m),
+            AuthError::NotFound => WebError::NotFound,
+            AuthError::Conflict(m) => WebError::Conflict(m),
+            AuthError::Db(e) => e.into(),
+            AuthError::Hash(e) => WebError::Internal(e.into()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    title: &'static str,
+    message: String,
+    request_id: String,
+}
+
+fn describe(status: StatusCode, error: Option<&WebError>) -> (&'static str, String) {
+    match (status, error) {
+        (_, Some(WebError::Forbidden(m))) => ("Not allowed", format!("Your role does not allow this. {m}")),
+        (_, Some(WebError::Csrf)) => (
+            "Form expired",
+            "This form has expired or did not come from Roster. Go back, reload the page and try again."
+                .into(),
+        ),
+        (_, Some(WebError::Conflict(m))) => ("Cannot do that", m.clone()),
+        (_, Some(WebError::BadRequest(m))) => ("Bad request", format!("The request could not be understood: {m}.")),
+        (StatusCode::NOT_FOUND, _) => ("Not found", "There is nothing here, or you do not have access to it.".into()),
+        (StatusCode::FORBIDDEN, _) => ("Not allowed", "Your role does not allow this.".into()),
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => (
+            "Too large",
+            "What you sent is larger than Roster accepts (forms: 64 KB). Shorten it and try again.".into(),
+        ),
+        (StatusCode::METHOD_NOT_ALLOWED, _) => ("Not allowed", "This address does not accept that method.".into()),
+        (s, _) if s.is_client_error() => ("Bad request", "The request could not be understood.".into()),
+        _ => (
+            "Something went wrong",
+            "Roster could not complete this request. Nothing was changed by the failed step; try again, \
+             and if it keeps happening give the request id below to your administrator."
+                .into(),
+        ),
+    }
+}
+
+/// Renders every error response (from handlers, extractors or the router) as a page.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let Some(err) = res.response().error() else {
+        return Ok(res);
+    };
+    let web_error = err.as_error::<WebError>();
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    if status.is_server_error() {
+        tracing::error!(request_id = %request_id, error = ?err, "request failed");
+    }
+    let (title, message) = describe(status, web_error);
+    let ctx = res
+        .request()
+        .extensions()
+        .get::<RequestCtx>()
+        .map(RequestCtx::page)
+        .unwrap_or_default();
+    let page = ErrorPage {
+        ctx,
+        title,
+        message,
+        request_id,
+    };
+    let body = page.render().unwrap_or_else(|_| format!("{title}: {}", page.message));
+    let (req, mut response) = res.into_parts();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let response = response.set_body(BoxBody::new(body));
+    Ok(ServiceResponse::new(req, response))
+}
+
+/// The default service: anything not in the route table.
+pub async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
+}

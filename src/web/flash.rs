@@ -1,0 +1,115 @@
+//! One-time messages shown on the next page (post/redirect/get), in a signed cookie so that no
+//! server keeps them and nobody else can write them.
+
+use actix_web::HttpResponse;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header::LOCATION;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::config::SecretKey;
+
+pub const COOKIE: &str = "__Host-roster-flash";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Error,
+    Info,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn success(message: impl Into<String>) -> Self {
+        Self { kind: FlashKind::Success, message: message.into() }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self { kind: FlashKind::Error, message: message.into() }
+    }
+
+    pub fn info(message: impl Into<String>) -> Self {
+        Self { kind: FlashKind::Info, message: message.into() }
+    }
+
+    /// The CSS class of the message box.
+    pub fn class(&self) -> &'static str {
+        match self.kind {
+            FlashKind::Success => "success",
+            FlashKind::Error => "error",
+            FlashKind::Info => "info",
+        }
+    }
+
+    fn tag(&self) -> char {
+        match self.kind {
+            FlashKind::Success => 's',
+            FlashKind::Error => 'e',
+            FlashKind::Info => 'i',
+        }
+    }
+
+    pub fn encode(&self, key: &SecretKey) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(format!("{}{}", self.tag(), self.message));
+        let signature = URL_SAFE_NO_PAD.encode(mac(key, &payload));
+        format!("{payload}.{signature}")
+    }
+
+    pub fn decode(key: &SecretKey, value: &str) -> Option<Self> {
+        let (payload, signature) = value.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let valid: bool = subtle::ConstantTimeEq::ct_eq(mac(key, payload).as_slice(), signature.as_slice()).into();
+        if !valid {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let mut chars = text.chars();
+        let kind = match chars.next()? {
+            's' => FlashKind::Success,
+            'e' => FlashKind::Error,
+            _ => FlashKind::Info,
+        };
+        Some(Self { kind, message: chars.collect() })
+    }
+}
+
+fn mac(key: &SecretKey, payload: &str) -> Vec<u8> {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose()) else {
+        return Vec::new();
+    };
+    mac.update(b"roster-flash:");
+    mac.update(payload.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A cookie for the browser: `__Host-` prefixed, so Secure, Path=/ and no Domain.
+pub fn host_cookie(name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// A 303 to `location` (post/redirect/get).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// A 303 to `location` that shows `flash` there.
+pub fn see_other_with(location: &str, flash: &Flash, key: &SecretKey) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location.to_owned()))
+        .cookie(host_cookie(COOKIE, flash.encode(key)))
+        .finish()
+}

@@ -1,0 +1,17 @@
+//! Everything HTTP: the route table, the guard, extractors, pages and the error mapping.
+//! Handlers parse, authorize (through the guard), call one use case on the blocking pool, render.
+
+mod assets;
+pub mod csrf_form;
+pub mod ctx;
+pub mod error;
+pub mod flash;
+pub mod guard;
+mod health;
+mod home;
+mod login;
+mod render;
+pub mod routes;
+mod setup;
+pub mod state;
+mod users;

@@ -1,0 +1,23 @@
+//! Pages out: a template rendered with a status.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use super::error::WebError;
+
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// 200 with the page.
+pub fn page<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
+    render(StatusCode::OK, page)
+}
+
+/// 422 with the form, its values and the messages beside its fields.
+pub fn invalid<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
+    render(StatusCode::UNPROCESSABLE_ENTITY, page)
+}

@@ -1,0 +1,59 @@
+//! The route table: every route with its rule. Registration goes through this table only, so a
+//! route cannot exist without a rule, and the permission test enumerates `ROUTES`.
+
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web};
+
+use super::guard::{Rule, authorize};
+use super::{assets, health, home, login, setup, users};
+use crate::auth::Action;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub rule: Rule,
+}
+
+fn method(name: &str) -> impl guard::Guard + use<> {
+    let method = actix_web::http::Method::from_bytes(name.as_bytes()).unwrap_or_default();
+    guard::Method(method)
+}
+
+macro_rules! route_table {
+    ($($method:ident $path:literal $rule:expr => $handler:path;)*) => {
+        pub const ROUTES: &[RouteInfo] = &[
+            $(RouteInfo { method: stringify!($method), path: $path, rule: $rule },)*
+        ];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        .guard(method(stringify!($method)))
+                        .wrap(from_fn(|req, next| authorize($rule, req, next)))
+                        .to($handler),
+                );
+            )*
+        }
+    };
+}
+
+route_table! {
+    GET "/healthz" Rule::Open => health::healthz;
+    GET "/readyz" Rule::Open => health::readyz;
+    GET "/static/roster.css" Rule::Open => assets::css;
+    GET "/login" Rule::Public => login::page;
+    POST "/login" Rule::Public => login::submit;
+    POST "/logout" Rule::SignedIn => login::logout;
+    GET "/setup/{token}" Rule::Public => setup::page;
+    POST "/setup/{token}" Rule::Public => setup::submit;
+    GET "/" Rule::SignedIn => home::page;
+    GET "/users" Rule::Allow(Action::ManageUsers) => users::list;
+    GET "/users/new" Rule::Allow(Action::ManageUsers) => users::new_form;
+    POST "/users" Rule::Allow(Action::ManageUsers) => users::create;
+    GET "/users/{id}" Rule::Allow(Action::ManageUsers) => users::show;
+    POST "/users/{id}/role" Rule::Allow(Action::ManageUsers) => users::change_role;
+    POST "/users/{id}/active" Rule::Allow(Action::ManageUsers) => users::set_active;
+    POST "/users/{id}/password" Rule::Allow(Action::ManageUsers) => users::set_password;
+}

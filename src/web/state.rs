@@ -1,0 +1,52 @@
+//! The one state shared by every handler.
+
+use std::sync::Arc;
+
+use crate::auth::login::LoginPolicy;
+use crate::auth::session::Lifetimes;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::db::{DbConn, DbError, DbPool};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+    pub throttle: LoginThrottle,
+    /// A hash to verify against when the email is unknown, so that both cases cost the same.
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            idle: self.settings.session_idle,
+            max: self.settings.session_max,
+        }
+    }
+
+    pub fn login_policy(&self) -> LoginPolicy {
+        LoginPolicy {
+            max_failures: self.settings.login_max_failures,
+            lock: self.settings.login_lock,
+            sessions: self.lifetimes(),
+        }
+    }
+
+    /// Runs diesel work on the blocking pool with a pooled connection, in the caller's span.
+    pub async fn db<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+}
