@@ -6,7 +6,12 @@ use crate::auth::User;
 use crate::db::schema::audit_events;
 use crate::db::{DbConn, now};
 
-pub fn record(conn: &mut DbConn, actor: Option<&User>, action: &str, summary: &str) -> QueryResult<()> {
+pub fn record(
+    conn: &mut DbConn,
+    actor: Option<&User>,
+    action: &str,
+    summary: &str,
+) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::at.eq(now()),

@@ -10,7 +10,11 @@ use roster::config::RawSettings;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "roster", version, about = "Self-hosted IT documentation for MSPs")]
+#[command(
+    name = "roster",
+    version,
+    about = "Self-hosted IT documentation for MSPs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -45,13 +49,17 @@ enum UserCommand {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let cli = Cli::parse();
     let settings = RawSettings::from_env_and_file()?.resolve()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        Command::User { command: UserCommand::Add { email, role, name } } => add_user(&settings, &email, &role, name),
+        Command::User {
+            command: UserCommand::Add { email, role, name },
+        } => add_user(&settings, &email, &role, name),
     }
 }
 
@@ -78,13 +86,24 @@ fn read_password() -> anyhow::Result<(String, String)> {
     }
 }
 
-fn add_user(settings: &roster::config::Settings, email: &str, role: &str, name: Option<String>) -> anyhow::Result<()> {
+fn add_user(
+    settings: &roster::config::Settings,
+    email: &str,
+    role: &str,
+    name: Option<String>,
+) -> anyhow::Result<()> {
     let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
     let (password, confirm) = read_password()?;
     let new = match NewUser::parse(email, &name, role, &password, &confirm) {
         Ok(new) => new,
         Err(errors) => {
-            for field in ["email", "display_name", "role", "password", "password_confirm"] {
+            for field in [
+                "email",
+                "display_name",
+                "role",
+                "password",
+                "password_confirm",
+            ] {
                 if let Some(message) = errors.get(field) {
                     eprintln!("{field}: {message}");
                 }
@@ -100,7 +119,10 @@ fn add_user(settings: &roster::config::Settings, email: &str, role: &str, name: 
             Ok(())
         }
         Err(roster::auth::AuthError::Invalid(errors)) => {
-            bail!("{}", errors.get("email").unwrap_or("the user was not added"))
+            bail!(
+                "{}",
+                errors.get("email").unwrap_or("the user was not added")
+            )
         }
         Err(e) => Err(e.into()),
     }

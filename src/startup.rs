@@ -13,6 +13,7 @@ use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::web::error::{not_found, render_errors};
+use crate::web::guard::{Rule, authorize};
 use crate::web::routes;
 use crate::web::state::AppState;
 
@@ -49,7 +50,10 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             dummy_hash: password::hash("roster timing dummy password")?,
-            throttle: LoginThrottle::default(),
+            throttle: LoginThrottle::new(
+                settings.login_account_burst,
+                settings.login_address_burst,
+            ),
             settings,
         });
         let server = HttpServer::new(move || {
@@ -57,7 +61,11 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
                 .configure(routes::configure)
-                .default_service(web::to(not_found))
+                .default_service(
+                    web::route()
+                        .to(not_found)
+                        .wrap(from_fn(|req, next| authorize(Rule::Public, req, next))),
+                )
                 .wrap(from_fn(render_errors))
                 .wrap(security_headers())
                 .wrap(TracingLogger::default())
@@ -65,7 +73,12 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, setup_link, pool })
+        Ok(Self {
+            port,
+            server,
+            setup_link,
+            pool,
+        })
     }
 
     pub fn port(&self) -> u16 {

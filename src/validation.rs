@@ -21,7 +21,11 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing was reported, else the messages.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
-        if self.is_empty() { Ok(value()) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 
     pub fn single(field: &'static str, message: impl Into<String>) -> Self {
@@ -50,7 +54,12 @@ pub fn email(errors: &mut FieldErrors, field: &'static str, raw: &str) -> String
 }
 
 /// A trimmed text that must not be empty and must fit `max` characters.
-pub fn required_text(errors: &mut FieldErrors, field: &'static str, raw: &str, max: usize) -> String {
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> String {
     let text = raw.trim().to_owned();
     if text.is_empty() {
         errors.add(field, "This field is required.");
@@ -67,9 +76,20 @@ mod tests {
     #[test]
     fn emails() {
         let mut e = FieldErrors::default();
-        assert_eq!(email(&mut e, "email", "  Ann@Example.COM "), "ann@example.com");
+        assert_eq!(
+            email(&mut e, "email", "  Ann@Example.COM "),
+            "ann@example.com"
+        );
         assert!(e.is_empty());
-        for bad in ["", "ann", "ann@", "@x.io", "a b@x.io", "ann@localhost", "a@b@c.io"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.io",
+            "a b@x.io",
+            "ann@localhost",
+            "a@b@c.io",
+        ] {
             let mut e = FieldErrors::default();
             email(&mut e, "email", bad);
             assert!(e.get("email").is_some(), "{bad}");

@@ -18,12 +18,18 @@ pub struct NewUser {
 }
 
 impl NewUser {
-    pub fn parse(email: &str, name: &str, role: &str, pass: &str, confirm: &str) -> Result<Self, FieldErrors> {
+    pub fn parse(
+        email: &str,
+        name: &str,
+        role: &str,
+        pass: &str,
+        confirm: &str,
+    ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let email = validation::email(&mut errors, "email", email);
         let display_name = validation::required_text(&mut errors, "display_name", name, 120);
-        let role = role.parse().unwrap_or_else(|_| {
-            errors.add("role", "Choose a role.");
+        let role = role.parse().unwrap_or_else(|message: String| {
+            errors.add("role", message);
             Role::ReadOnly
         });
         let password = new_password(&mut errors, pass, confirm);
@@ -49,7 +55,9 @@ pub fn new_password(errors: &mut FieldErrors, pass: &str, confirm: &str) -> Stri
 fn target(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, AuthError> {
     let user = users::find(conn, id)?.ok_or(AuthError::NotFound)?.user();
     if !actor.role.can_manage(user.role) {
-        return Err(AuthError::Forbidden("Managers cannot change Administrators.".into()));
+        return Err(AuthError::Forbidden(
+            "Managers cannot change Administrators.".into(),
+        ));
     }
     Ok(user)
 }
@@ -59,7 +67,10 @@ fn may_give(actor: &User, role: Role) -> Result<(), AuthError> {
     if actor.role.can_manage(role) {
         Ok(())
     } else {
-        Err(AuthError::Forbidden(format!("A {} cannot give the role {}.", actor.role, role)))
+        Err(AuthError::Forbidden(format!(
+            "A {} cannot give the role {}.",
+            actor.role, role
+        )))
     }
 }
 
@@ -67,7 +78,8 @@ fn may_give(actor: &User, role: Role) -> Result<(), AuthError> {
 fn keeps_an_admin(conn: &mut DbConn, user: &User) -> Result<(), AuthError> {
     if user.role == Role::Administrator && user.active && users::count_active_admins(conn)? <= 1 {
         return Err(AuthError::Conflict(
-            "This is the last active Administrator; make someone else an Administrator first.".into(),
+            "This is the last active Administrator; make someone else an Administrator first."
+                .into(),
         ));
     }
     Ok(())
@@ -100,7 +112,12 @@ pub fn create(conn: &mut DbConn, actor: Option<&User>, new: &NewUser) -> Result<
     })
 }
 
-pub fn change_role(conn: &mut DbConn, actor: &User, id: UserId, role: Role) -> Result<User, AuthError> {
+pub fn change_role(
+    conn: &mut DbConn,
+    actor: &User,
+    id: UserId,
+    role: Role,
+) -> Result<User, AuthError> {
     may_give(actor, role)?;
     conn.transaction(|conn| {
         let user = target(conn, actor, id)?;
@@ -108,25 +125,40 @@ pub fn change_role(conn: &mut DbConn, actor: &User, id: UserId, role: Role) -> R
             keeps_an_admin(conn, &user)?;
         }
         users::set_role(conn, id, role)?;
-        let summary = format!("changed the role of {} from {} to {}", user.email, user.role, role);
+        let summary = format!(
+            "changed the role of {} from {} to {}",
+            user.email, user.role, role
+        );
         audit::record(conn, Some(actor), "user.role", &summary)?;
         Ok(user)
     })
 }
 
-pub fn set_active(conn: &mut DbConn, actor: &User, id: UserId, active: bool) -> Result<User, AuthError> {
+pub fn set_active(
+    conn: &mut DbConn,
+    actor: &User,
+    id: UserId,
+    active: bool,
+) -> Result<User, AuthError> {
     conn.transaction(|conn| {
         let user = target(conn, actor, id)?;
         if !active {
             if user.id == actor.id {
-                return Err(AuthError::Conflict("You cannot deactivate yourself.".into()));
+                return Err(AuthError::Conflict(
+                    "You cannot deactivate yourself.".into(),
+                ));
             }
             keeps_an_admin(conn, &user)?;
             session::end_all_for(conn, id)?;
         }
         users::set_active(conn, id, active)?;
         let verb = if active { "reactivated" } else { "deactivated" };
-        audit::record(conn, Some(actor), "user.active", &format!("{verb} {}", user.email))?;
+        audit::record(
+            conn,
+            Some(actor),
+            "user.active",
+            &format!("{verb} {}", user.email),
+        )?;
         Ok(user)
     })
 }
@@ -145,7 +177,12 @@ pub fn set_password(
         if user.id != actor.id {
             session::end_all_for(conn, id)?;
         }
-        audit::record(conn, Some(actor), "user.password", &format!("set a new password for {}", user.email))?;
+        audit::record(
+            conn,
+            Some(actor),
+            "user.password",
+            &format!("set a new password for {}", user.email),
+        )?;
         Ok(user)
     })
 }

@@ -45,6 +45,10 @@ mod tests {
         assert!(!verify(&key, "session-a", ""));
         let mut changed = token.clone().into_bytes();
         changed[3] = if changed[3] == b'A' { b'B' } else { b'A' };
-        assert!(!verify(&key, "session-a", &String::from_utf8(changed).unwrap()));
+        assert!(!verify(
+            &key,
+            "session-a",
+            &String::from_utf8(changed).unwrap()
+        ));
     }
 }

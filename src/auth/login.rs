@@ -40,14 +40,23 @@ pub fn attempt(
     let matches = password::verify(password_given, &row.password_hash);
     if !matches || !row.active {
         if !matches {
-            users::record_failure(conn, row.user().id, policy.max_failures, lock_end(at, policy))?;
+            users::record_failure(
+                conn,
+                row.user().id,
+                policy.max_failures,
+                lock_end(at, policy),
+            )?;
         }
         return Ok(LoginOutcome::Refused);
     }
     signed_in(conn, &row, policy)
 }
 
-fn signed_in(conn: &mut DbConn, row: &UserRow, policy: &LoginPolicy) -> Result<LoginOutcome, AuthError> {
+fn signed_in(
+    conn: &mut DbConn,
+    row: &UserRow,
+    policy: &LoginPolicy,
+) -> Result<LoginOutcome, AuthError> {
     let user = row.user();
     users::record_success(conn, user.id)?;
     let token = session::create(conn, user.id, policy.sessions)?;

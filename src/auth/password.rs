@@ -28,7 +28,9 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub fn check_strength(password: &str) -> Result<(), String> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        Err(format!("Use at least {MIN_LENGTH} characters (this one has {chars})."))
+        Err(format!(
+            "Use at least {MIN_LENGTH} characters (this one has {chars})."
+        ))
     } else if chars > MAX_LENGTH {
         Err(format!("Use at most {MAX_LENGTH} characters."))
     } else {

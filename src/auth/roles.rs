@@ -100,7 +100,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Role::*;
     match action {
         ViewOrganizations => true,
-        CreateOrganizations | EditRecords => matches!(role, Administrator | Manager | Editor | Creator),
+        CreateOrganizations | EditRecords => {
+            matches!(role, Administrator | Manager | Editor | Creator)
+        }
         DeleteOne => matches!(role, Administrator | Manager | Editor),
         ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
     }

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::accounts::NewUser;
-use super::{AuthError, UserId, Role, password, token, users};
+use super::{AuthError, Role, UserId, password, token, users};
 use crate::db::schema::app_settings;
 use crate::db::{DbConn, now};
 
@@ -60,7 +60,12 @@ pub fn complete(conn: &mut DbConn, token: &str, new: &NewUser) -> Result<UserId,
             },
         )?;
         diesel::delete(app_settings::table.find(KEY)).execute(conn)?;
-        crate::audit::record(conn, None, "user.setup", &format!("first Administrator {} created", new.email))?;
+        crate::audit::record(
+            conn,
+            None,
+            "user.setup",
+            &format!("first Administrator {} created", new.email),
+        )?;
         Ok(id)
     })
 }

@@ -12,11 +12,6 @@ pub struct LoginThrottle {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-/// Ten quick attempts per account, then one every six seconds.
-const ACCOUNT_BURST: u32 = 10;
-/// Thirty quick attempts per address (an office behind one NAT), then one every two seconds.
-const ADDRESS_BURST: u32 = 30;
-
 fn quota(burst: u32, every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(every)
@@ -24,19 +19,23 @@ fn quota(burst: u32, every: Duration) -> Quota {
         .allow_burst(burst)
 }
 
-impl Default for LoginThrottle {
-    fn default() -> Self {
+impl LoginThrottle {
+    /// `account_burst` quick attempts per account, then one every six seconds; `address_burst`
+    /// per client address (an office behind one NAT), then one every two seconds.
+    pub fn new(account_burst: u32, address_burst: u32) -> Self {
         Self {
-            per_account: RateLimiter::keyed(quota(ACCOUNT_BURST, Duration::from_secs(6))),
-            per_address: RateLimiter::keyed(quota(ADDRESS_BURST, Duration::from_secs(2))),
+            per_account: RateLimiter::keyed(quota(account_burst, Duration::from_secs(6))),
+            per_address: RateLimiter::keyed(quota(address_burst, Duration::from_secs(2))),
         }
     }
-}
 
-impl LoginThrottle {
     /// True when this attempt may go on to the password check.
     pub fn admit(&self, email: &str, address: Option<IpAddr>) -> bool {
         let address_ok = address.is_none_or(|a| self.per_address.check_key(&a).is_ok());
-        address_ok && self.per_account.check_key(&email.trim().to_lowercase()).is_ok()
+        address_ok
+            && self
+                .per_account
+                .check_key(&email.trim().to_lowercase())
+                .is_ok()
     }
 }

@@ -152,7 +152,10 @@ pub fn record_failure(
             .find(id.0)
             .filter(users::failed_logins.ge(max_failures)),
     )
-    .set((users::locked_until.eq(Some(lock_until)), users::failed_logins.eq(0)))
+    .set((
+        users::locked_until.eq(Some(lock_until)),
+        users::failed_logins.eq(0),
+    ))
     .execute(conn)?;
     Ok(())
 }

@@ -43,6 +43,10 @@ pub struct RawSettings {
     pub session_max_hours: Option<u64>,
     pub login_max_failures: Option<i32>,
     pub login_lock_minutes: Option<u64>,
+    /// Quick sign-in attempts allowed per account before the pace is one every six seconds.
+    pub login_account_burst: Option<u32>,
+    /// Quick sign-in attempts allowed per client address before the pace is one every two seconds.
+    pub login_address_burst: Option<u32>,
     pub pool_size: Option<u32>,
     pub workers: Option<usize>,
 }
@@ -61,6 +65,8 @@ pub struct Settings {
     pub session_max: Duration,
     pub login_max_failures: i32,
     pub login_lock: Duration,
+    pub login_account_burst: u32,
+    pub login_address_burst: u32,
     pub pool_size: u32,
     pub workers: usize,
 }
@@ -71,7 +77,8 @@ impl RawSettings {
         let path = std::env::var_os("ROSTER_CONFIG").map(PathBuf::from);
         let file = path.clone().unwrap_or_else(|| PathBuf::from("roster.toml"));
         let mut raw = if path.is_some() || file.exists() {
-            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError::Io(file.clone(), e))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| ConfigError::Io(file.clone(), e))?;
             toml::from_str(&text).map_err(|e| ConfigError::File(file, e.to_string()))?
         } else {
             Self::default()
@@ -85,18 +92,22 @@ impl RawSettings {
         let number = |name: &str| -> Result<Option<u64>, ConfigError> {
             text(name)
                 .map(|v| {
-                    v.parse()
-                        .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not {v:?}")))
+                    v.parse().map_err(|_| {
+                        ConfigError::Invalid(format!("{name} must be a whole number, not {v:?}"))
+                    })
                 })
                 .transpose()
         };
         self.database_url = text("ROSTER_DATABASE_URL").or(self.database_url.take());
         self.bind = text("ROSTER_BIND").or(self.bind.take());
-        self.data_dir = text("ROSTER_DATA_DIR").map(PathBuf::from).or(self.data_dir.take());
+        self.data_dir = text("ROSTER_DATA_DIR")
+            .map(PathBuf::from)
+            .or(self.data_dir.take());
         self.base_url = text("ROSTER_BASE_URL").or(self.base_url.take());
         self.session_key = text("ROSTER_SESSION_KEY").or(self.session_key.take());
         self.data_key = text("ROSTER_DATA_KEY").or(self.data_key.take());
-        self.session_idle_minutes = number("ROSTER_SESSION_IDLE_MINUTES")?.or(self.session_idle_minutes);
+        self.session_idle_minutes =
+            number("ROSTER_SESSION_IDLE_MINUTES")?.or(self.session_idle_minutes);
         self.session_max_hours = number("ROSTER_SESSION_MAX_HOURS")?.or(self.session_max_hours);
         self.login_lock_minutes = number("ROSTER_LOGIN_LOCK_MINUTES")?.or(self.login_lock_minutes);
         Ok(())
@@ -139,6 +150,8 @@ impl RawSettings {
             session_max: minutes(self.session_max_hours.unwrap_or(24) * 60),
             login_max_failures: self.login_max_failures.unwrap_or(10).max(1),
             login_lock: minutes(self.login_lock_minutes.unwrap_or(15)),
+            login_account_burst: self.login_account_burst.unwrap_or(10).max(1),
+            login_address_burst: self.login_address_burst.unwrap_or(30).max(1),
             pool_size: self.pool_size.unwrap_or(8).max(2),
             workers: self.workers.unwrap_or(2).max(1),
         })

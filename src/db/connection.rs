@@ -38,8 +38,9 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// Settings applied to every SQLite connection the pool hands out.
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;";
+/// `busy_timeout` comes first so that the switch to WAL waits for other new connections.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
 
 impl DbConn {
     pub fn open(url: &str) -> ConnectionResult<Self> {

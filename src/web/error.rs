@@ -154,10 +154,15 @@ pub async fn render_errors(
         message,
         request_id,
     };
-    let body = page.render().unwrap_or_else(|_| format!("{title}: {}", page.message));
+    let body = page
+        .render()
+        .unwrap_or_else(|_| format!("{title}: {}", page.message));
     let (req, mut response) = res.into_parts();
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     let response = response.set_body(BoxBody::new(body));
     Ok(ServiceResponse::new(req, response))
 }

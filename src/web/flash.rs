@@ -28,15 +28,24 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(message: impl Into<String>) -> Self {
-        Self { kind: FlashKind::Success, message: message.into() }
+        Self {
+            kind: FlashKind::Success,
+            message: message.into(),
+        }
     }
 
     pub fn error(message: impl Into<String>) -> Self {
-        Self { kind: FlashKind::Error, message: message.into() }
+        Self {
+            kind: FlashKind::Error,
+            message: message.into(),
+        }
     }
 
     pub fn info(message: impl Into<String>) -> Self {
-        Self { kind: FlashKind::Info, message: message.into() }
+        Self {
+            kind: FlashKind::Info,
+            message: message.into(),
+        }
     }
 
     /// The CSS class of the message box.
@@ -65,7 +74,9 @@ impl Flash {
     pub fn decode(key: &SecretKey, value: &str) -> Option<Self> {
         let (payload, signature) = value.split_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let valid: bool = subtle::ConstantTimeEq::ct_eq(mac(key, payload).as_slice(), signature.as_slice()).into();
+        let valid: bool =
+            subtle::ConstantTimeEq::ct_eq(mac(key, payload).as_slice(), signature.as_slice())
+                .into();
         if !valid {
             return None;
         }
@@ -76,7 +87,10 @@ impl Flash {
             'e' => FlashKind::Error,
             _ => FlashKind::Info,
         };
-        Some(Self { kind, message: chars.collect() })
+        Some(Self {
+            kind,
+            message: chars.collect(),
+        })
     }
 }
 

@@ -37,7 +37,10 @@ pub enum Rule {
 
 /// Tokens are 43 URL-safe characters; anything else is not worth a query.
 fn plausible_token(value: &str) -> bool {
-    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn cookie_token(req: &ServiceRequest, name: &str) -> Option<String> {
@@ -46,7 +49,10 @@ fn cookie_token(req: &ServiceRequest, name: &str) -> Option<String> {
         .filter(|v| plausible_token(v))
 }
 
-async fn load_session(state: &web::Data<AppState>, req: &ServiceRequest) -> Result<Option<Session>, WebError> {
+async fn load_session(
+    state: &web::Data<AppState>,
+    req: &ServiceRequest,
+) -> Result<Option<Session>, WebError> {
     let Some(token) = cookie_token(req, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -83,6 +89,8 @@ pub async fn authorize(
         Ok(s) => s,
         Err(e) => return Ok(req.error_response(e)),
     };
+    // A cookie whose session is gone (ended, expired, tampered with) is dropped from the browser.
+    let stale_cookie = session.is_none() && req.cookie(SESSION_COOKIE).is_some();
     let pre = cookie_token(&req, PRE_COOKIE);
     let new_pre = (session.is_none() && pre.is_none()).then(token::generate);
     let binding = match (&session, pre.as_ref().or(new_pre.as_ref())) {
@@ -90,7 +98,9 @@ pub async fn authorize(
         (None, p) => format!("pre:{}", p.map_or("", String::as_str)),
     };
     let key = &state.settings.session_key;
-    let flash = req.cookie(flash::COOKIE).map(|c| Flash::decode(key, c.value()));
+    let flash = req
+        .cookie(flash::COOKIE)
+        .map(|c| Flash::decode(key, c.value()));
     let role = session.as_ref().map(|s| s.user.role);
     req.extensions_mut().insert(RequestCtx {
         session,
@@ -101,8 +111,11 @@ pub async fn authorize(
     let permitted = match (rule, role) {
         (Rule::Open | Rule::Public, _) => true,
         (_, None) => {
-            let location = sign_in_redirect(&req);
-            return Ok(req.into_response(flash::see_other(&location)));
+            let mut response = flash::see_other(&sign_in_redirect(&req));
+            if stale_cookie {
+                let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
+            }
+            return Ok(req.into_response(response));
         }
         (Rule::SignedIn, Some(_)) => true,
         (Rule::Allow(action), Some(role)) => allowed(role, action),
@@ -115,6 +128,10 @@ pub async fn authorize(
     let response = res.response_mut();
     if let Some(pre) = new_pre {
         let _ = response.add_cookie(&host_cookie(PRE_COOKIE, pre));
+    }
+    let sets_session = response.cookies().any(|c| c.name() == SESSION_COOKIE);
+    if stale_cookie && !sets_session {
+        let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
     }
     if flash.is_some() && !response.status().is_redirection() {
         let _ = response.add_removal_cookie(&removal(flash::COOKIE));

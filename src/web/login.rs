@@ -36,12 +36,18 @@ pub struct NextQuery {
 /// Only a path on this site: `/x`, never `//host` or `/\host`.
 fn local_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
 
-pub async fn page(ctx: PageCtx, session: MaybeSession, query: web::Query<NextQuery>) -> Result<HttpResponse, WebError> {
+pub async fn page(
+    ctx: PageCtx,
+    session: MaybeSession,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, WebError> {
     let next = local_next(query.next.as_deref());
     if session.0.is_some() {
         return Ok(flash::see_other(&next));
@@ -79,7 +85,10 @@ pub async fn submit(
             },
         )
     };
-    if !state.throttle.admit(&form.email, req.peer_addr().map(|a| a.ip())) {
+    if !state
+        .throttle
+        .admit(&form.email, req.peer_addr().map(|a| a.ip()))
+    {
         return refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED);
     }
     let (policy, dummy) = (state.login_policy(), state.dummy_hash.clone());
@@ -91,7 +100,9 @@ pub async fn submit(
         LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id.0, "signed in");
             let mut response = flash::see_other(&next);
-            response.add_cookie(&host_cookie(SESSION_COOKIE, token)).map_err(|e| WebError::Internal(e.into()))?;
+            response
+                .add_cookie(&host_cookie(SESSION_COOKIE, token))
+                .map_err(|e| WebError::Internal(e.into()))?;
             let _ = response.add_removal_cookie(&removal(PRE_COOKIE));
             Ok(response)
         }
@@ -114,7 +125,11 @@ pub async fn logout(
             .db(move |conn| session::end(conn, &hash).map_err(DbError::from))
             .await?;
     }
-    let mut response = flash::see_other_with("/login", &Flash::info("You have signed out."), &state.settings.session_key);
+    let mut response = flash::see_other_with(
+        "/login",
+        &Flash::info("You have signed out."),
+        &state.settings.session_key,
+    );
     let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
     Ok(response)
 }
@@ -126,7 +141,12 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(local_next(Some("/users?x=1")), "/users?x=1");
-        for bad in ["https://elsewhere.example", "//elsewhere.example", "/\\elsewhere.example", "users"] {
+        for bad in [
+            "https://elsewhere.example",
+            "//elsewhere.example",
+            "/\\elsewhere.example",
+            "users",
+        ] {
             assert_eq!(local_next(Some(bad)), "/");
         }
         assert_eq!(local_next(None), "/");

@@ -41,10 +41,18 @@ async fn ensure_open(state: &web::Data<AppState>, token: &str) -> Result<(), Web
     let open = state
         .db(move |conn| setup::is_open(conn, &token).map_err(DbError::from))
         .await?;
-    if open { Ok(()) } else { Err(WebError::NotFound) }
+    if open {
+        Ok(())
+    } else {
+        Err(WebError::NotFound)
+    }
 }
 
-pub async fn page(state: web::Data<AppState>, ctx: PageCtx, token: web::Path<String>) -> Result<HttpResponse, WebError> {
+pub async fn page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
     ensure_open(&state, &token).await?;
     render::page(&SetupPage {
         ctx,
@@ -62,17 +70,38 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     ensure_open(&state, &token).await?;
     let token = token.into_inner();
-    let parsed = NewUser::parse(&form.email, &form.display_name, "administrator", &form.password, &form.password_confirm);
+    let parsed = NewUser::parse(
+        &form.email,
+        &form.display_name,
+        "administrator",
+        &form.password,
+        &form.password_confirm,
+    );
     let new = match parsed {
         Ok(new) => new,
-        Err(errors) => return render::invalid(&SetupPage { ctx, token, form: SetupForm { password: String::new(), password_confirm: String::new(), ..form }, errors }),
+        Err(errors) => {
+            return render::invalid(&SetupPage {
+                ctx,
+                token,
+                form: SetupForm {
+                    password: String::new(),
+                    password_confirm: String::new(),
+                    ..form
+                },
+                errors,
+            });
+        }
     };
     let email = new.email.clone();
-    let created = state.db(move |conn| setup::complete(conn, &token, &new)).await;
+    let created = state
+        .db(move |conn| setup::complete(conn, &token, &new))
+        .await;
     match created {
         Ok(_) => Ok(flash::see_other_with(
             "/login",
-            &Flash::success(format!("The Administrator {email} is ready. Sign in with that account.")),
+            &Flash::success(format!(
+                "The Administrator {email} is ready. Sign in with that account."
+            )),
             &state.settings.session_key,
         )),
         Err(AuthError::NotFound) => Err(WebError::NotFound),

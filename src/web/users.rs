@@ -18,11 +18,17 @@ use crate::validation::FieldErrors;
 
 /// The roles `actor` may give, for the drop-downs.
 fn roles_for(actor: &User) -> Vec<Role> {
-    Role::ALL.into_iter().filter(|r| actor.role.can_manage(*r)).collect()
+    Role::ALL
+        .into_iter()
+        .filter(|r| actor.role.can_manage(*r))
+        .collect()
 }
 
 fn when(at: Option<chrono::NaiveDateTime>) -> String {
-    at.map_or_else(|| "never".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    at.map_or_else(
+        || "never".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 #[derive(Template)]
@@ -32,8 +38,14 @@ struct ListPage {
     users: Vec<(User, String, bool)>,
 }
 
-pub async fn list(state: web::Data<AppState>, ctx: PageCtx, CurrentUser(actor): CurrentUser) -> Result<HttpResponse, WebError> {
-    let all = state.db(|conn| users::list(conn).map_err(DbError::from)).await?;
+pub async fn list(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    let all = state
+        .db(|conn| users::list(conn).map_err(DbError::from))
+        .await?;
     let users = all
         .into_iter()
         .map(|u| {
@@ -68,12 +80,20 @@ struct NewPage {
     errors: FieldErrors,
 }
 
-pub async fn new_form(ctx: PageCtx, CurrentUser(actor): CurrentUser) -> Result<HttpResponse, WebError> {
+pub async fn new_form(
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<HttpResponse, WebError> {
     let form = NewUserForm {
         role: Role::Editor.as_str().to_owned(),
         ..NewUserForm::default()
     };
-    render::page(&NewPage { ctx, roles: roles_for(&actor), form, errors: FieldErrors::default() })
+    render::page(&NewPage {
+        ctx,
+        roles: roles_for(&actor),
+        form,
+        errors: FieldErrors::default(),
+    })
 }
 
 pub async fn create(
@@ -84,15 +104,32 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let roles = roles_for(&actor);
     let again = |form: NewUserForm, errors| {
-        let form = NewUserForm { password: String::new(), password_confirm: String::new(), ..form };
-        render::invalid(&NewPage { ctx: ctx.clone(), roles: roles.clone(), form, errors })
+        let form = NewUserForm {
+            password: String::new(),
+            password_confirm: String::new(),
+            ..form
+        };
+        render::invalid(&NewPage {
+            ctx: ctx.clone(),
+            roles: roles.clone(),
+            form,
+            errors,
+        })
     };
-    let new = match NewUser::parse(&form.email, &form.display_name, &form.role, &form.password, &form.password_confirm) {
+    let new = match NewUser::parse(
+        &form.email,
+        &form.display_name,
+        &form.role,
+        &form.password,
+        &form.password_confirm,
+    ) {
         Ok(new) => new,
         Err(errors) => return again(form, errors),
     };
     let summary = format!("Added {} as {}.", new.email, new.role);
-    let result = state.db(move |conn| accounts::create(conn, Some(&actor), &new)).await;
+    let result = state
+        .db(move |conn| accounts::create(conn, Some(&actor), &new))
+        .await;
     match result {
         Ok(id) => Ok(see_user(&state, id, &Flash::success(summary))),
         Err(AuthError::Invalid(errors)) => again(form, errors),
@@ -110,7 +147,11 @@ struct ShowPage {
     errors: FieldErrors,
 }
 
-async fn manageable(state: &web::Data<AppState>, actor: &User, id: UserId) -> Result<User, WebError> {
+async fn manageable(
+    state: &web::Data<AppState>,
+    actor: &User,
+    id: UserId,
+) -> Result<User, WebError> {
     let user = state
         .db(move |conn| users::find(conn, id).map_err(DbError::from))
         .await?
@@ -119,12 +160,20 @@ async fn manageable(state: &web::Data<AppState>, actor: &User, id: UserId) -> Re
     if actor.role.can_manage(user.role) {
         Ok(user)
     } else {
-        Err(WebError::Forbidden("Managers cannot change Administrators.".into()))
+        Err(WebError::Forbidden(
+            "Managers cannot change Administrators.".into(),
+        ))
     }
 }
 
 fn show_page(ctx: PageCtx, actor: &User, user: User, errors: FieldErrors) -> ShowPage {
-    ShowPage { ctx, last_login: when(user.last_login_at), roles: roles_for(actor), user, errors }
+    ShowPage {
+        ctx,
+        last_login: when(user.last_login_at),
+        roles: roles_for(actor),
+        user,
+        errors,
+    }
 }
 
 pub async fn show(
@@ -138,11 +187,20 @@ pub async fn show(
 }
 
 fn see_user(state: &AppState, id: UserId, flash: &Flash) -> HttpResponse {
-    flash::see_other_with(&format!("/users/{}", id.0), flash, &state.settings.session_key)
+    flash::see_other_with(
+        &format!("/users/{}", id.0),
+        flash,
+        &state.settings.session_key,
+    )
 }
 
 /// A change went through (flash it), or was refused for a reason the user can act on (flash that).
-fn after_change(state: &AppState, id: UserId, result: Result<User, AuthError>, done: impl FnOnce(&User) -> String) -> Result<HttpResponse, WebError> {
+fn after_change(
+    state: &AppState,
+    id: UserId,
+    result: Result<User, AuthError>,
+    done: impl FnOnce(&User) -> String,
+) -> Result<HttpResponse, WebError> {
     match result {
         Ok(user) => Ok(see_user(state, id, &Flash::success(done(&user)))),
         Err(AuthError::Conflict(message)) => Ok(see_user(state, id, &Flash::error(message))),
@@ -163,8 +221,12 @@ pub async fn change_role(
 ) -> Result<HttpResponse, WebError> {
     let id = UserId(*id);
     let role: Role = form.role.parse().map_err(WebError::BadRequest)?;
-    let result = state.db(move |conn| accounts::change_role(conn, &actor, id, role)).await;
-    after_change(&state, id, result, |u| format!("{} is now {}.", u.display_name, role))
+    let result = state
+        .db(move |conn| accounts::change_role(conn, &actor, id, role))
+        .await;
+    after_change(&state, id, result, |u| {
+        format!("{} is now {}.", u.display_name, role)
+    })
 }
 
 #[derive(Deserialize)]
@@ -180,12 +242,17 @@ pub async fn set_active(
 ) -> Result<HttpResponse, WebError> {
     let id = UserId(*id);
     let active = form.active;
-    let result = state.db(move |conn| accounts::set_active(conn, &actor, id, active)).await;
+    let result = state
+        .db(move |conn| accounts::set_active(conn, &actor, id, active))
+        .await;
     after_change(&state, id, result, |u| {
         if active {
             format!("{} can sign in again.", u.display_name)
         } else {
-            format!("{} is deactivated and has been signed out everywhere.", u.display_name)
+            format!(
+                "{} is deactivated and has been signed out everywhere.",
+                u.display_name
+            )
         }
     })
 }
@@ -212,6 +279,13 @@ pub async fn set_password(
     if !errors.is_empty() {
         return render::invalid(&show_page(ctx, &actor, user, errors));
     }
-    let result = state.db(move |conn| accounts::set_password(conn, &actor, id, &password)).await;
-    after_change(&state, id, result, |u| format!("{} has a new password and was signed out elsewhere.", u.display_name))
+    let result = state
+        .db(move |conn| accounts::set_password(conn, &actor, id, &password))
+        .await;
+    after_change(&state, id, result, |u| {
+        format!(
+            "{} has a new password and was signed out elsewhere.",
+            u.display_name
+        )
+    })
 }

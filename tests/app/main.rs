@@ -1,1 +1,16 @@
-fn main() {}
+//! One integration test binary (it links once): the real server over HTTP, on the backend named by
+//! `ROSTER_TEST_BACKEND`, and in headless Chromium.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod cli;
+mod config;
+mod csrf;
+mod login;
+mod pages;
+mod permissions;
+mod schema;
+mod sessions;
+mod setup;
+mod support;
+mod users;

@@ -1,0 +1,90 @@
+//! What every response carries, and what error pages show.
+
+use roster::auth::Role;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    for path in [
+        "/",
+        "/login",
+        "/healthz",
+        "/static/roster.css",
+        "/no-such-page",
+        "/users",
+    ] {
+        let res = client.get(path).await;
+        let csp = res.header("content-security-policy");
+        for part in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(res.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(res.header("referrer-policy"), "same-origin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_have_no_inline_script_or_style() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Administrator).await;
+    for path in ["/", "/users", "/users/new", "/no-such-page"] {
+        let body = client.get(path).await.body;
+        assert!(
+            !body.contains("<script>") && !body.contains("style=") && !body.contains("<style"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn error_pages_show_a_request_id_in_the_layout() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    let missing = client.get("/no-such-page").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("Not found"));
+    assert!(missing.body.contains("Request id: <code>"));
+    assert!(
+        missing.body.contains("Log out"),
+        "rendered in the layout with the navigation"
+    );
+
+    let denied = client.get("/users").await;
+    assert_eq!(denied.status, 403);
+    assert!(denied.body.contains("Not allowed"));
+    assert!(denied.body.contains("Request id: <code>"));
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let health = client.get("/healthz").await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let ready = client.get("/readyz").await;
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready"));
+}
+
+#[tokio::test]
+async fn the_navigation_follows_the_role() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as(Role::Administrator).await.get("/").await.body;
+    assert!(
+        admin.contains(">Organizations</a>")
+            && admin.contains(">Users</a>")
+            && admin.contains(">Manage Data</a>")
+    );
+    let editor = app.login_as(Role::Editor).await.get("/").await.body;
+    assert!(editor.contains(">Organizations</a>"));
+    assert!(!editor.contains(">Users</a>") && !editor.contains(">Manage Data</a>"));
+}

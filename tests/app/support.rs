@@ -1,0 +1,354 @@
+//! The test app is the real app on a random port, with a database of its own: a fresh SQLite
+//! file, or a fresh PostgreSQL database when `ROSTER_TEST_BACKEND=postgres`.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use roster::Application;
+use roster::auth::Role;
+use roster::auth::accounts::{self, NewUser};
+use roster::config::RawSettings;
+use roster::db::DbPool;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend this run tests; CI runs the suite once for each.
+pub fn backend() -> Backend {
+    match std::env::var("ROSTER_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("ROSTER_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server used for throwaway databases (a role that may create databases).
+pub fn pg_admin_url() -> String {
+    std::env::var("ROSTER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://roster_test:roster_test@127.0.0.1:5432/postgres".into())
+}
+
+/// A throwaway PostgreSQL database, dropped (with its connections) when this is dropped.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Self {
+        let admin = pg_admin_url();
+        let name = format!(
+            "roster_test_{}",
+            roster::auth::token::hash(&roster::auth::token::generate())[..16].to_owned()
+        );
+        let mut conn = PgConnection::establish(&admin)
+            .unwrap_or_else(|e| panic!("PostgreSQL is required for this test ({admin}): {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        let base = admin.rsplit_once('/').unwrap().0;
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// Where a test app keeps its data.
+pub struct Store {
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+    _pg: Option<PgDatabase>,
+}
+
+impl Store {
+    pub fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => Self {
+                database_url: dir.path().join("roster.sqlite3").display().to_string(),
+                dir,
+                _pg: None,
+            },
+            Backend::Postgres => {
+                let pg = PgDatabase::create();
+                Self {
+                    database_url: pg.url.clone(),
+                    dir,
+                    _pg: Some(pg),
+                }
+            }
+        }
+    }
+
+    pub fn settings(&self) -> RawSettings {
+        RawSettings {
+            database_url: Some(self.database_url.clone()),
+            data_dir: Some(self.dir.path().to_path_buf()),
+            bind: Some("127.0.0.1:0".into()),
+            workers: Some(2),
+            pool_size: Some(4),
+            ..RawSettings::default()
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub setup_link: Option<String>,
+    pub pool: DbPool,
+    pub store: std::sync::Arc<Store>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut RawSettings)) -> Self {
+        Self::spawn_on(std::sync::Arc::new(Store::new(backend())), adjust).await
+    }
+
+    /// A second instance on the same database and keys (a restart, or another server).
+    pub async fn spawn_on(
+        store: std::sync::Arc<Store>,
+        adjust: impl FnOnce(&mut RawSettings),
+    ) -> Self {
+        let mut raw = store.settings();
+        adjust(&mut raw);
+        let settings = raw.resolve().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = Application::build_on(listener, settings).unwrap();
+        let setup_link = app
+            .setup_link
+            .clone()
+            .map(|l| l.replace("http://127.0.0.1:0", &format!("http://127.0.0.1:{port}")));
+        let pool = app.pool.clone();
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            setup_link,
+            pool,
+            store,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// Adds a user straight through the use case; returns the email.
+    pub async fn add_user(&self, role: Role, name: &str) -> String {
+        let email = format!("{name}@example.com");
+        let new = NewUser::parse(&email, name, role.as_str(), PASSWORD, PASSWORD).unwrap();
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            accounts::create(&mut pool.get().unwrap(), None, &new).unwrap()
+        })
+        .await
+        .unwrap();
+        email
+    }
+
+    /// A client signed in as a new user of `role`.
+    pub async fn login_as(&self, role: Role) -> Client {
+        let name = format!(
+            "{}-{}",
+            role.as_str(),
+            &roster::auth::token::generate()[..8]
+        )
+        .to_lowercase();
+        let email = self.add_user(role, &name).await;
+        let client = self.client();
+        let res = client.login(&email, PASSWORD).await;
+        assert_eq!(res.status, 303, "login as {role:?} failed: {}", res.body);
+        client
+    }
+
+    /// Runs diesel work against the app's database.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut roster::db::DbConn) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || work(&mut pool.get().unwrap()))
+            .await
+            .unwrap()
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// An HTTP client with its own cookie jar, kept by hand so tests can read, copy and tamper with
+/// cookies. Redirects are not followed.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    pub cookies: Mutex<BTreeMap<String, String>>,
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_in(body: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            http,
+            base: base.to_owned(),
+            cookies: Mutex::default(),
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    fn cookie_header(&self) -> String {
+        let jar = self.cookies.lock().unwrap();
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
+        let request = request.header("cookie", self.cookie_header());
+        let res = request.send().await.unwrap();
+        for set in res.headers().get_all("set-cookie") {
+            let text = set.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removed = value.is_empty() || text.to_ascii_lowercase().contains("max-age=0");
+            let mut jar = self.cookies.lock().unwrap();
+            if removed {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// A form post exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        self.send(self.http.post(format!("{}{path}", self.base)).form(fields))
+            .await
+    }
+
+    /// A form post with `extra` headers, exactly as given.
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(fields);
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        self.send(request).await
+    }
+
+    /// The CSRF token this client's session (or pre-session) gets in its forms.
+    pub async fn csrf(&self) -> String {
+        let mut page = self.get("/").await;
+        if page.status != 200 {
+            page = self.get("/login").await;
+        }
+        assert_eq!(page.status, 200, "no page with a CSRF token: {page:?}");
+        csrf_in(&page.body)
+    }
+
+    /// A form post with this client's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf().await;
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+/// How long `work` takes.
+pub async fn timed<T>(work: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let out = work.await;
+    (out, start.elapsed())
+}
