@@ -118,6 +118,22 @@ pub struct TestApp {
     pub setup_link: Option<String>,
     pub pool: DbPool,
     pub store: std::sync::Arc<Store>,
+    server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for TestApp {
+    /// Stops the server and waits for it, so that no worker holds a database connection when the
+    /// test database is dropped or the process exits (libpq does not like being torn down under
+    /// a live connection).
+    fn drop(&mut self) {
+        if let Some((handle, thread)) = self.server.take() {
+            let stopper = std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(handle.stop(false));
+            });
+            let _ = stopper.join();
+            let _ = thread.join();
+        }
+    }
 }
 
 impl TestApp {
@@ -145,12 +161,16 @@ impl TestApp {
             .clone()
             .map(|l| l.replace("http://127.0.0.1:0", &format!("http://127.0.0.1:{port}")));
         let pool = app.pool.clone();
-        tokio::spawn(app.run_until_stopped());
+        let handle = app.handle();
+        let server = std::thread::spawn(move || {
+            let _ = actix_web::rt::System::new().block_on(app.run_until_stopped());
+        });
         Self {
             base: format!("http://127.0.0.1:{port}"),
             setup_link,
             pool,
             store,
+            server: Some((handle, server)),
         }
     }
 
