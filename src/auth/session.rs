@@ -29,10 +29,12 @@ fn plus(at: NaiveDateTime, d: Duration) -> NaiveDateTime {
     at + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1))
 }
 
-/// A new session for `user`; returns the token for the cookie.
+/// A new session for `user`; returns the token for the cookie. Sessions past their absolute
+/// expiry are swept at the same time, so the table does not grow without bound.
 pub fn create(conn: &mut DbConn, user: UserId, life: Lifetimes) -> QueryResult<String> {
     let token = token::generate();
     let at = now();
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(at))).execute(conn)?;
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(token::hash(&token)),

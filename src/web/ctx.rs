@@ -24,7 +24,6 @@ pub struct RequestCtx {
 pub struct NavUser {
     pub display_name: String,
     pub role: Role,
-    pub manage_data: bool,
     pub manage_users: bool,
 }
 
@@ -42,7 +41,6 @@ impl RequestCtx {
             user: self.session.as_ref().map(|s| NavUser {
                 display_name: s.user.display_name.clone(),
                 role: s.user.role,
-                manage_data: allowed(s.user.role, Action::ManageData),
                 manage_users: allowed(s.user.role, Action::ManageUsers),
             }),
             csrf_token: self.csrf_token.clone(),

@@ -71,6 +71,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     req: HttpRequest,
+    previous: MaybeSession,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let next = local_next(form.next.as_deref());
@@ -93,8 +94,16 @@ pub async fn submit(
     }
     let (policy, dummy) = (state.login_policy(), state.dummy_hash.clone());
     let (email, password) = (form.email.clone(), form.password.clone());
+    let previous = previous.0.map(|s| s.token_hash);
     let outcome = state
-        .db(move |conn| login::attempt(conn, &email, &password, &policy, &dummy))
+        .db(move |conn| {
+            let outcome = login::attempt(conn, &email, &password, &policy, &dummy)?;
+            // A new sign-in replaces whatever session this browser had.
+            if let (LoginOutcome::SignedIn { .. }, Some(hash)) = (&outcome, previous) {
+                session::end(conn, &hash).map_err(DbError::from)?;
+            }
+            Ok::<_, crate::auth::AuthError>(outcome)
+        })
         .await?;
     match outcome {
         LoginOutcome::SignedIn { token, user } => {

@@ -79,12 +79,46 @@ async fn health_and_readiness() {
 async fn the_navigation_follows_the_role() {
     let app = TestApp::spawn().await;
     let admin = app.login_as(Role::Administrator).await.get("/").await.body;
-    assert!(
-        admin.contains(">Organizations</a>")
-            && admin.contains(">Users</a>")
-            && admin.contains(">Manage Data</a>")
-    );
+    assert!(admin.contains(">Organizations</a>") && admin.contains(">Users</a>"));
     let editor = app.login_as(Role::Editor).await.get("/").await.body;
     assert!(editor.contains(">Organizations</a>"));
-    assert!(!editor.contains(">Users</a>") && !editor.contains(">Manage Data</a>"));
+    assert!(!editor.contains(">Users</a>"));
+}
+
+#[tokio::test]
+async fn a_failure_inside_is_a_500_page_with_a_request_id_and_nothing_half_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as(Role::Administrator).await;
+    // Break the audit table: adding a user writes the user, then its audit event, in one transaction.
+    app.db(|c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DROP TABLE audit_events")
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let password = crate::support::PASSWORD;
+    let res = admin
+        .post(
+            "/users",
+            &[
+                ("email", "half@example.com"),
+                ("display_name", "Half"),
+                ("role", "editor"),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 500);
+    assert!(res.body.contains("Something went wrong"));
+    assert!(res.body.contains("Request id: <code>"));
+    assert!(
+        !res.body.contains("audit_events"),
+        "no internals on the page"
+    );
+    let found = app
+        .db(|c| roster::auth::users::find_by_email(c, "half@example.com").unwrap())
+        .await;
+    assert!(found.is_none(), "the user insert was rolled back");
 }

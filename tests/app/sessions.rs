@@ -147,3 +147,22 @@ pub async fn user_id(app: &TestApp, email: &str) -> i64 {
     })
     .await
 }
+
+#[tokio::test]
+async fn sessions_expire_when_idle_or_too_old() {
+    for adjust in [
+        (|s: &mut roster::config::RawSettings| s.session_idle_minutes = Some(0)) as fn(&mut _),
+        |s| s.session_max_hours = Some(0),
+    ] {
+        let app = TestApp::spawn_with(adjust).await;
+        let email = app.add_user(Role::Editor, "old").await;
+        let client = app.client();
+        assert_eq!(client.login(&email, PASSWORD).await.status, 303);
+        let res = client.get("/").await;
+        assert_eq!(res.status, 303, "an expired session is anonymous");
+        assert!(
+            client.cookie(SESSION).is_none(),
+            "and its cookie is dropped"
+        );
+    }
+}
