@@ -59,6 +59,11 @@ pub struct NewUserRow<'a> {
     pub password_hash: &'a str,
 }
 
+/// The row of one user, for updates elsewhere.
+pub fn table_of(id: UserId) -> diesel::dsl::Find<users::table, i64> {
+    users::table.find(id.0)
+}
+
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
@@ -104,7 +109,7 @@ pub fn insert(conn: &mut DbConn, new: &NewUserRow<'_>) -> QueryResult<UserId> {
             users::role.eq(new.role.as_str()),
             users::password_hash.eq(new.password_hash),
             users::active.eq(true),
-            users::all_organizations.eq(true),
+            users::all_organizations.eq(new.role != Role::Lite),
             users::failed_logins.eq(0),
             users::created_at.eq(at),
             users::updated_at.eq(at),

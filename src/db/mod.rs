@@ -6,7 +6,7 @@ mod migrate;
 mod pool;
 pub mod schema;
 
-pub use connection::{Backend, DbConn};
+pub use connection::{Backend, DbConn, MultiBackend};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, build_pool};
 

@@ -50,5 +50,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organization_types (id) {
+        id -> BigInt,
+        name -> Text,
+        synced -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organization_statuses (id) {
+        id -> BigInt,
+        name -> Text,
+        synced -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        search_text -> Text,
+        short_name -> Text,
+        description -> Text,
+        quick_notes -> Text,
+        alert -> Text,
+        type_id -> Nullable<BigInt>,
+        status_id -> Nullable<BigInt>,
+        parent_id -> Nullable<BigInt>,
+        psa_kind -> Nullable<Text>,
+        psa_company_id -> Nullable<Text>,
+        sync_enabled -> Bool,
+        orphaned_at -> Nullable<Timestamp>,
+        orphan_reason -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_organizations (user_id, organization_id) {
+        user_id -> BigInt,
+        organization_id -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, app_settings, audit_events);
+diesel::joinable!(organizations -> organization_types (type_id));
+diesel::joinable!(organizations -> organization_statuses (status_id));
+diesel::joinable!(user_organizations -> users (user_id));
+diesel::joinable!(user_organizations -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    app_settings,
+    audit_events,
+    organization_types,
+    organization_statuses,
+    organizations,
+    user_organizations,
+);

@@ -4,10 +4,19 @@ use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 
 const CSS: &str = include_str!("../../static/roster.css");
+const JS: &str = include_str!("../../static/roster.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, content_type))
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
 
 pub async fn css() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
-        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
-        .body(CSS)
+    asset("text/css; charset=utf-8", CSS)
+}
+
+pub async fn js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", JS)
 }

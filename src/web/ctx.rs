@@ -25,6 +25,7 @@ pub struct NavUser {
     pub display_name: String,
     pub role: Role,
     pub manage_users: bool,
+    pub manage_settings: bool,
 }
 
 /// The part of every template that `base.html` reads.
@@ -42,6 +43,7 @@ impl RequestCtx {
                 display_name: s.user.display_name.clone(),
                 role: s.user.role,
                 manage_users: allowed(s.user.role, Action::ManageUsers),
+                manage_settings: allowed(s.user.role, Action::ManageSettings),
             }),
             csrf_token: self.csrf_token.clone(),
             flash: self.flash.clone(),

@@ -1,24 +1,9 @@
-//! The start page after sign-in.
+//! The start page: the Organizations list.
 
 use actix_web::HttpResponse;
-use askama::Template;
 
-use super::ctx::{CurrentUser, PageCtx};
-use super::error::WebError;
-use super::render;
+use super::flash;
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: PageCtx,
-    role: String,
-    email: String,
-}
-
-pub async fn page(ctx: PageCtx, CurrentUser(user): CurrentUser) -> Result<HttpResponse, WebError> {
-    render::page(&HomePage {
-        ctx,
-        role: user.role.label().to_owned(),
-        email: user.email,
-    })
+pub async fn page() -> HttpResponse {
+    flash::see_other("/organizations")
 }

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
-use super::{assets, health, home, login, setup, users};
+use super::{assets, health, home, kinds, login, orgs, setup, users};
 use crate::auth::Action;
 
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,7 @@ route_table! {
     GET "/healthz" Rule::Open => health::healthz;
     GET "/readyz" Rule::Open => health::readyz;
     GET "/static/roster.css" Rule::Open => assets::css;
+    GET "/static/roster.js" Rule::Open => assets::js;
     GET "/login" Rule::Public => login::page;
     POST "/login" Rule::Public => login::submit;
     POST "/logout" Rule::SignedIn => login::logout;
@@ -56,4 +57,18 @@ route_table! {
     POST "/users/{id}/role" Rule::Allow(Action::ManageUsers) => users::change_role;
     POST "/users/{id}/active" Rule::Allow(Action::ManageUsers) => users::set_active;
     POST "/users/{id}/password" Rule::Allow(Action::ManageUsers) => users::set_password;
+    POST "/users/{id}/access" Rule::Allow(Action::ManageUsers) => users::access_all;
+    POST "/users/{id}/access/add" Rule::Allow(Action::ManageUsers) => users::access_add;
+    POST "/users/{id}/access/remove" Rule::Allow(Action::ManageUsers) => users::access_remove;
+    GET "/organizations" Rule::Allow(Action::ViewOrganizations) => orgs::list;
+    GET "/organizations/new" Rule::Allow(Action::CreateOrganizations) => orgs::new_form;
+    GET "/organizations/lookup" Rule::Allow(Action::ViewOrganizations) => orgs::lookup;
+    POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
+    GET "/organizations/{org}" Rule::Allow(Action::ViewOrganizations) => orgs::show;
+    GET "/organizations/{org}/edit" Rule::Allow(Action::EditRecords) => orgs::edit_form;
+    POST "/organizations/{org}" Rule::Allow(Action::EditRecords) => orgs::update;
+    GET "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::list;
+    POST "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::add;
+    POST "/settings/{kind}/{kind_id}" Rule::Allow(Action::ManageSettings) => kinds::change;
+    POST "/settings/{kind}/{kind_id}/delete" Rule::Allow(Action::ManageSettings) => kinds::remove;
 }

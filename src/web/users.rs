@@ -14,6 +14,7 @@ use super::state::AppState;
 use crate::auth::accounts::{self, NewUser};
 use crate::auth::{AuthError, Role, User, UserId, users};
 use crate::db::DbError;
+use crate::orgs::{OrgError, OrgRef, access};
 use crate::validation::FieldErrors;
 
 /// The roles `actor` may give, for the drop-downs.
@@ -145,20 +146,23 @@ struct ShowPage {
     last_login: String,
     roles: Vec<Role>,
     errors: FieldErrors,
+    /// The organizations on the user's access list.
+    access: Vec<OrgRef>,
+    lite_max: usize,
 }
 
+/// The user and their access list, when the actor may manage them.
 async fn manageable(
     state: &web::Data<AppState>,
     actor: &User,
     id: UserId,
-) -> Result<User, WebError> {
-    let user = state
-        .db(move |conn| users::find(conn, id).map_err(DbError::from))
-        .await?
-        .ok_or(WebError::NotFound)?
-        .user();
+) -> Result<(User, Vec<OrgRef>), WebError> {
+    let (row, access) = state
+        .db(move |conn| Ok::<_, DbError>((users::find(conn, id)?, access::listed(conn, id)?)))
+        .await?;
+    let user = row.ok_or(WebError::NotFound)?.user();
     if actor.role.can_manage(user.role) {
-        Ok(user)
+        Ok((user, access))
     } else {
         Err(WebError::Forbidden(
             "Managers cannot change Administrators.".into(),
@@ -166,13 +170,20 @@ async fn manageable(
     }
 }
 
-fn show_page(ctx: PageCtx, actor: &User, user: User, errors: FieldErrors) -> ShowPage {
+fn show_page(
+    ctx: PageCtx,
+    actor: &User,
+    (user, access): (User, Vec<OrgRef>),
+    errors: FieldErrors,
+) -> ShowPage {
     ShowPage {
         ctx,
         last_login: when(user.last_login_at),
         roles: roles_for(actor),
         user,
         errors,
+        access,
+        lite_max: access::LITE_MAX,
     }
 }
 
@@ -285,6 +296,93 @@ pub async fn set_password(
     after_change(&state, id, result, |u| {
         format!(
             "{} has a new password and was signed out elsewhere.",
+            u.display_name
+        )
+    })
+}
+
+/// An access change went through (flash it) or was refused with a reason (flash that).
+fn after_access<T>(
+    state: &AppState,
+    id: UserId,
+    result: Result<T, OrgError>,
+    done: impl FnOnce(T) -> String,
+) -> Result<HttpResponse, WebError> {
+    match result {
+        Ok(value) => Ok(see_user(state, id, &Flash::success(done(value)))),
+        Err(OrgError::Conflict(message)) => Ok(see_user(state, id, &Flash::error(message))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AllForm {
+    all: bool,
+}
+
+pub async fn access_all(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AllForm>,
+) -> Result<HttpResponse, WebError> {
+    let id = UserId(*id);
+    let all = form.all;
+    let result = state
+        .db(move |conn| access::set_all(conn, &actor, id, all))
+        .await;
+    after_access(&state, id, result, |u| {
+        if all {
+            format!("{} now sees all organizations.", u.display_name)
+        } else {
+            format!(
+                "{} now sees only the organizations on their list.",
+                u.display_name
+            )
+        }
+    })
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    organization: String,
+}
+
+pub async fn access_add(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<GrantForm>,
+) -> Result<HttpResponse, WebError> {
+    let id = UserId(*id);
+    let result = state
+        .db(move |conn| access::grant(conn, &actor, id, &form.organization))
+        .await;
+    after_access(&state, id, result, |(u, org)| {
+        format!("{} may now see {}.", u.display_name, org.name)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    organization_id: i64,
+}
+
+pub async fn access_remove(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Result<HttpResponse, WebError> {
+    let id = UserId(*id);
+    let org = form.organization_id;
+    let result = state
+        .db(move |conn| access::revoke(conn, &actor, id, org))
+        .await;
+    after_access(&state, id, result, |u| {
+        format!(
+            "Removed an organization from the list of {}.",
             u.display_name
         )
     })

@@ -168,7 +168,9 @@ async fn first_administrator_signs_in_and_out_in_a_browser() {
     browser.fill("email", "admin@example.com").await;
     browser.fill("password", PASSWORD).await;
     browser.submit("button[type=submit].primary").await;
-    browser.wait_for("/", "Ada Admin (Administrator)").await;
+    browser
+        .wait_for("/organizations", "Ada Admin (Administrator)")
+        .await;
     let session = browser
         .driver
         .get_named_cookie("__Host-roster-session")
@@ -189,7 +191,7 @@ async fn first_administrator_signs_in_and_out_in_a_browser() {
     // The old cookie no longer opens anything.
     let replay = app.client();
     replay.set_cookie("__Host-roster-session", &session);
-    let res = replay.get("/").await;
+    let res = replay.get("/organizations").await;
     assert_eq!(res.status, 303);
     assert!(res.location().starts_with("/login"));
 }

@@ -10,6 +10,7 @@ async fn security_headers_on_every_response() {
     let client = app.login_as(Role::Editor).await;
     for path in [
         "/",
+        "/organizations",
         "/login",
         "/healthz",
         "/static/roster.css",
@@ -37,7 +38,13 @@ async fn security_headers_on_every_response() {
 async fn pages_have_no_inline_script_or_style() {
     let app = TestApp::spawn().await;
     let client = app.login_as(Role::Administrator).await;
-    for path in ["/", "/users", "/users/new", "/no-such-page"] {
+    for path in [
+        "/organizations",
+        "/organizations/new",
+        "/users",
+        "/users/new",
+        "/no-such-page",
+    ] {
         let body = client.get(path).await.body;
         assert!(
             !body.contains("<script>") && !body.contains("style=") && !body.contains("<style"),
@@ -78,9 +85,19 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn the_navigation_follows_the_role() {
     let app = TestApp::spawn().await;
-    let admin = app.login_as(Role::Administrator).await.get("/").await.body;
+    let admin = app
+        .login_as(Role::Administrator)
+        .await
+        .get("/organizations")
+        .await
+        .body;
     assert!(admin.contains(">Organizations</a>") && admin.contains(">Users</a>"));
-    let editor = app.login_as(Role::Editor).await.get("/").await.body;
+    let editor = app
+        .login_as(Role::Editor)
+        .await
+        .get("/organizations")
+        .await
+        .body;
     assert!(editor.contains(">Organizations</a>"));
     assert!(!editor.contains(">Users</a>"));
 }

@@ -20,48 +20,44 @@ type Row = (
 const OPEN: [u16; 7] = [200; 7];
 const SIGNED_IN: [u16; 7] = [303, 200, 200, 200, 200, 200, 200];
 const USERS_GET: [u16; 7] = [303, 200, 200, 403, 403, 403, 403];
+const MANAGERS_REDIRECT: [u16; 7] = [303, 303, 303, 403, 403, 403, 403];
+const CREATORS: [u16; 7] = [303, 200, 200, 200, 200, 403, 403];
+const CREATORS_422: [u16; 7] = [303, 422, 422, 422, 422, 403, 403];
 
+#[rustfmt::skip]
 const TABLE: &[Row] = &[
     ("GET", "/healthz", &[], OPEN),
     ("GET", "/readyz", &[], OPEN),
     ("GET", "/static/roster.css", &[], OPEN),
+    ("GET", "/static/roster.js", &[], OPEN),
     ("GET", "/login", &[], [200, 303, 303, 303, 303, 303, 303]),
-    (
-        "POST",
-        "/login",
-        &[("email", "x@example.com"), ("password", "wrong password")],
-        [401; 7],
-    ),
+    ("POST", "/login", &[("email", "x@example.com"), ("password", "wrong password")], [401; 7]),
     ("GET", "/setup/{token}", &[], [404; 7]),
     ("POST", "/setup/{token}", &[], [404; 7]),
-    ("GET", "/", &[], SIGNED_IN),
+    ("GET", "/", &[], [303; 7]),
     ("GET", "/users", &[], USERS_GET),
     ("GET", "/users/new", &[], USERS_GET),
-    (
-        "POST",
-        "/users",
-        &[("email", "")],
-        [303, 422, 422, 403, 403, 403, 403],
-    ),
+    ("POST", "/users", &[("email", "")], [303, 422, 422, 403, 403, 403, 403]),
     ("GET", "/users/{id}", &[], USERS_GET),
-    (
-        "POST",
-        "/users/{id}/role",
-        &[("role", "editor")],
-        [303, 303, 303, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/users/{id}/active",
-        &[("active", "true")],
-        [303, 303, 303, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/users/{id}/password",
-        &[("password", "short")],
-        [303, 422, 422, 403, 403, 403, 403],
-    ),
+    ("POST", "/users/{id}/role", &[("role", "editor")], MANAGERS_REDIRECT),
+    ("POST", "/users/{id}/active", &[("active", "true")], MANAGERS_REDIRECT),
+    ("POST", "/users/{id}/password", &[("password", "short")], [303, 422, 422, 403, 403, 403, 403]),
+    ("POST", "/users/{id}/access", &[("all", "true")], MANAGERS_REDIRECT),
+    ("POST", "/users/{id}/access/add", &[("organization", "No such organization")], MANAGERS_REDIRECT),
+    ("POST", "/users/{id}/access/remove", &[("organization_id", "999999")], MANAGERS_REDIRECT),
+    ("GET", "/organizations", &[], SIGNED_IN),
+    ("GET", "/organizations/new", &[], CREATORS),
+    ("GET", "/organizations/lookup", &[], SIGNED_IN),
+    ("POST", "/organizations", &[("name", "")], CREATORS_422),
+    // Lite users see only the organizations on their list, and the target is not on it.
+    ("GET", "/organizations/{org}", &[], [303, 200, 200, 200, 200, 404, 200]),
+    ("GET", "/organizations/{org}/edit", &[], CREATORS),
+    ("POST", "/organizations/{org}", &[("name", "")], CREATORS_422),
+    ("GET", "/settings/{kind}", &[], USERS_GET),
+    ("POST", "/settings/{kind}", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
+    ("POST", "/settings/{kind}/{kind_id}", &[("name", "")], MANAGERS_REDIRECT),
+    // The type is in use, so removing it is refused (with a message) even where allowed.
+    ("POST", "/settings/{kind}/{kind_id}/delete", &[], MANAGERS_REDIRECT),
     // Last, because it ends the session.
     ("POST", "/logout", &[], [303; 7]),
 ];
@@ -88,6 +84,27 @@ async fn every_route_answers_every_role_as_the_table_says() {
     let app = TestApp::spawn().await;
     let target = app.add_user(Role::Editor, "target").await;
     let id = user_id(&app, &target).await.to_string();
+    let org = app.add_org("Target Org", None).await;
+    let customer: i64 = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::organization_types as t;
+            t::table
+                .filter(t::name.eq("Customer"))
+                .select(t::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use roster::db::schema::organizations as o;
+        diesel::update(o::table.find(org))
+            .set(o::type_id.eq(customer))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
 
     let mut clients: Vec<(String, Client)> = vec![("anonymous".into(), app.client())];
     for role in Role::ALL {
@@ -97,7 +114,10 @@ async fn every_route_answers_every_role_as_the_table_says() {
     for (method, path, fields, expected) in TABLE {
         let url = path
             .replace("{id}", &id)
-            .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .replace("{org}", &org.to_string())
+            .replace("{kind}", "types")
+            .replace("{kind_id}", &customer.to_string());
         for ((who, client), want) in clients.iter().zip(expected) {
             let res = if *method == "GET" {
                 client.get(&url).await
@@ -128,4 +148,22 @@ async fn every_route_answers_every_role_as_the_table_says() {
         crate::support::PASSWORD,
         &row.password_hash
     ));
+    // Nor did they change the organization or the types.
+    let (name, types): (String, i64) = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use roster::db::schema::{organization_types, organizations};
+            let name = organizations::table
+                .find(org)
+                .select(organizations::name)
+                .first(c)
+                .unwrap();
+            (
+                name,
+                organization_types::table.count().get_result(c).unwrap(),
+            )
+        })
+        .await;
+    assert_eq!(name, "Target Org");
+    assert_eq!(types, 5);
 }

@@ -11,7 +11,7 @@ async fn logout_ends_the_session_for_good() {
     let app = TestApp::spawn().await;
     let client = app.login_as(Role::Editor).await;
     let cookie = client.cookie(SESSION).unwrap();
-    assert_eq!(client.get("/").await.status, 200);
+    assert_eq!(client.get("/organizations").await.status, 200);
 
     let res = client.post("/logout", &[]).await;
     assert_eq!(res.status, 303);
@@ -20,7 +20,7 @@ async fn logout_ends_the_session_for_good() {
 
     let replay = app.client();
     replay.set_cookie(SESSION, &cookie);
-    let res = replay.get("/").await;
+    let res = replay.get("/organizations").await;
     assert_eq!(res.status, 303);
     assert!(res.location().starts_with("/login"));
 }
@@ -31,7 +31,11 @@ async fn logout_is_a_post_with_a_token() {
     let client = app.login_as(Role::Editor).await;
     assert_eq!(client.get("/logout").await.status, 404);
     assert_eq!(client.post_raw("/logout", &[]).await.status, 403);
-    assert_eq!(client.get("/").await.status, 200, "still signed in");
+    assert_eq!(
+        client.get("/organizations").await.status,
+        200,
+        "still signed in"
+    );
 }
 
 #[tokio::test]
@@ -41,7 +45,7 @@ async fn a_deactivated_user_is_signed_out_at_once() {
     let email = app.add_user(Role::Editor, "hal").await;
     let victim = app.client();
     assert_eq!(victim.login(&email, PASSWORD).await.status, 303);
-    assert_eq!(victim.get("/").await.status, 200);
+    assert_eq!(victim.get("/organizations").await.status, 200);
 
     let id = user_id(&app, &email).await;
     let res = admin
@@ -49,7 +53,7 @@ async fn a_deactivated_user_is_signed_out_at_once() {
         .await;
     assert_eq!(res.status, 303);
 
-    let res = victim.get("/").await;
+    let res = victim.get("/organizations").await;
     assert_eq!(res.status, 303);
     assert!(res.location().starts_with("/login"));
     assert_eq!(
@@ -96,7 +100,7 @@ async fn tampered_or_truncated_cookies_are_anonymous() {
     for value in variants {
         let other = app.client();
         other.set_cookie(SESSION, &value);
-        let res = other.get("/").await;
+        let res = other.get("/organizations").await;
         assert_eq!(res.status, 303, "cookie {value:?}");
         let login = other.get("/login").await;
         assert_eq!(login.status, 200);
@@ -158,7 +162,7 @@ async fn sessions_expire_when_idle_or_too_old() {
         let email = app.add_user(Role::Editor, "old").await;
         let client = app.client();
         assert_eq!(client.login(&email, PASSWORD).await.status, 303);
-        let res = client.get("/").await;
+        let res = client.get("/organizations").await;
         assert_eq!(res.status, 303, "an expired session is anonymous");
         assert!(
             client.cookie(SESSION).is_none(),

@@ -206,6 +206,37 @@ impl TestApp {
         client
     }
 
+    /// Creates an organization through the use case, as `actor_email`'s user; returns its id.
+    pub async fn add_org(&self, name: &str, parent: Option<&str>) -> i64 {
+        let form = roster::orgs::OrgForm {
+            name: name.to_owned(),
+            parent_name: parent.unwrap_or_default().to_owned(),
+            confirm_similar: "1".into(),
+            ..Default::default()
+        };
+        self.db(move |c| {
+            let actor = roster::auth::users::list(c)
+                .unwrap()
+                .into_iter()
+                .find(|u| u.all_organizations && u.role == Role::Administrator);
+            let actor = actor.unwrap_or_else(|| {
+                let new = NewUser::parse(
+                    "seed@example.com",
+                    "Seed",
+                    "administrator",
+                    PASSWORD,
+                    PASSWORD,
+                )
+                .unwrap();
+                let id = accounts::create(c, None, &new).unwrap();
+                roster::auth::users::find(c, id).unwrap().unwrap().user()
+            });
+            let input = roster::orgs::model::OrgInput::try_from(&form).unwrap();
+            roster::orgs::create::create(c, &actor, &input).unwrap().0
+        })
+        .await
+    }
+
     /// Runs diesel work against the app's database.
     pub async fn db<T: Send + 'static>(
         &self,
@@ -344,7 +375,7 @@ impl Client {
 
     /// The CSRF token this client's session (or pre-session) gets in its forms.
     pub async fn csrf(&self) -> String {
-        let mut page = self.get("/").await;
+        let mut page = self.get("/organizations").await;
         if page.status != 200 {
             page = self.get("/login").await;
         }

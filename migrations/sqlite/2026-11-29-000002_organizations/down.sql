@@ -1,0 +1,5 @@
+DROP TABLE organizations_fts;
+DROP TABLE user_organizations;
+DROP TABLE organizations;
+DROP TABLE organization_statuses;
+DROP TABLE organization_types;

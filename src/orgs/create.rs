@@ -1,0 +1,228 @@
+//! The use cases that save an organization: create (B2, B6) and update. Both check the type,
+//! status and parent, warn about names that look like an existing one, and write the audit trail.
+
+use diesel::Connection;
+
+use super::access::Scope;
+use super::kinds::{self, Kind};
+use super::model::{OrgInput, OrgRow, ParentChoice, name_key};
+use super::store::{self, OrgValues};
+use super::{FormProblem, OrgError, OrgId, tree};
+use crate::audit;
+use crate::auth::User;
+use crate::db::DbConn;
+
+/// The parent's id, after checking it exists for this user and makes no loop.
+fn resolve_parent(
+    conn: &mut DbConn,
+    scope: Scope,
+    org: Option<OrgId>,
+    choice: &ParentChoice,
+) -> Result<Option<i64>, OrgError> {
+    let ParentChoice::Named { id, name } = choice else {
+        return Ok(None);
+    };
+    let chosen = match id {
+        Some(id) => store::find(conn, scope, OrgId(*id))?
+            .filter(|p| p.name.to_lowercase() == name.to_lowercase()),
+        None => None,
+    };
+    let id = match chosen {
+        Some(parent) => parent.id,
+        None => {
+            let mut found = store::named(conn, scope, name)?;
+            match found.len() {
+                0 => {
+                    return Err(OrgError::field(
+                        "parent_name",
+                        format!(
+                            "No organization is named \u{201c}{name}\u{201d}. Check the spelling, or leave it empty."
+                        ),
+                    ));
+                }
+                1 => found.remove(0).id,
+                _ => {
+                    let mut problem = FormProblem::default();
+                    problem.errors.add(
+                        "parent_name",
+                        format!(
+                            "Several organizations are named \u{201c}{name}\u{201d}: choose one."
+                        ),
+                    );
+                    problem.parent_candidates = found;
+                    return Err(OrgError::Invalid(problem));
+                }
+            }
+        }
+    };
+    if let Some(org) = org
+        && tree::would_loop(conn, org, id)?
+    {
+        return Err(OrgError::field(
+            "parent_name",
+            "An organization cannot be its own parent, nor sit below one of its own sub-organizations.",
+        ));
+    }
+    Ok(Some(id))
+}
+
+fn check_kind(
+    conn: &mut DbConn,
+    kind: Kind,
+    field: &'static str,
+    id: Option<i64>,
+) -> Result<(), OrgError> {
+    match id {
+        Some(id) if !kinds::exists(conn, kind, id)? => {
+            Err(OrgError::field(field, "Choose one of the listed values."))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn values(input: &OrgInput, parent_id: Option<i64>) -> OrgValues<'_> {
+    OrgValues {
+        name: &input.name,
+        short_name: &input.short_name,
+        type_id: input.type_id,
+        status_id: input.status_id,
+        parent_id,
+        description: &input.description,
+        quick_notes: &input.quick_notes,
+        alert: &input.alert,
+    }
+}
+
+/// Checks everything that needs the database; returns the parent's id.
+fn check(
+    conn: &mut DbConn,
+    scope: Scope,
+    org: Option<OrgId>,
+    input: &OrgInput,
+    old_name: Option<&str>,
+) -> Result<Option<i64>, OrgError> {
+    check_kind(conn, Kind::Type, "type_id", input.type_id)?;
+    check_kind(conn, Kind::Status, "status_id", input.status_id)?;
+    let parent = resolve_parent(conn, scope, org, &input.parent)?;
+    let renamed = old_name.is_none_or(|old| name_key(old) != name_key(&input.name));
+    if renamed && !input.confirm_similar {
+        let similar = store::looking_like(conn, scope, &input.name, org)?;
+        if !similar.is_empty() {
+            return Err(OrgError::LooksLike(similar));
+        }
+    }
+    Ok(parent)
+}
+
+pub fn create(conn: &mut DbConn, actor: &User, input: &OrgInput) -> Result<OrgId, OrgError> {
+    let scope = Scope::of(actor);
+    if !scope.all {
+        return Err(OrgError::Forbidden(
+            "Only users with access to all organizations can create organizations.".into(),
+        ));
+    }
+    conn.transaction(|conn| {
+        let parent = check(conn, scope, None, input, None)?;
+        let id = store::insert(conn, &values(input, parent), Some(actor.id.0))?;
+        audit::record_org(
+            conn,
+            Some(actor),
+            (id.0, &input.name),
+            "organization.create",
+            &format!("created {}", input.name),
+        )?;
+        Ok(id)
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &User,
+    id: OrgId,
+    input: &OrgInput,
+) -> Result<OrgId, OrgError> {
+    let scope = Scope::of(actor);
+    conn.transaction(|conn| {
+        let before = store::find(conn, scope, id)?.ok_or(OrgError::NotFound)?;
+        let mut parent = check(conn, scope, Some(id), input, Some(&before.name))?;
+        // A parent outside the user's access is not shown to them, so an empty field keeps it.
+        if parent.is_none()
+            && let Some(old) = before.parent_id
+            && store::find(conn, scope, OrgId(old))?.is_none()
+        {
+            parent = Some(old);
+        }
+        store::update(conn, id, &values(input, parent))?;
+        let changes = describe_changes(conn, &before, input, parent)?;
+        if !changes.is_empty() {
+            audit::record_org(
+                conn,
+                Some(actor),
+                (id.0, &input.name),
+                "organization.update",
+                &changes.join("; "),
+            )?;
+        }
+        Ok(id)
+    })
+}
+
+fn kind_name(conn: &mut DbConn, kind: Kind, id: Option<i64>) -> Result<String, OrgError> {
+    let all = kinds::all(conn, kind)?;
+    Ok(id
+        .and_then(|id| all.into_iter().find(|(k, _, _)| *k == id))
+        .map_or_else(|| "none".to_owned(), |(_, n, _)| n))
+}
+
+fn org_name(conn: &mut DbConn, id: Option<i64>) -> Result<String, OrgError> {
+    Ok(tree::ancestry(conn, id)?
+        .pop()
+        .map_or_else(|| "none".to_owned(), |o| o.name))
+}
+
+/// "changed name from A to B; ..." for the history.
+fn describe_changes(
+    conn: &mut DbConn,
+    before: &OrgRow,
+    after: &OrgInput,
+    parent: Option<i64>,
+) -> Result<Vec<String>, OrgError> {
+    let mut changes = Vec::new();
+    let mut from_to = |label: &str, old: &str, new: &str| {
+        if old != new {
+            changes.push(format!(
+                "{label}: \u{201c}{old}\u{201d} \u{2192} \u{201c}{new}\u{201d}"
+            ));
+        }
+    };
+    from_to("name", &before.name, &after.name);
+    from_to("short name", &before.short_name, &after.short_name);
+    if before.type_id != after.type_id {
+        let (old, new) = (
+            kind_name(conn, Kind::Type, before.type_id)?,
+            kind_name(conn, Kind::Type, after.type_id)?,
+        );
+        changes.push(format!("type: {old} \u{2192} {new}"));
+    }
+    if before.status_id != after.status_id {
+        let (old, new) = (
+            kind_name(conn, Kind::Status, before.status_id)?,
+            kind_name(conn, Kind::Status, after.status_id)?,
+        );
+        changes.push(format!("status: {old} \u{2192} {new}"));
+    }
+    if before.parent_id != parent {
+        let (old, new) = (org_name(conn, before.parent_id)?, org_name(conn, parent)?);
+        changes.push(format!("parent: {old} \u{2192} {new}"));
+    }
+    for (label, old, new) in [
+        ("description", &before.description, &after.description),
+        ("quick notes", &before.quick_notes, &after.quick_notes),
+        ("alert", &before.alert, &after.alert),
+    ] {
+        if old != new {
+            changes.push(format!("{label} changed"));
+        }
+    }
+    Ok(changes)
+}

@@ -1,0 +1,214 @@
+//! Organization types and statuses: the same shape in two tables, handled by one set of functions.
+//! Each is marked "sync" or not; that decides what syncs with a PSA.
+
+use diesel::prelude::*;
+
+use super::OrgError;
+use crate::audit;
+use crate::auth::User;
+use crate::db::{DbConn, now};
+use crate::validation::{self, FieldErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Type,
+    Status,
+}
+
+/// Runs `$body` with `$t` naming the kind's table and `$col` the organizations column that refers to it.
+macro_rules! with_kind {
+    ($kind:expr, $t:ident, $col:ident => $body:expr) => {
+        match $kind {
+            Kind::Type => {
+                #[allow(unused_imports)]
+                use crate::db::schema::organization_types as $t;
+                #[allow(unused_imports)]
+                use crate::db::schema::organizations::type_id as $col;
+                $body
+            }
+            Kind::Status => {
+                #[allow(unused_imports)]
+                use crate::db::schema::organization_statuses as $t;
+                #[allow(unused_imports)]
+                use crate::db::schema::organizations::status_id as $col;
+                $body
+            }
+        }
+    };
+}
+
+impl Kind {
+    pub fn parse(slug: &str) -> Option<Kind> {
+        match slug {
+            "types" => Some(Kind::Type),
+            "statuses" => Some(Kind::Status),
+            _ => None,
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Type => "types",
+            Kind::Status => "statuses",
+        }
+    }
+
+    /// "type" or "status", for sentences.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Type => "type",
+            Kind::Status => "status",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Type => "Organization types",
+            Kind::Status => "Organization statuses",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct KindRow {
+    pub id: i64,
+    pub name: String,
+    pub synced: bool,
+    pub in_use: i64,
+}
+
+/// All of a kind, by name: (id, name, synced).
+pub fn all(conn: &mut DbConn, kind: Kind) -> QueryResult<Vec<(i64, String, bool)>> {
+    with_kind!(kind, t, _col => t::table.order_by(t::name).select((t::id, t::name, t::synced)).load(conn))
+}
+
+/// All of a kind with how many organizations use each (two statements).
+pub fn list(conn: &mut DbConn, kind: Kind) -> QueryResult<Vec<KindRow>> {
+    use crate::db::schema::organizations;
+    let rows = all(conn, kind)?;
+    let counts: Vec<(Option<i64>, i64)> = with_kind!(kind, _t, col => organizations::table
+        .filter(col.is_not_null())
+        .group_by(col)
+        .select((col, diesel::dsl::count_star()))
+        .load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, synced)| KindRow {
+            in_use: counts
+                .iter()
+                .find(|(k, _)| *k == Some(id))
+                .map_or(0, |(_, n)| *n),
+            id,
+            name,
+            synced,
+        })
+        .collect())
+}
+
+pub fn exists(conn: &mut DbConn, kind: Kind, id: i64) -> QueryResult<bool> {
+    with_kind!(kind, t, _col => diesel::select(diesel::dsl::exists(t::table.find(id))).get_result(conn))
+}
+
+fn name_taken(conn: &mut DbConn, kind: Kind, name: &str, except: i64) -> QueryResult<bool> {
+    let names = all(conn, kind)?;
+    Ok(names
+        .iter()
+        .any(|(id, n, _)| *id != except && n.to_lowercase() == name.to_lowercase()))
+}
+
+fn checked_name(conn: &mut DbConn, kind: Kind, raw: &str, except: i64) -> Result<String, OrgError> {
+    let mut errors = FieldErrors::default();
+    let name = validation::required_text(&mut errors, "name", raw, 60);
+    if errors.is_empty() && name_taken(conn, kind, &name, except)? {
+        errors.add(
+            "name",
+            format!("There is already a {} named {name}.", kind.noun()),
+        );
+    }
+    errors.into_result(|| name).map_err(|errors| {
+        OrgError::Invalid(super::FormProblem {
+            errors,
+            ..Default::default()
+        })
+    })
+}
+
+pub fn add(
+    conn: &mut DbConn,
+    actor: &User,
+    kind: Kind,
+    name: &str,
+    synced: bool,
+) -> Result<String, OrgError> {
+    conn.transaction(|conn| {
+        let name = checked_name(conn, kind, name, -1)?;
+        with_kind!(kind, t, _col => diesel::insert_into(t::table)
+            .values((t::name.eq(&name), t::synced.eq(synced), t::created_at.eq(now())))
+            .execute(conn))?;
+        audit::record(
+            conn,
+            Some(actor),
+            "settings.kind",
+            &format!("added the organization {} {name}", kind.noun()),
+        )?;
+        Ok(name)
+    })
+}
+
+pub fn change(
+    conn: &mut DbConn,
+    actor: &User,
+    kind: Kind,
+    id: i64,
+    name: &str,
+    synced: bool,
+) -> Result<String, OrgError> {
+    conn.transaction(|conn| {
+        if !exists(conn, kind, id)? {
+            return Err(OrgError::NotFound);
+        }
+        let name = checked_name(conn, kind, name, id)?;
+        with_kind!(kind, t, _col => diesel::update(t::table.find(id))
+            .set((t::name.eq(&name), t::synced.eq(synced)))
+            .execute(conn))?;
+        let sync = if synced { "syncs" } else { "does not sync" };
+        audit::record(
+            conn,
+            Some(actor),
+            "settings.kind",
+            &format!("organization {} {name} {sync}", kind.noun()),
+        )?;
+        Ok(name)
+    })
+}
+
+/// Removes one that no organization uses; otherwise says how many do.
+pub fn remove(conn: &mut DbConn, actor: &User, kind: Kind, id: i64) -> Result<String, OrgError> {
+    conn.transaction(|conn| {
+        let row = list(conn, kind)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(OrgError::NotFound)?;
+        if row.in_use > 0 {
+            let noun = if row.in_use == 1 {
+                "organization uses"
+            } else {
+                "organizations use"
+            };
+            return Err(OrgError::Conflict(format!(
+                "{} cannot be removed: {} {noun} it. Give them another {} first.",
+                row.name,
+                row.in_use,
+                kind.noun()
+            )));
+        }
+        with_kind!(kind, t, _col => diesel::delete(t::table.find(id)).execute(conn))?;
+        audit::record(
+            conn,
+            Some(actor),
+            "settings.kind",
+            &format!("removed the organization {} {}", kind.noun(), row.name),
+        )?;
+        Ok(row.name)
+    })
+}

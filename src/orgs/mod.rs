@@ -1,0 +1,70 @@
+//! Organizations: the model, the queries (scoped to what a user may see), search, the tree of
+//! sub-organizations, types and statuses, and the use cases create and update. No HTTP here.
+
+pub mod access;
+pub mod create;
+pub mod kinds;
+pub mod model;
+pub mod search;
+pub mod store;
+pub mod tree;
+
+pub use access::Scope;
+pub use model::{OrgForm, OrgRow, ParentChoice};
+
+use crate::validation::FieldErrors;
+
+/// An organization's id; cannot be mixed up with other ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrgId(pub i64);
+
+/// A short reference to an organization, for links and warnings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OrgRef {
+    pub id: i64,
+    pub name: String,
+    pub short_name: String,
+}
+
+/// What is wrong with a form: messages by field, and when a typed Parent Organization names
+/// several organizations, those to choose from.
+#[derive(Debug, Default)]
+pub struct FormProblem {
+    pub errors: FieldErrors,
+    pub parent_candidates: Vec<OrgRef>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error("invalid input")]
+    Invalid(FormProblem),
+    #[error("{0}")]
+    Conflict(String),
+    /// Names that look like the one given; saving needs an explicit "Create anyway".
+    #[error("similar names exist")]
+    LooksLike(Vec<OrgRef>),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl OrgError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(FormProblem {
+            errors: FieldErrors::single(field, message),
+            parent_candidates: Vec::new(),
+        })
+    }
+}
+
+impl From<diesel::result::Error> for OrgError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Self::NotFound,
+            other => Self::Db(other.into()),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The `organizations` table. Every read takes a `Scope`; the caller owns the transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::access::{Scope, visible};
+use super::model::{OrgRow, name_key, search_text};
+use super::{OrgId, OrgRef, search};
+use crate::db::schema::organizations;
+use crate::db::{DbConn, MultiBackend, now};
+
+pub const PER_PAGE: i64 = 50;
+
+/// The sort orders a list may ask for; anything else is refused at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Name,
+    NameDesc,
+    Updated,
+    UpdatedDesc,
+}
+
+impl Sort {
+    pub const ALL: [(Sort, &'static str, &'static str); 4] = [
+        (Sort::Name, "name", "Name (A to Z)"),
+        (Sort::NameDesc, "-name", "Name (Z to A)"),
+        (Sort::UpdatedDesc, "-updated", "Recently updated"),
+        (Sort::Updated, "updated", "Least recently updated"),
+    ];
+
+    pub fn parse(value: &str) -> Option<Sort> {
+        Sort::ALL
+            .iter()
+            .find(|(_, key, _)| *key == value)
+            .map(|(s, _, _)| *s)
+    }
+
+    pub fn key(self) -> &'static str {
+        Sort::ALL
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .map_or("name", |(_, k, _)| k)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub text: Option<String>,
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+    pub psa_linked: Option<bool>,
+    pub parent: Option<i64>,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: i64,
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn last_page(&self) -> i64 {
+        ((self.total + PER_PAGE - 1) / PER_PAGE).max(1)
+    }
+}
+
+type Boxed = organizations::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
+    let mut q = organizations::table.into_boxed().filter(visible(scope));
+    if let Some(text) = query.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        q = q.filter(search::containing(conn.backend(), text));
+    }
+    if let Some(id) = query.type_id {
+        q = q.filter(organizations::type_id.eq(id));
+    }
+    if let Some(id) = query.status_id {
+        q = q.filter(organizations::status_id.eq(id));
+    }
+    match query.psa_linked {
+        Some(true) => q = q.filter(organizations::psa_company_id.is_not_null()),
+        Some(false) => q = q.filter(organizations::psa_company_id.is_null()),
+        None => {}
+    }
+    if let Some(id) = query.parent {
+        q = q.filter(organizations::parent_id.eq(id));
+    }
+    q
+}
+
+/// One page of the Organizations list: two statements, whatever the page's length.
+pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
+    let total: i64 = filtered(conn, scope, query).count().get_result(conn)?;
+    let page = query.page.max(1);
+    let offset = (page - 1).saturating_mul(PER_PAGE);
+    let sorted = match query.sort {
+        Sort::Name => filtered(conn, scope, query)
+            .order_by((organizations::search_text.asc(), organizations::id.asc())),
+        Sort::NameDesc => filtered(conn, scope, query)
+            .order_by((organizations::search_text.desc(), organizations::id.desc())),
+        Sort::Updated => filtered(conn, scope, query)
+            .order_by((organizations::updated_at.asc(), organizations::id.asc())),
+        Sort::UpdatedDesc => filtered(conn, scope, query)
+            .order_by((organizations::updated_at.desc(), organizations::id.desc())),
+    };
+    let items = if offset >= total {
+        Vec::new()
+    } else {
+        sorted
+            .limit(PER_PAGE)
+            .offset(offset)
+            .select(OrgRow::as_select())
+            .load(conn)?
+    };
+    Ok(Page { items, total, page })
+}
+
+/// Name references for a set of ids (the parents shown on a page), in one statement.
+pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgRef>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    organizations::table
+        .filter(visible(scope))
+        .filter(organizations::id.eq_any(ids))
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::short_name,
+        ))
+        .load::<(i64, String, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(id, name, short_name)| OrgRef {
+                    id,
+                    name,
+                    short_name,
+                })
+                .collect()
+        })
+}
+
+pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<OrgRow>> {
+    organizations::table
+        .filter(visible(scope))
+        .filter(organizations::id.eq(id.0))
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sub-organizations of `id`, by name, at most `limit`, and how many there are.
+pub fn children(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: OrgId,
+    limit: i64,
+) -> QueryResult<(Vec<OrgRef>, i64)> {
+    let query = ListQuery {
+        parent: Some(id.0),
+        page: 1,
+        ..ListQuery::default()
+    };
+    let total: i64 = filtered(conn, scope, &query).count().get_result(conn)?;
+    let rows = filtered(conn, scope, &query)
+        .order_by((organizations::search_text.asc(), organizations::id.asc()))
+        .limit(limit)
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::short_name,
+        ))
+        .load::<(i64, String, String)>(conn)?;
+    Ok((
+        rows.into_iter()
+            .map(|(id, name, short_name)| OrgRef {
+                id,
+                name,
+                short_name,
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// Up to `limit` organizations whose name or short name contains `text`, by name.
+pub fn lookup(conn: &mut DbConn, scope: Scope, text: &str, limit: i64) -> QueryResult<Vec<OrgRef>> {
+    let query = ListQuery {
+        text: Some(text.to_owned()),
+        page: 1,
+        ..ListQuery::default()
+    };
+    filtered(conn, scope, &query)
+        .order_by((organizations::search_text.asc(), organizations::id.asc()))
+        .limit(limit)
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::short_name,
+        ))
+        .load::<(i64, String, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(id, name, short_name)| OrgRef {
+                    id,
+                    name,
+                    short_name,
+                })
+                .collect()
+        })
+}
+
+/// Organizations whose name looks like `name` (same letters and digits, any case), except `except`.
+pub fn looking_like(
+    conn: &mut DbConn,
+    scope: Scope,
+    name: &str,
+    except: Option<OrgId>,
+) -> QueryResult<Vec<OrgRef>> {
+    organizations::table
+        .filter(visible(scope))
+        .filter(organizations::name_key.eq(name_key(name)))
+        .filter(organizations::id.ne(except.map_or(-1, |o| o.0)))
+        .order_by(organizations::id)
+        .limit(20)
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::short_name,
+        ))
+        .load::<(i64, String, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(id, name, short_name)| OrgRef {
+                    id,
+                    name,
+                    short_name,
+                })
+                .collect()
+        })
+}
+
+/// The values an insert or update writes.
+pub struct OrgValues<'a> {
+    pub name: &'a str,
+    pub short_name: &'a str,
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub description: &'a str,
+    pub quick_notes: &'a str,
+    pub alert: &'a str,
+}
+
+pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> QueryResult<OrgId> {
+    let at = now();
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::name.eq(v.name),
+            organizations::name_key.eq(name_key(v.name)),
+            organizations::search_text.eq(search_text(v.name, v.short_name)),
+            organizations::short_name.eq(v.short_name),
+            organizations::description.eq(v.description),
+            organizations::quick_notes.eq(v.quick_notes),
+            organizations::alert.eq(v.alert),
+            organizations::type_id.eq(v.type_id),
+            organizations::status_id.eq(v.status_id),
+            organizations::parent_id.eq(v.parent_id),
+            organizations::sync_enabled.eq(false),
+            organizations::created_by.eq(created_by),
+            organizations::created_at.eq(at),
+            organizations::updated_at.eq(at),
+        ))
+        .returning(organizations::id)
+        .get_result(conn)
+        .map(OrgId)
+}
+
+pub fn update(conn: &mut DbConn, id: OrgId, v: &OrgValues<'_>) -> QueryResult<usize> {
+    diesel::update(organizations::table.find(id.0))
+        .set((
+            organizations::name.eq(v.name),
+            organizations::name_key.eq(name_key(v.name)),
+            organizations::search_text.eq(search_text(v.name, v.short_name)),
+            organizations::short_name.eq(v.short_name),
+            organizations::description.eq(v.description),
+            organizations::quick_notes.eq(v.quick_notes),
+            organizations::alert.eq(v.alert),
+            organizations::type_id.eq(v.type_id),
+            organizations::status_id.eq(v.status_id),
+            organizations::parent_id.eq(v.parent_id),
+            organizations::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Organizations with exactly this name (ignoring case and surrounding spaces), for resolving a
+/// typed Parent Organization.
+pub fn named(conn: &mut DbConn, scope: Scope, name: &str) -> QueryResult<Vec<OrgRef>> {
+    let wanted = name.trim().to_lowercase();
+    let candidates = looking_like(conn, scope, name, None)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|o| o.name.to_lowercase() == wanted)
+        .collect())
+}
+
+/// When the organization was last changed (for the list's "Updated" column).
+pub fn updated_label(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}

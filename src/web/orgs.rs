@@ -1,0 +1,587 @@
+//! The Organizations pages (B1, B2, B6): the list with search, filters, sorting and pages; + New
+//! and Edit; an organization's page; and the small lookup that the choosers use.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf_form::CsrfForm;
+use super::ctx::{CurrentUser, PageCtx};
+use super::error::WebError;
+use super::flash::{self, Flash};
+use super::render;
+use super::state::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{Action, User, allowed};
+use crate::db::DbError;
+use crate::orgs::kinds::{self, Kind};
+use crate::orgs::model::OrgInput;
+use crate::orgs::store::{self, ListQuery, Sort};
+use crate::orgs::{FormProblem, OrgError, OrgForm, OrgId, OrgRef, OrgRow, Scope, create, tree};
+use crate::validation::FieldErrors;
+
+impl From<OrgError> for WebError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::Invalid(_) | OrgError::LooksLike(_) => {
+                WebError::BadRequest("the form has errors".into())
+            }
+            OrgError::Conflict(m) => WebError::Conflict(m),
+            OrgError::Forbidden(m) => WebError::Forbidden(m),
+            OrgError::NotFound => WebError::NotFound,
+            OrgError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Types and statuses, for drop-downs and for naming them in lists.
+#[derive(Clone, Default)]
+struct Kinds {
+    types: Vec<(i64, String, bool)>,
+    statuses: Vec<(i64, String, bool)>,
+}
+
+impl Kinds {
+    fn load(conn: &mut crate::db::DbConn) -> Result<Self, DbError> {
+        Ok(Self {
+            types: kinds::all(conn, Kind::Type)?,
+            statuses: kinds::all(conn, Kind::Status)?,
+        })
+    }
+
+    fn name(list: &[(i64, String, bool)], id: Option<i64>) -> String {
+        id.and_then(|id| list.iter().find(|(k, _, _)| *k == id))
+            .map_or_else(String::new, |(_, n, _)| n.clone())
+    }
+}
+
+// ----- the list -----
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    q: Option<String>,
+    #[serde(rename = "type")]
+    type_id: Option<String>,
+    status: Option<String>,
+    psa: Option<String>,
+    parent: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+fn id_param(name: &str, value: Option<&str>) -> Result<Option<i64>, WebError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| WebError::BadRequest(format!("{name} must be one of the listed values"))),
+    }
+}
+
+impl ListParams {
+    fn query(&self) -> Result<ListQuery, WebError> {
+        let sort = match self.sort.as_deref().filter(|s| !s.is_empty()) {
+            None => Sort::default(),
+            Some(s) => Sort::parse(s)
+                .ok_or_else(|| WebError::BadRequest("this sort order is not offered".into()))?,
+        };
+        let psa_linked = match self.psa.as_deref() {
+            None | Some("") => None,
+            Some("linked") => Some(true),
+            Some("unlinked") => Some(false),
+            Some(_) => {
+                return Err(WebError::BadRequest(
+                    "the PSA filter is linked or unlinked".into(),
+                ));
+            }
+        };
+        let page = match self.page.as_deref().filter(|p| !p.is_empty()) {
+            None => 1,
+            Some(p) => p
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| WebError::BadRequest("page must be a number from 1".into()))?,
+        };
+        Ok(ListQuery {
+            text: self.q.clone().filter(|q| !q.trim().is_empty()),
+            type_id: id_param("type", self.type_id.as_deref())?,
+            status_id: id_param("status", self.status.as_deref())?,
+            psa_linked,
+            parent: id_param("parent", self.parent.as_deref())?,
+            sort,
+            page,
+        })
+    }
+}
+
+struct ListRow {
+    org: OrgRow,
+    type_name: String,
+    status_name: String,
+    parent: Option<OrgRef>,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    q: String,
+    type_id: Option<i64>,
+    status_id: Option<i64>,
+    psa: String,
+    sort: &'static str,
+    sorts: [(Sort, &'static str, &'static str); 4],
+    parent: Option<OrgRef>,
+    kinds: Kinds,
+    rows: Vec<ListRow>,
+    total: i64,
+    page: i64,
+    last_page: i64,
+    /// The current filters as a query string, without the page.
+    filters: String,
+    can_create: bool,
+    filtered: bool,
+}
+
+impl ListPage {
+    fn page_url(&self, page: impl std::borrow::Borrow<i64>) -> String {
+        let page = page.borrow();
+        if self.filters.is_empty() {
+            format!("/organizations?page={page}")
+        } else {
+            format!("/organizations?{}&page={page}", self.filters)
+        }
+    }
+
+    fn is_type(&self, id: &i64) -> bool {
+        self.type_id == Some(*id)
+    }
+
+    fn is_status(&self, id: &i64) -> bool {
+        self.status_id == Some(*id)
+    }
+
+    /// The pages to link around the current one.
+    fn window(&self) -> Vec<i64> {
+        let from = (self.page - 2).max(1);
+        let to = (self.page + 2).min(self.last_page);
+        (from..=to).collect()
+    }
+}
+
+fn filters_query(query: &ListQuery) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(q) = &query.text {
+        pairs.push(("q", q.clone()));
+    }
+    if let Some(id) = query.type_id {
+        pairs.push(("type", id.to_string()));
+    }
+    if let Some(id) = query.status_id {
+        pairs.push(("status", id.to_string()));
+    }
+    if let Some(linked) = query.psa_linked {
+        pairs.push(("psa", if linked { "linked" } else { "unlinked" }.to_owned()));
+    }
+    if let Some(id) = query.parent {
+        pairs.push(("parent", id.to_string()));
+    }
+    if query.sort != Sort::default() {
+        pairs.push(("sort", query.sort.key().to_owned()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, WebError> {
+    let query = params.query()?;
+    let scope = Scope::of(&user);
+    let q = query.clone();
+    let (found, parents, kinds, parent) = state
+        .db(move |conn| {
+            let found = store::list(conn, scope, &q)?;
+            let mut ids: Vec<i64> = found.items.iter().filter_map(|o| o.parent_id).collect();
+            ids.extend(q.parent);
+            ids.sort_unstable();
+            ids.dedup();
+            let parents = store::refs(conn, scope, &ids)?;
+            let parent = q
+                .parent
+                .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
+            Ok::<_, DbError>((found, parents, Kinds::load(conn)?, parent))
+        })
+        .await?;
+    let rows = found
+        .items
+        .iter()
+        .map(|org| ListRow {
+            type_name: Kinds::name(&kinds.types, org.type_id),
+            status_name: Kinds::name(&kinds.statuses, org.status_id),
+            parent: org
+                .parent_id
+                .and_then(|id| parents.iter().find(|p| p.id == id).cloned()),
+            updated: store::updated_label(org.updated_at),
+            org: org.clone(),
+        })
+        .collect();
+    let filters = filters_query(&query);
+    render::page(&ListPage {
+        ctx,
+        q: query.text.clone().unwrap_or_default(),
+        type_id: query.type_id,
+        status_id: query.status_id,
+        psa: params.psa.clone().unwrap_or_default(),
+        sort: query.sort.key(),
+        sorts: Sort::ALL,
+        parent,
+        kinds,
+        rows,
+        total: found.total,
+        page: found.page,
+        last_page: found.last_page(),
+        filtered: query.text.is_some()
+            || query.type_id.is_some()
+            || query.status_id.is_some()
+            || query.psa_linked.is_some()
+            || query.parent.is_some(),
+        filters,
+        can_create: may_create(&user),
+    })
+}
+
+fn may_create(user: &User) -> bool {
+    allowed(user.role, Action::CreateOrganizations) && user.all_organizations
+}
+
+// ----- the lookup used by the choosers -----
+
+#[derive(Deserialize)]
+pub struct LookupParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// Up to ten organizations (within the user's access) whose name or short name contains `q`.
+pub async fn lookup(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    params: web::Query<LookupParams>,
+) -> Result<HttpResponse, WebError> {
+    let text = params.q.trim().to_owned();
+    if text.chars().count() < 2 {
+        return Ok(HttpResponse::Ok().json(Vec::<OrgRef>::new()));
+    }
+    let scope = Scope::of(&user);
+    let found = state
+        .db(move |conn| store::lookup(conn, scope, &text, 10).map_err(DbError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+// ----- + New and Edit -----
+
+#[derive(Template)]
+#[template(path = "orgs/form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    editing: Option<i64>,
+    form: OrgForm,
+    errors: FieldErrors,
+    similar: Vec<OrgRef>,
+    parent_candidates: Vec<OrgRef>,
+    kinds: Kinds,
+}
+
+impl FormPage {
+    fn action(&self) -> String {
+        self.editing.map_or_else(
+            || "/organizations".to_owned(),
+            |id| format!("/organizations/{id}"),
+        )
+    }
+
+    fn chosen(&self, list: &str, id: &i64) -> bool {
+        list.trim() == id.to_string()
+    }
+}
+
+async fn load_kinds(state: &web::Data<AppState>) -> Result<Kinds, WebError> {
+    Ok(state.db(Kinds::load).await?)
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    if !may_create(&user) {
+        return Err(WebError::Forbidden(
+            "Only users with access to all organizations can create organizations.".into(),
+        ));
+    }
+    let kinds = load_kinds(&state).await?;
+    render::page(&FormPage {
+        ctx,
+        editing: None,
+        form: OrgForm::default(),
+        errors: FieldErrors::default(),
+        similar: vec![],
+        parent_candidates: vec![],
+        kinds,
+    })
+}
+
+/// The form again, as typed, with what is wrong (or what looks like a duplicate).
+async fn form_again(
+    state: &web::Data<AppState>,
+    ctx: PageCtx,
+    editing: Option<i64>,
+    form: OrgForm,
+    error: OrgError,
+) -> Result<HttpResponse, WebError> {
+    let kinds = load_kinds(state).await?;
+    let mut page = FormPage {
+        ctx,
+        editing,
+        form,
+        errors: FieldErrors::default(),
+        similar: vec![],
+        parent_candidates: vec![],
+        kinds,
+    };
+    let status = match error {
+        OrgError::Invalid(FormProblem {
+            errors,
+            parent_candidates,
+        }) => {
+            page.errors = errors;
+            page.parent_candidates = parent_candidates;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        OrgError::LooksLike(similar) => {
+            page.similar = similar;
+            StatusCode::CONFLICT
+        }
+        other => return Err(other.into()),
+    };
+    render::render(status, &page)
+}
+
+fn saved(state: &AppState, id: OrgId, message: String) -> HttpResponse {
+    flash::see_other_with(
+        &format!("/organizations/{}", id.0),
+        &Flash::success(message),
+        &state.settings.session_key,
+    )
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<OrgForm>,
+) -> Result<HttpResponse, WebError> {
+    let input = match OrgInput::try_from(&form) {
+        Ok(input) => input,
+        Err(errors) => {
+            return form_again(
+                &state,
+                ctx,
+                None,
+                form,
+                OrgError::Invalid(FormProblem {
+                    errors,
+                    ..FormProblem::default()
+                }),
+            )
+            .await;
+        }
+    };
+    let name = input.name.clone();
+    match state
+        .db(move |conn| create::create(conn, &user, &input))
+        .await
+    {
+        Ok(id) => Ok(saved(&state, id, format!("{name} was created."))),
+        Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
+            form_again(&state, ctx, None, form, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn visible_org(
+    state: &web::Data<AppState>,
+    user: &User,
+    id: i64,
+) -> Result<OrgRow, WebError> {
+    let scope = Scope::of(user);
+    state
+        .db(move |conn| store::find(conn, scope, OrgId(id)).map_err(DbError::from))
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let org = visible_org(&state, &user, *id).await?;
+    let parent = org.parent_id;
+    let scope = Scope::of(&user);
+    let (kinds, ancestry) = state
+        .db(move |conn| {
+            Ok::<_, DbError>((Kinds::load(conn)?, visible_ancestry(conn, scope, parent)?))
+        })
+        .await?;
+    let parent_name = ancestry.last().map(|p| p.name.clone()).unwrap_or_default();
+    let form = OrgForm {
+        name: org.name,
+        short_name: org.short_name,
+        type_id: org.type_id.map(|i| i.to_string()).unwrap_or_default(),
+        status_id: org.status_id.map(|i| i.to_string()).unwrap_or_default(),
+        parent_id: org.parent_id.map(|i| i.to_string()).unwrap_or_default(),
+        parent_name,
+        description: org.description,
+        quick_notes: org.quick_notes,
+        alert: org.alert,
+        confirm_similar: String::new(),
+    };
+    render::page(&FormPage {
+        ctx,
+        editing: Some(org.id),
+        form,
+        errors: FieldErrors::default(),
+        similar: vec![],
+        parent_candidates: vec![],
+        kinds,
+    })
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<OrgForm>,
+) -> Result<HttpResponse, WebError> {
+    let id = *id;
+    visible_org(&state, &user, id).await?;
+    let input = match OrgInput::try_from(&form) {
+        Ok(input) => input,
+        Err(errors) => {
+            return form_again(
+                &state,
+                ctx,
+                Some(id),
+                form,
+                OrgError::Invalid(FormProblem {
+                    errors,
+                    ..FormProblem::default()
+                }),
+            )
+            .await;
+        }
+    };
+    let name = input.name.clone();
+    match state
+        .db(move |conn| create::update(conn, &user, OrgId(id), &input))
+        .await
+    {
+        Ok(id) => Ok(saved(&state, id, format!("{name} was saved."))),
+        Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
+            form_again(&state, ctx, Some(id), form, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ancestors the user may see (an organization outside their access does not exist for them).
+fn visible_ancestry(
+    conn: &mut crate::db::DbConn,
+    scope: Scope,
+    parent: Option<i64>,
+) -> Result<Vec<OrgRef>, DbError> {
+    let all = tree::ancestry(conn, parent)?;
+    if scope.all {
+        return Ok(all);
+    }
+    let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
+    let seen = store::refs(conn, scope, &ids)?;
+    Ok(all
+        .into_iter()
+        .filter(|o| seen.iter().any(|s| s.id == o.id))
+        .collect())
+}
+
+// ----- an organization's page -----
+
+#[derive(Template)]
+#[template(path = "orgs/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    org: OrgRow,
+    type_name: String,
+    status_name: String,
+    ancestry: Vec<OrgRef>,
+    children: Vec<OrgRef>,
+    children_total: i64,
+    history: Vec<Event>,
+    can_edit: bool,
+}
+
+/// How many sub-organizations the page lists before linking to the filtered list.
+const CHILDREN_SHOWN: i64 = 50;
+
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let scope = Scope::of(&user);
+    let id = OrgId(*id);
+    let found = state
+        .db(move |conn| {
+            let Some(org) = store::find(conn, scope, id)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
+            let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
+            let history = audit::for_organization(conn, id.0, 20)?;
+            let kinds = Kinds::load(conn)?;
+            Ok(Some((
+                org,
+                ancestry,
+                children,
+                children_total,
+                history,
+                kinds,
+            )))
+        })
+        .await?;
+    let (org, ancestry, children, children_total, history, kinds) =
+        found.ok_or(WebError::NotFound)?;
+    render::page(&ShowPage {
+        ctx,
+        type_name: Kinds::name(&kinds.types, org.type_id),
+        status_name: Kinds::name(&kinds.statuses, org.status_id),
+        org,
+        ancestry,
+        children,
+        children_total,
+        history,
+        can_edit: allowed(user.role, Action::EditRecords),
+    })
+}
