@@ -111,7 +111,7 @@ fn add_user(
             bail!("the user was not added");
         }
     };
-    let pool = roster::startup::prepare_database(settings)?;
+    let (pool, _) = roster::startup::prepare_database(settings)?;
     let mut conn = pool.get().context("no database connection")?;
     match accounts::create(&mut conn, None, &new) {
         Ok(id) => {

@@ -11,7 +11,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, DbPool, QueryCounter};
 use crate::web::error::{not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
 use crate::web::routes;
@@ -29,6 +29,8 @@ pub struct Application {
     /// The one-time link that creates the first Administrator, while there is no user.
     pub setup_link: Option<String>,
     pub pool: DbPool,
+    /// Statements run so far by this application's connections.
+    pub queries: QueryCounter,
 }
 
 impl Application {
@@ -39,7 +41,7 @@ impl Application {
     }
 
     pub fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
-        let pool = prepare_database(&settings)?;
+        let (pool, queries) = prepare_database(&settings)?;
         let token = setup::prepare(&mut *pool.get()?)?;
         let setup_link = token.map(|t| format!("{}/setup/{t}", settings.base_url));
         if let Some(link) = &setup_link {
@@ -78,6 +80,7 @@ impl Application {
             server,
             setup_link,
             pool,
+            queries,
         })
     }
 
@@ -104,10 +107,10 @@ fn security_headers() -> DefaultHeaders {
 }
 
 /// Opens the pool (failing fast with the reason) and brings the schema up to date.
-pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
-    let pool = db::build_pool(&settings.database_url, settings.pool_size)
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<(DbPool, QueryCounter)> {
+    let (pool, queries) = db::build_counted_pool(&settings.database_url, settings.pool_size)
         .with_context(|| format!("cannot open the {:?} database", settings.backend))?;
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
-    Ok(pool)
+    Ok((pool, queries))
 }

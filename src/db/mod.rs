@@ -8,7 +8,7 @@ pub mod schema;
 
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use migrate::{redo_all, run_migrations};
-pub use pool::{DbPool, build_pool};
+pub use pool::{DbPool, QueryCounter, build_counted_pool, build_pool};
 
 use thiserror::Error;
 

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod csrf;
 mod login;
+mod orgs;
 mod pages;
 mod permissions;
 mod schema;

@@ -118,6 +118,7 @@ pub struct TestApp {
     pub setup_link: Option<String>,
     pub pool: DbPool,
     pub store: std::sync::Arc<Store>,
+    pub queries: roster::db::QueryCounter,
     server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
 }
 
@@ -161,6 +162,7 @@ impl TestApp {
             .clone()
             .map(|l| l.replace("http://127.0.0.1:0", &format!("http://127.0.0.1:{port}")));
         let pool = app.pool.clone();
+        let queries = app.queries.clone();
         let handle = app.handle();
         let server = std::thread::spawn(move || {
             let _ = actix_web::rt::System::new().block_on(app.run_until_stopped());
@@ -170,6 +172,7 @@ impl TestApp {
             setup_link,
             pool,
             store,
+            queries,
             server: Some((handle, server)),
         }
     }
