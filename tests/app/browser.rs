@@ -195,3 +195,161 @@ async fn first_administrator_signs_in_and_out_in_a_browser() {
     assert_eq!(res.status, 303);
     assert!(res.location().starts_with("/login"));
 }
+
+impl Browser {
+    pub async fn sign_in(&self, app: &TestApp, email: &str) {
+        self.driver
+            .goto(format!("{}/login", app.base))
+            .await
+            .unwrap();
+        self.fill("email", email).await;
+        self.fill("password", crate::support::PASSWORD).await;
+        self.submit("button[type=submit].primary").await;
+        self.wait_for("/organizations", "Organizations").await;
+    }
+
+    /// Waits (up to ten seconds) until a page whose path starts with `prefix` shows `text`.
+    pub async fn wait_for_prefix(&self, prefix: &str, text: &str) {
+        for _ in 0..100 {
+            if self.path().await.starts_with(prefix) && self.text().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected {text:?} under {prefix}, found {} showing:\n{}",
+            self.path().await,
+            self.text().await
+        );
+    }
+
+    /// The value of a form field, waiting (up to five seconds) until it is not empty.
+    pub async fn value_soon(&self, css: &str) -> String {
+        for _ in 0..50 {
+            let value = self
+                .driver
+                .find(By::Css(css))
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            if !value.is_empty() {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        String::new()
+    }
+}
+
+#[tokio::test]
+async fn find_create_and_nest_organizations_in_a_browser() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(roster::auth::Role::Editor, "tech").await;
+    app.add_org("Umbrella Health", None).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+
+    // Check first that it is not entered yet.
+    browser.fill("q", "acme").await;
+    browser.submit("form.filters button[type=submit]").await;
+    browser
+        .wait_for("/organizations", "No organization matches")
+        .await;
+
+    browser
+        .submit("a.button.primary[href='/organizations/new']")
+        .await;
+    browser
+        .wait_for("/organizations/new", "New organization")
+        .await;
+    browser.fill("name", "Acme Corp").await;
+    browser.fill("short_name", "ACME").await;
+    browser.fill("quick_notes", "Front desk opens at 8").await;
+    browser.submit("#save").await;
+    browser
+        .wait_for_prefix("/organizations/", "Acme Corp was created.")
+        .await;
+    let acme = browser.path().await;
+
+    // A sub-organization, choosing the parent in the Parent Organization chooser.
+    browser
+        .driver
+        .goto(format!("{}/organizations/new", app.base))
+        .await
+        .unwrap();
+    browser.fill("name", "Acme Labs").await;
+    browser.fill("parent_name", "Acme Corp").await;
+    let chosen = browser
+        .value_soon("input[type=hidden][name=parent_id]")
+        .await;
+    assert_eq!(
+        format!("/organizations/{chosen}"),
+        acme,
+        "the chooser attached the parent's id"
+    );
+    browser.submit("#save").await;
+    browser
+        .wait_for_prefix("/organizations/", "Acme Labs was created.")
+        .await;
+    let crumbs = browser
+        .driver
+        .find(By::Css("nav.crumbs"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        crumbs.contains("Organizations › Acme Corp › Acme Labs"),
+        "{crumbs}"
+    );
+    browser
+        .driver
+        .goto(format!("{}{acme}", app.base))
+        .await
+        .unwrap();
+    browser.wait_for(&acme, "Acme Labs").await;
+    let children = browser
+        .driver
+        .find(By::Id("children"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(children.contains("Acme Labs"));
+
+    // The same name again, in other case: listed while typing, and a warning on Save.
+    browser
+        .driver
+        .goto(format!("{}/organizations/new", app.base))
+        .await
+        .unwrap();
+    browser.fill("name", "ACME CORP").await;
+    browser
+        .wait_for(
+            "/organizations/new",
+            "Already entered? Organizations with similar names:",
+        )
+        .await;
+    browser.submit("#save").await;
+    browser
+        .wait_for(
+            "/organizations",
+            "An organization with a similar name already exists",
+        )
+        .await;
+    let link = browser
+        .driver
+        .find(By::Css("#similar-warning a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        link.attr("href").await.unwrap().as_deref(),
+        Some(acme.as_str())
+    );
+    browser.stop().await;
+}
