@@ -29,6 +29,15 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Fill the database with realistic demo organizations (to try Roster, and for benchmarks).
+    SeedDemo {
+        /// How many organizations to add
+        #[arg(long, default_value_t = 200)]
+        organizations: usize,
+        /// Seed of the random choices (the same seed gives the same data)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -60,6 +69,10 @@ fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add { email, role, name },
         } => add_user(&settings, &email, &role, name),
+        Command::SeedDemo {
+            organizations,
+            seed,
+        } => seed_demo(&settings, organizations, seed),
     }
 }
 
@@ -126,4 +139,18 @@ fn add_user(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn seed_demo(settings: &roster::config::Settings, count: usize, seed: u64) -> anyhow::Result<()> {
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let started = std::time::Instant::now();
+    let summary = roster::orgs::demo::seed(&mut conn, count, seed)?;
+    println!(
+        "Added {} demo organizations ({} of them sub-organizations) in {:.1} s.",
+        summary.organizations,
+        summary.sub_organizations,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

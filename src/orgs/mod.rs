@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod create;
+pub mod demo;
 pub mod kinds;
 pub mod model;
 pub mod search;

@@ -1,0 +1,209 @@
+//! Demo data: realistic organizations (names, short names, types, statuses, and a share of
+//! sub-organizations up to three levels deep), so a new user can try Roster and benchmarks have
+//! data. Deterministic for a given seed.
+
+use std::collections::HashSet;
+
+use diesel::Connection;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::kinds::{self, Kind};
+use super::store::{self, OrgValues};
+use crate::db::{DbConn, DbError};
+
+const PREFIXES: &[&str] = &[
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Blue Ridge",
+    "Summit",
+    "Pioneer",
+    "Harbor",
+    "Evergreen",
+    "Redwood",
+    "Silver Lake",
+    "Granite",
+    "Lakeside",
+    "Maple",
+    "Riverbend",
+    "Sterling",
+    "Cascade",
+    "Beacon",
+    "Crescent",
+    "Ironwood",
+    "Keystone",
+    "Meridian",
+    "Oakridge",
+    "Pinnacle",
+    "Prairie",
+    "Sunrise",
+    "Trinity",
+    "Westfield",
+    "Ärztehaus",
+    "Müller",
+    "Østby",
+    "Brightview",
+    "Cornerstone",
+    "Highland",
+    "Liberty",
+    "Mosaic",
+    "Nova",
+    "Orchard",
+    "Parkside",
+    "Quarry",
+    "Skyline",
+];
+const TRADES: &[&str] = &[
+    "Dental",
+    "Law",
+    "Logistics",
+    "Accounting",
+    "Health",
+    "Manufacturing",
+    "Realty",
+    "Veterinary",
+    "Insurance",
+    "Architecture",
+    "Construction",
+    "Engineering",
+    "Pharmacy",
+    "Hospitality",
+    "Retail",
+    "Credit Union",
+    "Consulting",
+    "Marketing",
+    "Printing",
+    "Auto Repair",
+    "Physical Therapy",
+    "Orthodontics",
+    "Design",
+    "Freight",
+    "Catering",
+    "Brewing",
+    "Landscaping",
+    "Plumbing",
+    "Electric",
+    "School",
+];
+const PLACES: &[&str] = &[
+    "Denver", "Austin", "Boise", "Tulsa", "Omaha", "Raleigh", "Tampa", "Fresno", "Spokane",
+    "Madison", "Albany", "Dayton", "Reno", "Toledo", "Mesa", "Eugene", "Salem", "Provo", "Akron",
+    "Macon", "Berlin", "Köln", "Oslo", "Leeds", "York", "Cork", "Lyon", "Graz", "Basel", "Delft",
+];
+const SUFFIXES: &[&str] = &[
+    "LLC",
+    "Inc.",
+    "Group",
+    "Partners",
+    "Ltd",
+    "& Co.",
+    "Associates",
+    "GmbH",
+];
+const BRANCHES: &[&str] = &[
+    "North",
+    "South",
+    "East",
+    "West",
+    "Downtown",
+    "Annex",
+    "Clinic",
+    "Warehouse",
+    "Lab",
+];
+
+pub struct DemoSummary {
+    pub organizations: usize,
+    pub sub_organizations: usize,
+}
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.random_range(0..list.len())]
+}
+
+/// Picks from `ids` with the given weights (in percent); the rest go to the last one.
+fn weighted(rng: &mut StdRng, ids: &[i64], weights: &[u32]) -> Option<i64> {
+    let mut roll = rng.random_range(0..100u32);
+    for (id, w) in ids.iter().zip(weights) {
+        if roll < *w {
+            return Some(*id);
+        }
+        roll -= w;
+    }
+    ids.last().copied()
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
+        .flat_map(char::to_uppercase)
+        .take(4)
+        .collect()
+}
+
+/// Adds `count` organizations, in transactions of a thousand.
+pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, DbError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let types: Vec<i64> = kinds::all(conn, Kind::Type)?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    let statuses: Vec<i64> = kinds::all(conn, Kind::Status)?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    let mut names = HashSet::new();
+    // (id, name, depth) of the organizations that may still get children.
+    let mut parents: Vec<(i64, String, u8)> = Vec::new();
+    let mut subs = 0;
+    let mut done = 0;
+    while done < count {
+        let batch = (count - done).min(1000);
+        conn.transaction(|conn| {
+            for _ in 0..batch {
+                let child_of = (!parents.is_empty() && rng.random_range(0..100) < 20)
+                    .then(|| parents[rng.random_range(0..parents.len())].clone());
+                let mut name = match &child_of {
+                    Some((_, parent, _)) => format!("{parent} {}", pick(&mut rng, BRANCHES)),
+                    None => format!(
+                        "{} {} {} ({})",
+                        pick(&mut rng, PREFIXES),
+                        pick(&mut rng, TRADES),
+                        pick(&mut rng, SUFFIXES),
+                        pick(&mut rng, PLACES)
+                    ),
+                };
+                if !names.insert(name.clone()) {
+                    name = format!("{name} {}", names.len());
+                    names.insert(name.clone());
+                }
+                let short_name = format!("{}-{:05}", initials(&name), names.len());
+                let values = OrgValues {
+                    name: &name,
+                    short_name: &short_name,
+                    type_id: weighted(&mut rng, &types, &[70, 10, 10, 5, 5]),
+                    status_id: weighted(&mut rng, &statuses, &[85, 15]),
+                    parent_id: child_of.as_ref().map(|p| p.0),
+                    description: "",
+                    quick_notes: "",
+                    alert: "",
+                };
+                let id = store::insert(conn, &values, None)?;
+                let depth = child_of.as_ref().map_or(0, |p| p.2 + 1);
+                if child_of.is_some() {
+                    subs += 1;
+                }
+                if depth < 2 && name.len() < 80 {
+                    parents.push((id.0, name, depth));
+                }
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        done += batch;
+    }
+    Ok(DemoSummary {
+        organizations: count,
+        sub_organizations: subs,
+    })
+}
