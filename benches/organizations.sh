@@ -59,8 +59,14 @@ SESSION=$(awk '$6 == "__Host-roster-session" { print $7 }' "$JAR")
 COOKIE="Cookie: __Host-roster-session=$SESSION"
 
 # Check that the pages answer what we think before timing them.
-curl -fs -H "$COOKIE" "http://127.0.0.1:$PORT/organizations?q=dental" | grep -q "organizations, page 1 of"
-curl -fs -H "$COOKIE" "http://127.0.0.1:$PORT/organizations?page=1000" | grep -q "page 1000 of"
+expect() { # path text
+  local body
+  body=$(curl -fs -H "$COOKIE" "http://127.0.0.1:$PORT$1")
+  grep -q "$2" <<<"$body" || { echo "$1 does not show \"$2\"" >&2; exit 1; }
+}
+expect "/organizations" "organizations, page 1 of"
+expect "/organizations?q=dental" "organizations, page 1 of"
+expect "/organizations?page=1000" "page 1000 of"
 
 measure() { # name path -> "rps avg_latency_ms"
   local out rps lat

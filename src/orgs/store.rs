@@ -107,15 +107,24 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
         Sort::UpdatedDesc => filtered(conn, scope, query)
             .order_by((organizations::updated_at.desc(), organizations::id.desc())),
     };
-    let items = if offset >= total {
-        Vec::new()
-    } else {
-        sorted
-            .limit(PER_PAGE)
-            .offset(offset)
-            .select(OrgRow::as_select())
-            .load(conn)?
-    };
+    if offset >= total {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+            page,
+        });
+    }
+    // Skipping to a deep page reads only the index; the page's rows are then fetched by id.
+    let ids: Vec<i64> = sorted
+        .limit(PER_PAGE)
+        .offset(offset)
+        .select(organizations::id)
+        .load(conn)?;
+    let mut items: Vec<OrgRow> = organizations::table
+        .filter(organizations::id.eq_any(&ids))
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    items.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
     Ok(Page { items, total, page })
 }
 

@@ -53,8 +53,10 @@ CREATE INDEX organizations_status_id ON organizations(status_id);
 CREATE INDEX organizations_parent_id ON organizations(parent_id);
 CREATE INDEX organizations_created_by ON organizations(created_by);
 CREATE INDEX organizations_name_key ON organizations(name_key);
-CREATE INDEX organizations_search_text ON organizations(search_text, id);
-CREATE INDEX organizations_updated_at ON organizations(updated_at, id);
+-- The list reads organizations that are not being deleted, in name or update order; leading with
+-- deleted_at lets it count, sort and skip pages in the index alone.
+CREATE INDEX organizations_alive_by_name ON organizations(deleted_at, search_text, id);
+CREATE INDEX organizations_alive_by_update ON organizations(deleted_at, updated_at, id);
 CREATE INDEX organizations_psa ON organizations(psa_kind, psa_company_id);
 
 CREATE TABLE user_organizations (
