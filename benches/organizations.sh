@@ -24,7 +24,7 @@ BIN="$PWD/target/release/roster"
 WORK="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ "$BACKEND" = postgres ]; then
     psql "${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}" -qc "DROP DATABASE IF EXISTS roster_bench WITH (FORCE)" >/dev/null 2>&1 || true
   fi

@@ -142,6 +142,17 @@ fn initials(name: &str) -> String {
         .collect()
 }
 
+/// After a bulk load the planner needs fresh statistics (autovacuum would get there later).
+fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    let sql = match conn.backend() {
+        crate::db::Backend::Postgres => "VACUUM ANALYZE organizations",
+        crate::db::Backend::Sqlite => "ANALYZE",
+    };
+    conn.batch_execute(sql)?;
+    Ok(())
+}
+
 /// Adds `count` organizations, in transactions of a thousand.
 pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, DbError> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -202,6 +213,7 @@ pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, D
         })?;
         done += batch;
     }
+    refresh_statistics(conn)?;
     Ok(DemoSummary {
         organizations: count,
         sub_organizations: subs,

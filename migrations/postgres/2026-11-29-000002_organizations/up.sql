@@ -53,10 +53,11 @@ CREATE INDEX organizations_status_id ON organizations(status_id);
 CREATE INDEX organizations_parent_id ON organizations(parent_id);
 CREATE INDEX organizations_created_by ON organizations(created_by);
 CREATE INDEX organizations_name_key ON organizations(name_key);
--- The list reads organizations that are not being deleted, in name or update order; leading with
--- deleted_at lets it count, sort and skip pages in the index alone.
-CREATE INDEX organizations_alive_by_name ON organizations(deleted_at, search_text, id);
-CREATE INDEX organizations_alive_by_update ON organizations(deleted_at, updated_at, id);
+-- The list reads organizations that are not being deleted, in name or update order: partial
+-- indexes let it count, sort and skip pages in the index alone (PostgreSQL does not order by an
+-- index whose leading column is only constrained by IS NULL; SQLite does, see its migration).
+CREATE INDEX organizations_alive_by_name ON organizations(search_text, id) WHERE deleted_at IS NULL;
+CREATE INDEX organizations_alive_by_update ON organizations(updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX organizations_psa ON organizations(psa_kind, psa_company_id);
 
 CREATE TABLE user_organizations (
