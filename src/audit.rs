@@ -14,16 +14,7 @@ pub fn record(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::at.eq(now()),
-            audit_events::actor_id.eq(actor.map(|u| u.id.0)),
-            audit_events::actor_email.eq(actor.map_or("system", |u| u.email.as_str())),
-            audit_events::action.eq(action),
-            audit_events::summary.eq(summary),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    insert(conn, actor, None, action, summary)
 }
 
 /// An event about an organization; its name is copied so the trail outlives it.
@@ -34,6 +25,16 @@ pub fn record_org(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
+    insert(conn, actor, Some(org), action, summary)
+}
+
+fn insert(
+    conn: &mut DbConn,
+    actor: Option<&User>,
+    org: Option<(i64, &str)>,
+    action: &str,
+    summary: &str,
+) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::at.eq(now()),
@@ -41,8 +42,8 @@ pub fn record_org(
             audit_events::actor_email.eq(actor.map_or("system", |u| u.email.as_str())),
             audit_events::action.eq(action),
             audit_events::summary.eq(summary),
-            audit_events::organization_id.eq(Some(org.0)),
-            audit_events::organization_name.eq(Some(org.1)),
+            audit_events::organization_id.eq(org.map(|o| o.0)),
+            audit_events::organization_name.eq(org.map(|o| o.1)),
         ))
         .execute(conn)
         .map(|_| ())

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use diesel::Connection;
 
-use super::{OrgError, OrgRef};
+use super::{OrgError, OrgRef, REF};
 use crate::audit;
 use crate::auth::{Role, User, UserId, users};
 use crate::db::schema::{organizations, user_organizations};
@@ -60,21 +60,8 @@ pub fn listed(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<OrgRef>> {
         .filter(user_organizations::user_id.eq(user.0))
         .filter(organizations::deleted_at.is_null())
         .order_by(organizations::search_text)
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::short_name,
-        ))
-        .load::<(i64, String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, name, short_name)| OrgRef {
-                    id,
-                    name,
-                    short_name,
-                })
-                .collect()
-        })
+        .select(REF)
+        .load(conn)
 }
 
 fn managed(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, OrgError> {

@@ -20,7 +20,7 @@ use crate::validation::FieldErrors;
 pub struct OrgId(pub i64);
 
 /// A short reference to an organization, for links and warnings.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, diesel::Queryable)]
 pub struct OrgRef {
     pub id: i64,
     pub name: String,
@@ -51,6 +51,17 @@ pub enum OrgError {
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }
+
+/// The columns of an `OrgRef`, for `.select(REF)`.
+pub const REF: (
+    crate::db::schema::organizations::id,
+    crate::db::schema::organizations::name,
+    crate::db::schema::organizations::short_name,
+) = (
+    crate::db::schema::organizations::id,
+    crate::db::schema::organizations::name,
+    crate::db::schema::organizations::short_name,
+);
 
 impl OrgError {
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::access::{Scope, visible};
 use super::model::{OrgRow, name_key, search_text};
-use super::{OrgId, OrgRef, search};
+use super::{OrgId, OrgRef, REF, search};
 use crate::db::schema::organizations;
 use crate::db::{DbConn, MultiBackend, now};
 
@@ -136,21 +136,8 @@ pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<Org
     organizations::table
         .filter(visible(scope))
         .filter(organizations::id.eq_any(ids))
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::short_name,
-        ))
-        .load::<(i64, String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, name, short_name)| OrgRef {
-                    id,
-                    name,
-                    short_name,
-                })
-                .collect()
-        })
+        .select(REF)
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<OrgRow>> {
@@ -178,22 +165,9 @@ pub fn children(
     let rows = filtered(conn, scope, &query)
         .order_by((organizations::search_text.asc(), organizations::id.asc()))
         .limit(limit)
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::short_name,
-        ))
-        .load::<(i64, String, String)>(conn)?;
-    Ok((
-        rows.into_iter()
-            .map(|(id, name, short_name)| OrgRef {
-                id,
-                name,
-                short_name,
-            })
-            .collect(),
-        total,
-    ))
+        .select(REF)
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 /// Up to `limit` organizations whose name or short name contains `text`, by name.
@@ -206,21 +180,8 @@ pub fn lookup(conn: &mut DbConn, scope: Scope, text: &str, limit: i64) -> QueryR
     filtered(conn, scope, &query)
         .order_by((organizations::search_text.asc(), organizations::id.asc()))
         .limit(limit)
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::short_name,
-        ))
-        .load::<(i64, String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, name, short_name)| OrgRef {
-                    id,
-                    name,
-                    short_name,
-                })
-                .collect()
-        })
+        .select(REF)
+        .load(conn)
 }
 
 /// Organizations whose name looks like `name` (same letters and digits, any case), except `except`.
@@ -236,21 +197,8 @@ pub fn looking_like(
         .filter(organizations::id.ne(except.map_or(-1, |o| o.0)))
         .order_by(organizations::id)
         .limit(20)
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::short_name,
-        ))
-        .load::<(i64, String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, name, short_name)| OrgRef {
-                    id,
-                    name,
-                    short_name,
-                })
-                .collect()
-        })
+        .select(REF)
+        .load(conn)
 }
 
 /// The values an insert or update writes.
@@ -265,24 +213,49 @@ pub struct OrgValues<'a> {
     pub alert: &'a str,
 }
 
+/// The columns an insert and an update both write; `None` clears (a parent, a type).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
+struct Written<'a> {
+    name: &'a str,
+    name_key: String,
+    search_text: String,
+    short_name: &'a str,
+    description: &'a str,
+    quick_notes: &'a str,
+    alert: &'a str,
+    type_id: Option<i64>,
+    status_id: Option<i64>,
+    parent_id: Option<i64>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> Written<'a> {
+    fn from(v: &OrgValues<'a>) -> Self {
+        Written {
+            name: v.name,
+            name_key: name_key(v.name),
+            search_text: search_text(v.name, v.short_name),
+            short_name: v.short_name,
+            description: v.description,
+            quick_notes: v.quick_notes,
+            alert: v.alert,
+            type_id: v.type_id,
+            status_id: v.status_id,
+            parent_id: v.parent_id,
+            updated_at: now(),
+        }
+    }
+}
+
 pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> QueryResult<OrgId> {
-    let at = now();
+    let written = Written::from(v);
     diesel::insert_into(organizations::table)
         .values((
-            organizations::name.eq(v.name),
-            organizations::name_key.eq(name_key(v.name)),
-            organizations::search_text.eq(search_text(v.name, v.short_name)),
-            organizations::short_name.eq(v.short_name),
-            organizations::description.eq(v.description),
-            organizations::quick_notes.eq(v.quick_notes),
-            organizations::alert.eq(v.alert),
-            organizations::type_id.eq(v.type_id),
-            organizations::status_id.eq(v.status_id),
-            organizations::parent_id.eq(v.parent_id),
             organizations::sync_enabled.eq(false),
             organizations::created_by.eq(created_by),
-            organizations::created_at.eq(at),
-            organizations::updated_at.eq(at),
+            organizations::created_at.eq(written.updated_at),
+            written,
         ))
         .returning(organizations::id)
         .get_result(conn)
@@ -291,19 +264,7 @@ pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> 
 
 pub fn update(conn: &mut DbConn, id: OrgId, v: &OrgValues<'_>) -> QueryResult<usize> {
     diesel::update(organizations::table.find(id.0))
-        .set((
-            organizations::name.eq(v.name),
-            organizations::name_key.eq(name_key(v.name)),
-            organizations::search_text.eq(search_text(v.name, v.short_name)),
-            organizations::short_name.eq(v.short_name),
-            organizations::description.eq(v.description),
-            organizations::quick_notes.eq(v.quick_notes),
-            organizations::alert.eq(v.alert),
-            organizations::type_id.eq(v.type_id),
-            organizations::status_id.eq(v.status_id),
-            organizations::parent_id.eq(v.parent_id),
-            organizations::updated_at.eq(now()),
-        ))
+        .set(Written::from(v))
         .execute(conn)
 }
 

@@ -384,39 +384,53 @@ fn saved(state: &AppState, id: OrgId, message: String) -> HttpResponse {
     )
 }
 
+/// Parses the form and creates (`editing` is `None`) or updates the organization; a form with
+/// errors, or a name that looks like another, comes back as typed.
+async fn save(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    user: User,
+    editing: Option<i64>,
+    form: OrgForm,
+) -> Result<HttpResponse, WebError> {
+    let input = match OrgInput::try_from(&form) {
+        Ok(input) => input,
+        Err(errors) => {
+            let problem = FormProblem {
+                errors,
+                ..FormProblem::default()
+            };
+            return form_again(&state, ctx, editing, form, OrgError::Invalid(problem)).await;
+        }
+    };
+    let name = input.name.clone();
+    let result = state
+        .db(move |conn| match editing {
+            None => create::create(conn, &user, &input),
+            Some(id) => create::update(conn, &user, OrgId(id), &input),
+        })
+        .await;
+    let verb = if editing.is_some() {
+        "saved"
+    } else {
+        "created"
+    };
+    match result {
+        Ok(id) => Ok(saved(&state, id, format!("{name} was {verb}."))),
+        Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
+            form_again(&state, ctx, editing, form, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     ctx: PageCtx,
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<OrgForm>,
 ) -> Result<HttpResponse, WebError> {
-    let input = match OrgInput::try_from(&form) {
-        Ok(input) => input,
-        Err(errors) => {
-            return form_again(
-                &state,
-                ctx,
-                None,
-                form,
-                OrgError::Invalid(FormProblem {
-                    errors,
-                    ..FormProblem::default()
-                }),
-            )
-            .await;
-        }
-    };
-    let name = input.name.clone();
-    match state
-        .db(move |conn| create::create(conn, &user, &input))
-        .await
-    {
-        Ok(id) => Ok(saved(&state, id, format!("{name} was created."))),
-        Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
-            form_again(&state, ctx, None, form, e).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    save(state, ctx, user, None, form).await
 }
 
 async fn visible_org(
@@ -476,35 +490,8 @@ pub async fn update(
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<OrgForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = *id;
-    visible_org(&state, &user, id).await?;
-    let input = match OrgInput::try_from(&form) {
-        Ok(input) => input,
-        Err(errors) => {
-            return form_again(
-                &state,
-                ctx,
-                Some(id),
-                form,
-                OrgError::Invalid(FormProblem {
-                    errors,
-                    ..FormProblem::default()
-                }),
-            )
-            .await;
-        }
-    };
-    let name = input.name.clone();
-    match state
-        .db(move |conn| create::update(conn, &user, OrgId(id), &input))
-        .await
-    {
-        Ok(id) => Ok(saved(&state, id, format!("{name} was saved."))),
-        Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
-            form_again(&state, ctx, Some(id), form, e).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    visible_org(&state, &user, *id).await?;
+    save(state, ctx, user, Some(*id), form).await
 }
 
 /// The ancestors the user may see (an organization outside their access does not exist for them).

@@ -69,20 +69,35 @@ impl Browser {
         panic!("Chromium did not start through {driver_path}: {last:?}");
     }
 
+    /// Types `text` into the field `id`, retrying while the page is still being replaced.
     pub async fn fill(&self, id: &str, text: &str) {
-        let field = self.driver.find(By::Id(id)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(text).await.unwrap();
+        let mut last = None;
+        for _ in 0..50 {
+            let typed = async {
+                let field = self.driver.find(By::Id(id)).await?;
+                field.clear().await?;
+                field.send_keys(text).await
+            };
+            match typed.await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not type into #{id}: {last:?}");
     }
 
+    /// Clicks the element `css`, retrying while the page is still being replaced.
     pub async fn submit(&self, css: &str) {
-        self.driver
-            .find(By::Css(css))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        let mut last = None;
+        for _ in 0..50 {
+            match async { self.driver.find(By::Css(css)).await?.click().await }.await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not click {css}: {last:?}");
     }
 
     pub async fn path(&self) -> String {
@@ -104,18 +119,22 @@ impl Browser {
         );
     }
 
+    /// The page's text; empty while the page is being replaced.
     pub async fn text(&self) -> String {
-        self.driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        match self.driver.find(By::Tag("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
-    pub async fn stop(mut self) {
-        let _ = self.driver.quit().await;
+    pub async fn stop(self) {
+        let _ = self.driver.clone().quit().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Also after a failed assertion: no browser is left behind.
+    fn drop(&mut self) {
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
     }
