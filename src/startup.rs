@@ -56,12 +56,14 @@ impl Application {
                 settings.login_account_burst,
                 settings.login_address_burst,
             ),
+            logo_permits: tokio::sync::Semaphore::new(2),
             settings,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                .app_data(crate::web::upload::config())
                 .configure(routes::configure)
                 .default_service(
                     web::route()

@@ -100,7 +100,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    logos (organization_id) {
+        organization_id -> BigInt,
+        content_type -> Text,
+        width -> Integer,
+        height -> Integer,
+        sha256 -> Text,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(logos -> organizations (organization_id));
 diesel::joinable!(organizations -> organization_types (type_id));
 diesel::joinable!(organizations -> organization_statuses (status_id));
 diesel::joinable!(user_organizations -> users (user_id));
@@ -114,4 +127,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_statuses,
     organizations,
     user_organizations,
+    logos,
 );

@@ -5,6 +5,7 @@ use diesel::Connection;
 
 use super::access::Scope;
 use super::kinds::{self, Kind};
+use super::logos::{self, LogoChange};
 use super::model::{OrgInput, OrgRow, ParentChoice, name_key};
 use super::store::{self, OrgValues};
 use super::{FormProblem, OrgError, OrgId, tree};
@@ -114,7 +115,12 @@ fn check(
     Ok(parent)
 }
 
-pub fn create(conn: &mut DbConn, actor: &User, input: &OrgInput) -> Result<OrgId, OrgError> {
+pub fn create(
+    conn: &mut DbConn,
+    actor: &User,
+    input: &OrgInput,
+    logo: &LogoChange,
+) -> Result<OrgId, OrgError> {
     let scope = Scope::of(actor);
     if !scope.all {
         return Err(OrgError::Forbidden(
@@ -124,6 +130,7 @@ pub fn create(conn: &mut DbConn, actor: &User, input: &OrgInput) -> Result<OrgId
     conn.transaction(|conn| {
         let parent = check(conn, scope, None, input, None)?;
         let id = store::insert(conn, &values(input, parent), Some(actor.id.0))?;
+        logos::apply(conn, id, logo)?;
         audit::record_org(
             conn,
             Some(actor),
@@ -140,6 +147,7 @@ pub fn update(
     actor: &User,
     id: OrgId,
     input: &OrgInput,
+    logo: &LogoChange,
 ) -> Result<OrgId, OrgError> {
     let scope = Scope::of(actor);
     conn.transaction(|conn| {
@@ -153,7 +161,8 @@ pub fn update(
             parent = Some(old);
         }
         store::update(conn, id, &values(input, parent))?;
-        let changes = describe_changes(conn, &before, input, parent)?;
+        let mut changes = describe_changes(conn, &before, input, parent)?;
+        changes.extend(logos::apply(conn, id, logo)?.map(str::to_owned));
         if !changes.is_empty() {
             audit::record_org(
                 conn,

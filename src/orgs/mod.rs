@@ -5,6 +5,7 @@ pub mod access;
 pub mod create;
 pub mod demo;
 pub mod kinds;
+pub mod logos;
 pub mod model;
 pub mod search;
 pub mod store;

@@ -33,6 +33,16 @@ fn check_token(req: &HttpRequest, body: &[u8]) -> Result<(), WebError> {
         .ok()
         .and_then(|t| t.csrf_token)
         .ok_or(WebError::Csrf)?;
+    same_token(req, &given)
+}
+
+/// For forms read another way (multipart): the origin and the token, as for `CsrfForm`.
+pub fn verify(req: &HttpRequest, given: &str) -> Result<(), WebError> {
+    check_origin(req)?;
+    same_token(req, given)
+}
+
+fn same_token(req: &HttpRequest, given: &str) -> Result<(), WebError> {
     let extensions = req.extensions();
     let expected = extensions
         .get::<RequestCtx>()
@@ -59,7 +69,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             }
             let body = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    WebError::TooLarge
+                    WebError::TooLarge(
+                        "Forms are limited to 64 KB. Shorten what you typed and try again.".into(),
+                    )
                 } else {
                     WebError::BadRequest("the form could not be read".into())
                 }

@@ -28,7 +28,7 @@ pub enum WebError {
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("payload too large")]
-    TooLarge,
+    TooLarge(String),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -40,7 +40,7 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +103,7 @@ fn describe(status: StatusCode, error: Option<&WebError>) -> (&'static str, Stri
                 .into(),
         ),
         (_, Some(WebError::Conflict(m))) => ("Cannot do that", m.clone()),
+        (_, Some(WebError::TooLarge(m))) => ("Too large", m.clone()),
         (_, Some(WebError::BadRequest(m))) => ("Bad request", format!("The request could not be understood: {m}.")),
         (StatusCode::NOT_FOUND, _) => ("Not found", "There is nothing here, or you do not have access to it.".into()),
         (StatusCode::FORBIDDEN, _) => ("Not allowed", "Your role does not allow this.".into()),

@@ -136,9 +136,12 @@ pub async fn authorize(
     if flash.is_some() && !response.status().is_redirection() {
         let _ = response.add_removal_cookie(&removal(flash::COOKIE));
     }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Pages carry user data: not cached, unless the handler chose otherwise (logos).
+    if !response.headers().contains_key(CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     Ok(res)
 }
 

@@ -16,4 +16,5 @@ mod render;
 pub mod routes;
 mod setup;
 pub mod state;
+pub mod upload;
 mod users;

@@ -1,21 +1,23 @@
 //! The Organizations pages (B1, B2, B6): the list with search, filters, sorting and pages; + New
 //! and Edit; an organization's page; and the small lookup that the choosers use.
 
+use actix_multipart::form::MultipartForm;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf_form::CsrfForm;
 use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
+use super::upload::{self, LogoRequest, OrgUpload};
 use crate::audit::{self, Event};
 use crate::auth::{Action, User, allowed};
 use crate::db::DbError;
 use crate::orgs::kinds::{self, Kind};
+use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::model::OrgInput;
 use crate::orgs::store::{self, ListQuery, Sort};
 use crate::orgs::{FormProblem, OrgError, OrgForm, OrgId, OrgRef, OrgRow, Scope, create, tree};
@@ -120,6 +122,7 @@ impl ListParams {
 
 struct ListRow {
     org: OrgRow,
+    logo: Option<LogoSize>,
     type_name: String,
     status_name: String,
     parent: Option<OrgRef>,
@@ -206,9 +209,11 @@ pub async fn list(
     let query = params.query()?;
     let scope = Scope::of(&user);
     let q = query.clone();
-    let (found, parents, kinds, parent) = state
+    let (found, parents, kinds, parent, sizes) = state
         .db(move |conn| {
             let found = store::list(conn, scope, &q)?;
+            let page_ids: Vec<i64> = found.items.iter().map(|o| o.id).collect();
+            let sizes = logos::sizes(conn, &page_ids)?;
             let mut ids: Vec<i64> = found.items.iter().filter_map(|o| o.parent_id).collect();
             ids.extend(q.parent);
             ids.sort_unstable();
@@ -217,7 +222,7 @@ pub async fn list(
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
-            Ok::<_, DbError>((found, parents, Kinds::load(conn)?, parent))
+            Ok::<_, DbError>((found, parents, Kinds::load(conn)?, parent, sizes))
         })
         .await?;
     let rows = found
@@ -230,6 +235,7 @@ pub async fn list(
                 .parent_id
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned()),
             updated: store::updated_label(org.updated_at),
+            logo: sizes.iter().find(|s| s.organization_id == org.id).copied(),
             org: org.clone(),
         })
         .collect();
@@ -294,6 +300,8 @@ pub async fn lookup(
 struct FormPage {
     ctx: PageCtx,
     editing: Option<i64>,
+    /// The current logo's size, when editing an organization that has one.
+    logo: Option<LogoSize>,
     form: OrgForm,
     errors: FieldErrors,
     similar: Vec<OrgRef>,
@@ -332,6 +340,7 @@ pub async fn new_form(
     render::page(&FormPage {
         ctx,
         editing: None,
+        logo: None,
         form: OrgForm::default(),
         errors: FieldErrors::default(),
         similar: vec![],
@@ -347,11 +356,16 @@ async fn form_again(
     editing: Option<i64>,
     form: OrgForm,
     error: OrgError,
+    logo_chosen: bool,
 ) -> Result<HttpResponse, WebError> {
-    let kinds = load_kinds(state).await?;
+    let ids: Vec<i64> = editing.into_iter().collect();
+    let (kinds, sizes) = state
+        .db(move |conn| Ok::<_, DbError>((Kinds::load(conn)?, logos::sizes(conn, &ids)?)))
+        .await?;
     let mut page = FormPage {
         ctx,
         editing,
+        logo: sizes.first().copied(),
         form,
         errors: FieldErrors::default(),
         similar: vec![],
@@ -373,6 +387,9 @@ async fn form_again(
         }
         other => return Err(other.into()),
     };
+    if logo_chosen {
+        page.errors.add("logo", "Choose the logo file again: a browser does not keep a chosen file when a form comes back.");
+    }
     render::render(status, &page)
 }
 
@@ -384,15 +401,36 @@ fn saved(state: &AppState, id: OrgId, message: String) -> HttpResponse {
     )
 }
 
-/// Parses the form and creates (`editing` is `None`) or updates the organization; a form with
-/// errors, or a name that looks like another, comes back as typed.
+/// Checks the logo, parses the form and creates (`editing` is `None`) or updates the organization;
+/// a form with errors, or a name that looks like another, comes back as typed.
 async fn save(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    req: HttpRequest,
     user: User,
     editing: Option<i64>,
-    form: OrgForm,
+    upload: OrgUpload,
 ) -> Result<HttpResponse, WebError> {
+    let (form, request) = upload.accept(&req)?;
+    let chosen = matches!(request, LogoRequest::Upload(_));
+    let logo = match upload::prepare(&state, request).await? {
+        Ok(change) => change,
+        Err(message) => {
+            let problem = FormProblem {
+                errors: FieldErrors::single("logo", message),
+                ..FormProblem::default()
+            };
+            return form_again(
+                &state,
+                ctx,
+                editing,
+                form,
+                OrgError::Invalid(problem),
+                false,
+            )
+            .await;
+        }
+    };
     let input = match OrgInput::try_from(&form) {
         Ok(input) => input,
         Err(errors) => {
@@ -400,14 +438,22 @@ async fn save(
                 errors,
                 ..FormProblem::default()
             };
-            return form_again(&state, ctx, editing, form, OrgError::Invalid(problem)).await;
+            return form_again(
+                &state,
+                ctx,
+                editing,
+                form,
+                OrgError::Invalid(problem),
+                chosen,
+            )
+            .await;
         }
     };
     let name = input.name.clone();
     let result = state
         .db(move |conn| match editing {
-            None => create::create(conn, &user, &input),
-            Some(id) => create::update(conn, &user, OrgId(id), &input),
+            None => create::create(conn, &user, &input, &logo),
+            Some(id) => create::update(conn, &user, OrgId(id), &input, &logo),
         })
         .await;
     let verb = if editing.is_some() {
@@ -418,7 +464,7 @@ async fn save(
     match result {
         Ok(id) => Ok(saved(&state, id, format!("{name} was {verb}."))),
         Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
-            form_again(&state, ctx, editing, form, e).await
+            form_again(&state, ctx, editing, form, e, chosen).await
         }
         Err(e) => Err(e.into()),
     }
@@ -427,10 +473,11 @@ async fn save(
 pub async fn create(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    req: HttpRequest,
     CurrentUser(user): CurrentUser,
-    CsrfForm(form): CsrfForm<OrgForm>,
+    MultipartForm(upload): MultipartForm<OrgUpload>,
 ) -> Result<HttpResponse, WebError> {
-    save(state, ctx, user, None, form).await
+    save(state, ctx, req, user, None, upload).await
 }
 
 async fn visible_org(
@@ -454,9 +501,11 @@ pub async fn edit_form(
     let org = visible_org(&state, &user, *id).await?;
     let parent = org.parent_id;
     let scope = Scope::of(&user);
-    let (kinds, ancestry) = state
+    let org_id = org.id;
+    let (kinds, ancestry, sizes) = state
         .db(move |conn| {
-            Ok::<_, DbError>((Kinds::load(conn)?, visible_ancestry(conn, scope, parent)?))
+            let ancestry = visible_ancestry(conn, scope, parent)?;
+            Ok::<_, DbError>((Kinds::load(conn)?, ancestry, logos::sizes(conn, &[org_id])?))
         })
         .await?;
     let parent_name = ancestry.last().map(|p| p.name.clone()).unwrap_or_default();
@@ -475,6 +524,7 @@ pub async fn edit_form(
     render::page(&FormPage {
         ctx,
         editing: Some(org.id),
+        logo: sizes.first().copied(),
         form,
         errors: FieldErrors::default(),
         similar: vec![],
@@ -486,12 +536,13 @@ pub async fn edit_form(
 pub async fn update(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    req: HttpRequest,
     CurrentUser(user): CurrentUser,
     id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<OrgForm>,
+    MultipartForm(upload): MultipartForm<OrgUpload>,
 ) -> Result<HttpResponse, WebError> {
     visible_org(&state, &user, *id).await?;
-    save(state, ctx, user, Some(*id), form).await
+    save(state, ctx, req, user, Some(*id), upload).await
 }
 
 /// The ancestors the user may see (an organization outside their access does not exist for them).
@@ -519,6 +570,7 @@ fn visible_ancestry(
 struct ShowPage {
     ctx: PageCtx,
     org: OrgRow,
+    logo: Option<LogoSize>,
     type_name: String,
     status_name: String,
     ancestry: Vec<OrgRef>,
@@ -539,36 +591,29 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let scope = Scope::of(&user);
     let id = OrgId(*id);
-    let found = state
+    let can_edit = allowed(user.role, Action::EditRecords);
+    let page = state
         .db(move |conn| {
             let Some(org) = store::find(conn, scope, id)? else {
                 return Ok::<_, DbError>(None);
             };
             let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
             let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
-            let history = audit::for_organization(conn, id.0, 20)?;
             let kinds = Kinds::load(conn)?;
-            Ok(Some((
+            Ok(Some(ShowPage {
+                ctx,
+                type_name: Kinds::name(&kinds.types, org.type_id),
+                status_name: Kinds::name(&kinds.statuses, org.status_id),
+                logo: logos::sizes(conn, &[id.0])?.first().copied(),
+                history: audit::for_organization(conn, id.0, 20)?,
                 org,
                 ancestry,
                 children,
                 children_total,
-                history,
-                kinds,
-            )))
+                can_edit,
+            }))
         })
-        .await?;
-    let (org, ancestry, children, children_total, history, kinds) =
-        found.ok_or(WebError::NotFound)?;
-    render::page(&ShowPage {
-        ctx,
-        type_name: Kinds::name(&kinds.types, org.type_id),
-        status_name: Kinds::name(&kinds.statuses, org.status_id),
-        org,
-        ancestry,
-        children,
-        children_total,
-        history,
-        can_edit: allowed(user.role, Action::EditRecords),
-    })
+        .await?
+        .ok_or(WebError::NotFound)?;
+    render::page(&page)
 }

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
-use super::{assets, health, home, kinds, login, orgs, setup, users};
+use super::{assets, health, home, kinds, login, orgs, setup, upload, users};
 use crate::auth::Action;
 
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +66,7 @@ route_table! {
     POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
     GET "/organizations/{org}" Rule::Allow(Action::ViewOrganizations) => orgs::show;
     GET "/organizations/{org}/edit" Rule::Allow(Action::EditRecords) => orgs::edit_form;
+    GET "/organizations/{org}/logo" Rule::Allow(Action::ViewOrganizations) => upload::serve;
     POST "/organizations/{org}" Rule::Allow(Action::EditRecords) => orgs::update;
     GET "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::list;
     POST "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::add;

@@ -14,6 +14,8 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// A hash to verify against when the email is unknown, so that both cases cost the same.
     pub dummy_hash: String,
+    /// How many logos may be decoded at once (each can take a few hundred MB at the limits).
+    pub logo_permits: tokio::sync::Semaphore,
 }
 
 impl AppState {

@@ -52,6 +52,7 @@ const TABLE: &[Row] = &[
     // Lite users see only the organizations on their list, and the target is not on it.
     ("GET", "/organizations/{org}", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("GET", "/organizations/{org}/edit", &[], CREATORS),
+    ("GET", "/organizations/{org}/logo", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("POST", "/organizations/{org}", &[("name", "")], CREATORS_422),
     ("GET", "/settings/{kind}", &[], USERS_GET),
     ("POST", "/settings/{kind}", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
@@ -85,6 +86,16 @@ async fn every_route_answers_every_role_as_the_table_says() {
     let target = app.add_user(Role::Editor, "target").await;
     let id = user_id(&app, &target).await.to_string();
     let org = app.add_org("Target Org", None).await;
+    let logo = roster::logo::process(&crate::images::png(40, 20, false)).unwrap();
+    app.db(move |c| {
+        roster::orgs::logos::apply(
+            c,
+            roster::orgs::OrgId(org),
+            &roster::orgs::logos::LogoChange::Replace(logo),
+        )
+        .unwrap();
+    })
+    .await;
     let customer: i64 = app
         .db(|c| {
             use diesel::prelude::*;
@@ -119,7 +130,10 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{kind}", "types")
             .replace("{kind_id}", &customer.to_string());
         for ((who, client), want) in clients.iter().zip(expected) {
-            let res = if *method == "GET" {
+            let multipart = *method == "POST" && path.starts_with("/organizations");
+            let res = if multipart {
+                client.post_multipart(&url, fields, None).await
+            } else if *method == "GET" {
                 client.get(&url).await
             } else {
                 client.post(&url, fields).await

@@ -72,26 +72,22 @@ fn shape(conn: &mut DbConn) -> Shape {
 /// Every table of `schema.rs`, every column, read through diesel.
 fn schema_rs_reads(conn: &mut DbConn) {
     use roster::db::schema::*;
-    users::table
-        .select(users::all_columns)
-        .limit(1)
-        .execute(conn)
-        .unwrap();
-    sessions::table
-        .select(sessions::all_columns)
-        .limit(1)
-        .execute(conn)
-        .unwrap();
-    app_settings::table
-        .select(app_settings::all_columns)
-        .limit(1)
-        .execute(conn)
-        .unwrap();
-    audit_events::table
-        .select(audit_events::all_columns)
-        .limit(1)
-        .execute(conn)
-        .unwrap();
+    macro_rules! read_all {
+        ($($table:ident),*) => {
+            $($table::table.select($table::all_columns).limit(1).execute(conn).unwrap();)*
+        };
+    }
+    read_all!(
+        users,
+        sessions,
+        app_settings,
+        audit_events,
+        organization_types,
+        organization_statuses,
+        organizations,
+        user_organizations,
+        logos
+    );
 }
 
 #[test]

@@ -235,7 +235,9 @@ impl TestApp {
                 roster::auth::users::find(c, id).unwrap().unwrap().user()
             });
             let input = roster::orgs::model::OrgInput::try_from(&form).unwrap();
-            roster::orgs::create::create(c, &actor, &input).unwrap().0
+            roster::orgs::create::create(c, &actor, &input, &Default::default())
+                .unwrap()
+                .0
         })
         .await
     }
@@ -356,6 +358,15 @@ impl Client {
             .await
     }
 
+    /// A GET with extra headers.
+    pub async fn get_with_headers(&self, path: &str, extra: &[(&str, &str)]) -> Resp {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        self.send(request).await
+    }
+
     /// A form post exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         self.send(self.http.post(format!("{}{path}", self.base)).form(fields))
@@ -392,6 +403,48 @@ impl Client {
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(path, &all).await
+    }
+
+    /// A multipart form post (the organization form) with this client's CSRF token and, when
+    /// given, a file in the `logo` field.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        logo: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
+        let token = self.csrf().await;
+        self.post_multipart_raw(path, Some(&token), fields, logo)
+            .await
+    }
+
+    /// The same, with the token given (or none).
+    pub async fn post_multipart_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        logo: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(token) = token {
+            form = form.text("csrf_token", token.to_owned());
+        }
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        if let Some((file_name, bytes)) = logo {
+            form = form.part(
+                "logo",
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+            );
+        }
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .multipart(form),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {

@@ -1,0 +1,142 @@
+//! Decoding to an upright RGBA image of the target size.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use fast_image_resize::images::Image;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbaImage};
+
+use super::{Format, LogoError, MAX_PIXELS, MAX_SIDE, target_size};
+
+/// An RGBA image, upright, at its final size.
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+#[allow(clippy::needless_pass_by_value, reason = "used as `map_err(damaged)`")]
+fn damaged(e: impl ToString) -> LogoError {
+    LogoError::Damaged(e.to_string())
+}
+
+/// True when the orientation turns the image a quarter (width and height swap).
+fn swaps(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// True when a JPEG's last scan is followed by its end marker. Decoders fill a cut-short image
+/// with grey rather than fail; Roster refuses it instead. (Inside scan data a 0xFF byte is always
+/// followed by 0x00 or a restart marker, so 0xFF 0xD9 there can only be the end.)
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    last_scan.is_some_and(|at| bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
+pub fn upright_scaled(
+    bytes: &[u8],
+    format: Format,
+    width: u32,
+    height: u32,
+) -> Result<Pixels, LogoError> {
+    if format == Format::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(damaged("the file ends before the image does"));
+    }
+    // Decoders are third-party code fed with untrusted bytes: a panic there is a refusal, not a crash.
+    let decoded = catch_unwind(AssertUnwindSafe(|| match format {
+        Format::Jpeg => jpeg_reduced(bytes, width, height).or_else(|_| generic(bytes, format)),
+        _ => generic(bytes, format),
+    }))
+    .map_err(|_| damaged("the decoder gave up"))??;
+    let (mut image, orientation) = decoded;
+    image.apply_orientation(orientation);
+    let (w, h) = (image.width(), image.height());
+    let (tw, th) = target_size(
+        if swaps(orientation) { height } else { width },
+        if swaps(orientation) { width } else { height },
+    );
+    // The image may be a reduced decode; scale from what we have to the target.
+    let rgba = image.into_rgba8();
+    if (w, h) == (tw, th) {
+        return Ok(Pixels {
+            width: w,
+            height: h,
+            rgba: rgba.into_raw(),
+        });
+    }
+    resize(rgba, tw, th)
+}
+
+/// Any accepted format through `image`, within limits; GIF gives its first frame.
+fn generic(bytes: &[u8], format: Format) -> Result<(DynamicImage, Orientation), LogoError> {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(damaged)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(damaged)?;
+    Ok((image, orientation))
+}
+
+/// JPEG decoded at the smallest DCT scale (1/8, 1/4, 1/2) that stays at least twice the target.
+fn jpeg_reduced(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<(DynamicImage, Orientation), LogoError> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_PIXELS * 4).unwrap_or(usize::MAX));
+    decoder.read_info().map_err(damaged)?;
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let (tw, th) = target_size(width, height);
+    let want = |target: u32, full: u32| u16::try_from((target * 2).min(full)).unwrap_or(u16::MAX);
+    let (w, h) = decoder
+        .scale(want(tw, width), want(th, height))
+        .map_err(damaged)?;
+    let info = decoder.info().ok_or_else(|| damaged("no frame"))?;
+    let pixels = decoder.decode().map_err(damaged)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        // CMYK and 16-bit JPEGs are rare for logos: let `image` handle them.
+        _ => None,
+    };
+    image
+        .map(|i| (i, orientation))
+        .ok_or_else(|| damaged("unusual JPEG"))
+}
+
+fn resize(rgba: RgbaImage, width: u32, height: u32) -> Result<Pixels, LogoError> {
+    let (sw, sh) = rgba.dimensions();
+    let src = Image::from_vec_u8(sw, sh, rgba.into_raw(), PixelType::U8x4).map_err(damaged)?;
+    let mut dst = Image::new(width, height, PixelType::U8x4);
+    // Lanczos3, with alpha premultiplied during the resize so transparent edges do not darken.
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(damaged)?;
+    Ok(Pixels {
+        width,
+        height,
+        rgba: dst.into_vec(),
+    })
+}
