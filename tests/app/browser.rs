@@ -372,3 +372,34 @@ async fn find_create_and_nest_organizations_in_a_browser() {
     );
     browser.stop().await;
 }
+
+#[tokio::test]
+async fn a_logo_chosen_in_the_browser_is_shown_260_wide() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(roster::auth::Role::Editor, "designer").await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, crate::images::jpeg(1200, 800)).unwrap();
+    let small = dir.path().join("small.png");
+    std::fs::write(&small, crate::images::png(200, 100, false)).unwrap();
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+    for (name, file, size) in [("Photo Corp", &photo, (260, 173)), ("Small Corp", &small, (200, 100))] {
+        browser.driver.goto(format!("{}/organizations/new", app.base)).await.unwrap();
+        browser.fill("name", name).await;
+        let input = browser.driver.find(By::Id("logo")).await.unwrap();
+        input.send_keys(file.display().to_string()).await.unwrap();
+        browser.submit("#save").await;
+        browser.wait_for_prefix("/organizations/", &format!("{name} was created.")).await;
+        let logo = browser.driver.find(By::Id("org-logo")).await.unwrap();
+        let natural: (i64, i64) = (
+            browser.driver.execute("return document.getElementById('org-logo').naturalWidth", vec![]).await.unwrap().convert().unwrap(),
+            browser.driver.execute("return document.getElementById('org-logo').naturalHeight", vec![]).await.unwrap().convert().unwrap(),
+        );
+        assert_eq!(natural, (i64::from(size.0), i64::from(size.1)), "{name}: the image as stored");
+        let shown = logo.rect().await.unwrap();
+        assert_eq!((shown.width.round() as u32, shown.height.round() as u32), size, "{name}: as shown");
+    }
+    browser.stop().await;
+}
