@@ -51,28 +51,27 @@ pub fn upright_scaled(
         return Err(damaged("the file ends before the image does"));
     }
     // Decoders are third-party code fed with untrusted bytes: a panic there is a refusal, not a crash.
-    let decoded = catch_unwind(AssertUnwindSafe(|| match format {
+    let (image, orientation) = catch_unwind(AssertUnwindSafe(|| match format {
         Format::Jpeg => jpeg_reduced(bytes, width, height).or_else(|_| generic(bytes, format)),
         _ => generic(bytes, format),
     }))
     .map_err(|_| damaged("the decoder gave up"))??;
-    let (mut image, orientation) = decoded;
-    image.apply_orientation(orientation);
-    let (w, h) = (image.width(), image.height());
-    let (tw, th) = target_size(
-        if swaps(orientation) { height } else { width },
-        if swaps(orientation) { width } else { height },
-    );
-    // The image may be a reduced decode; scale from what we have to the target.
-    let rgba = image.into_rgba8();
-    if (w, h) == (tw, th) {
-        return Ok(Pixels {
-            width: w,
-            height: h,
-            rgba: rgba.into_raw(),
-        });
-    }
-    resize(rgba, tw, th)
+    // The target is that of the upright image; resize first (small), then turn the small result.
+    let turned = swaps(orientation);
+    let (tw, th) = if turned {
+        target_size(height, width)
+    } else {
+        target_size(width, height)
+    };
+    let (rw, rh) = if turned { (th, tw) } else { (tw, th) };
+    let mut small = resize(image, rw, rh)?;
+    small.apply_orientation(orientation);
+    let rgba = small.into_rgba8();
+    Ok(Pixels {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
 }
 
 /// Any accepted format through `image`, within limits; GIF gives its first frame.
@@ -125,18 +124,33 @@ fn jpeg_reduced(
         .ok_or_else(|| damaged("unusual JPEG"))
 }
 
-fn resize(rgba: RgbaImage, width: u32, height: u32) -> Result<Pixels, LogoError> {
-    let (sw, sh) = rgba.dimensions();
-    let src = Image::from_vec_u8(sw, sh, rgba.into_raw(), PixelType::U8x4).map_err(damaged)?;
-    let mut dst = Image::new(width, height, PixelType::U8x4);
-    // Lanczos3, with alpha premultiplied during the resize so transparent edges do not darken.
+/// Resizes in the image's own pixel layout (no copy to RGBA of the large image), with Lanczos3;
+/// with alpha, premultiplied during the resize so that transparent edges do not darken.
+fn resize(image: DynamicImage, width: u32, height: u32) -> Result<DynamicImage, LogoError> {
+    if (image.width(), image.height()) == (width, height) {
+        return Ok(image);
+    }
+    let (sw, sh) = (image.width(), image.height());
+    let (pixels, kind) = match image {
+        DynamicImage::ImageRgb8(buf) => (buf.into_raw(), PixelType::U8x3),
+        DynamicImage::ImageLuma8(buf) => (buf.into_raw(), PixelType::U8),
+        other => (other.into_rgba8().into_raw(), PixelType::U8x4),
+    };
+    let src = Image::from_vec_u8(sw, sh, pixels, kind).map_err(damaged)?;
+    let mut dst = Image::new(width, height, kind);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(damaged)?;
-    Ok(Pixels {
-        width,
-        height,
-        rgba: dst.into_vec(),
-    })
+    let out = dst.into_vec();
+    let image = match kind {
+        PixelType::U8x3 => {
+            image::RgbImage::from_raw(width, height, out).map(DynamicImage::ImageRgb8)
+        }
+        PixelType::U8 => {
+            image::GrayImage::from_raw(width, height, out).map(DynamicImage::ImageLuma8)
+        }
+        _ => RgbaImage::from_raw(width, height, out).map(DynamicImage::ImageRgba8),
+    };
+    image.ok_or_else(|| damaged("resize"))
 }

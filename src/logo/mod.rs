@@ -10,6 +10,7 @@ mod sniff;
 
 use std::fmt;
 
+pub use decode::Pixels;
 pub use sniff::Format;
 
 /// Logos wider than this are scaled to it.
@@ -84,6 +85,11 @@ pub fn target_size(width: u32, height: u32) -> (u32, u32) {
 
 /// Checks, orients, scales and re-encodes an uploaded logo.
 pub fn process(bytes: &[u8]) -> Result<Logo, LogoError> {
+    encode::encode(&upright(bytes)?)
+}
+
+/// The checked, upright, scaled pixels, before encoding (the benchmark compares these).
+pub fn upright(bytes: &[u8]) -> Result<Pixels, LogoError> {
     let format = sniff::sniff(bytes)?;
     let (width, height) = sniff::dimensions(bytes, format)?;
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
@@ -95,7 +101,7 @@ pub fn process(bytes: &[u8]) -> Result<Logo, LogoError> {
             height: image.height,
         });
     }
-    encode::encode(&image)
+    Ok(image)
 }
 
 #[cfg(test)]

@@ -385,21 +385,56 @@ async fn a_logo_chosen_in_the_browser_is_shown_260_wide() {
 
     let browser = Browser::start().await;
     browser.sign_in(&app, &email).await;
-    for (name, file, size) in [("Photo Corp", &photo, (260, 173)), ("Small Corp", &small, (200, 100))] {
-        browser.driver.goto(format!("{}/organizations/new", app.base)).await.unwrap();
+    for (name, file, size) in [
+        ("Photo Corp", &photo, (260, 173)),
+        ("Small Corp", &small, (200, 100)),
+    ] {
+        browser
+            .driver
+            .goto(format!("{}/organizations/new", app.base))
+            .await
+            .unwrap();
         browser.fill("name", name).await;
         let input = browser.driver.find(By::Id("logo")).await.unwrap();
         input.send_keys(file.display().to_string()).await.unwrap();
         browser.submit("#save").await;
-        browser.wait_for_prefix("/organizations/", &format!("{name} was created.")).await;
+        browser
+            .wait_for_prefix("/organizations/", &format!("{name} was created."))
+            .await;
         let logo = browser.driver.find(By::Id("org-logo")).await.unwrap();
         let natural: (i64, i64) = (
-            browser.driver.execute("return document.getElementById('org-logo').naturalWidth", vec![]).await.unwrap().convert().unwrap(),
-            browser.driver.execute("return document.getElementById('org-logo').naturalHeight", vec![]).await.unwrap().convert().unwrap(),
+            browser
+                .driver
+                .execute(
+                    "return document.getElementById('org-logo').naturalWidth",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap(),
+            browser
+                .driver
+                .execute(
+                    "return document.getElementById('org-logo').naturalHeight",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap(),
         );
-        assert_eq!(natural, (i64::from(size.0), i64::from(size.1)), "{name}: the image as stored");
+        assert_eq!(
+            natural,
+            (i64::from(size.0), i64::from(size.1)),
+            "{name}: the image as stored"
+        );
         let shown = logo.rect().await.unwrap();
-        assert_eq!((shown.width.round() as u32, shown.height.round() as u32), size, "{name}: as shown");
+        assert_eq!(
+            (shown.width.round() as u32, shown.height.round() as u32),
+            size,
+            "{name}: as shown"
+        );
     }
     browser.stop().await;
 }
