@@ -413,27 +413,16 @@ async fn save(
 ) -> Result<HttpResponse, WebError> {
     let (form, request) = upload.accept(&req)?;
     let chosen = matches!(request, LogoRequest::Upload(_));
-    let logo = match upload::prepare(&state, request).await? {
-        Ok(change) => change,
-        Err(message) => {
-            let problem = FormProblem {
-                errors: FieldErrors::single("logo", message),
-                ..FormProblem::default()
-            };
-            return form_again(
-                &state,
-                ctx,
-                editing,
-                form,
-                OrgError::Invalid(problem),
-                false,
-            )
-            .await;
-        }
+    // A refused logo, or a form with errors: the form again (a chosen file must be chosen again).
+    let checked = match upload::prepare(&state, request).await? {
+        Err(message) => Err((FieldErrors::single("logo", message), false)),
+        Ok(logo) => OrgInput::try_from(&form)
+            .map(|input| (logo, input))
+            .map_err(|errors| (errors, chosen)),
     };
-    let input = match OrgInput::try_from(&form) {
-        Ok(input) => input,
-        Err(errors) => {
+    let (logo, input) = match checked {
+        Ok(checked) => checked,
+        Err((errors, chosen)) => {
             let problem = FormProblem {
                 errors,
                 ..FormProblem::default()

@@ -323,15 +323,7 @@ async fn a_multipart_form_needs_its_csrf_token() {
         )
         .await;
     assert_eq!(res.status, 403);
-    let count: i64 = app
-        .db(|c| {
-            use diesel::prelude::*;
-            roster::db::schema::organizations::table
-                .count()
-                .get_result(c)
-                .unwrap()
-        })
-        .await;
+    let count = app.org_count().await;
     assert_eq!(count, 0);
 }
 

@@ -163,15 +163,7 @@ async fn a_similar_name_needs_create_anyway() {
     )
     .await;
     assert_eq!(anyway.status, 303);
-    let count: i64 = app
-        .db(|c| {
-            use diesel::prelude::*;
-            roster::db::schema::organizations::table
-                .count()
-                .get_result(c)
-                .unwrap()
-        })
-        .await;
+    let count = app.org_count().await;
     assert_eq!(count, 2);
 }
 

@@ -242,6 +242,18 @@ impl TestApp {
         .await
     }
 
+    /// How many organizations are stored (deleted or not).
+    pub async fn org_count(&self) -> i64 {
+        self.db(|c| {
+            use diesel::prelude::*;
+            roster::db::schema::organizations::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await
+    }
+
     /// Runs diesel work against the app's database.
     pub async fn db<T: Send + 'static>(
         &self,
