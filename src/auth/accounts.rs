@@ -8,6 +8,9 @@ use crate::audit;
 use crate::db::DbConn;
 use crate::validation::{self, FieldErrors};
 
+/// The most organizations a Lite user may see.
+pub const LITE_MAX: i64 = 5;
+
 /// A user to create, parsed from a form.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -123,6 +126,15 @@ pub fn change_role(
         let user = target(conn, actor, id)?;
         if role != Role::Administrator {
             keeps_an_admin(conn, &user)?;
+        }
+        if role == Role::Lite {
+            // Lite users see a list of at most five organizations, never all of them.
+            if users::listed_organizations(conn, id)? > LITE_MAX {
+                return Err(AuthError::Conflict(format!(
+                    "Lite users see at most {LITE_MAX} organizations; shorten this user's list first."
+                )));
+            }
+            users::set_all_organizations(conn, id, false)?;
         }
         users::set_role(conn, id, role)?;
         let summary = format!(

@@ -59,11 +59,6 @@ pub struct NewUserRow<'a> {
     pub password_hash: &'a str,
 }
 
-/// The row of one user, for updates elsewhere.
-pub fn table_of(id: UserId) -> diesel::dsl::Find<users::table, i64> {
-    users::table.find(id.0)
-}
-
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
@@ -122,6 +117,24 @@ pub fn insert(conn: &mut DbConn, new: &NewUserRow<'_>) -> QueryResult<UserId> {
 pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<usize> {
     diesel::update(users::table.find(id.0))
         .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
+        .execute(conn)
+}
+
+/// How many organizations are on the user's access list.
+pub fn listed_organizations(conn: &mut DbConn, id: UserId) -> QueryResult<i64> {
+    use crate::db::schema::user_organizations as uo;
+    uo::table
+        .filter(uo::user_id.eq(id.0))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_all_organizations(conn: &mut DbConn, id: UserId, all: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::all_organizations.eq(all),
+            users::updated_at.eq(now()),
+        ))
         .execute(conn)
 }
 

@@ -49,6 +49,8 @@ pub struct RawSettings {
     pub login_address_burst: Option<u32>,
     pub pool_size: Option<u32>,
     pub workers: Option<usize>,
+    /// Behind a reverse proxy or load balancer: take the client address from X-Forwarded-For.
+    pub trust_proxy: Option<bool>,
 }
 
 /// Validated settings.
@@ -69,6 +71,7 @@ pub struct Settings {
     pub login_address_burst: u32,
     pub pool_size: u32,
     pub workers: usize,
+    pub trust_proxy: bool,
 }
 
 impl RawSettings {
@@ -110,6 +113,12 @@ impl RawSettings {
             number("ROSTER_SESSION_IDLE_MINUTES")?.or(self.session_idle_minutes);
         self.session_max_hours = number("ROSTER_SESSION_MAX_HOURS")?.or(self.session_max_hours);
         self.login_lock_minutes = number("ROSTER_LOGIN_LOCK_MINUTES")?.or(self.login_lock_minutes);
+        if let Some(v) = text("ROSTER_TRUST_PROXY") {
+            self.trust_proxy = Some(matches!(
+                v.to_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            ));
+        }
         Ok(())
     }
 
@@ -154,6 +163,7 @@ impl RawSettings {
             login_address_burst: self.login_address_burst.unwrap_or(30).max(1),
             pool_size: self.pool_size.unwrap_or(8).max(2),
             workers: self.workers.unwrap_or(2).max(1),
+            trust_proxy: self.trust_proxy.unwrap_or(false),
         })
     }
 }

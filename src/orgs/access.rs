@@ -51,7 +51,7 @@ pub fn hidden(scope: Scope) -> OrgFilter {
 }
 
 /// The most organizations a Lite user may be given.
-pub const LITE_MAX: usize = 5;
+pub const LITE_MAX: usize = crate::auth::accounts::LITE_MAX as usize;
 
 /// The organizations on a user's access list, by name.
 pub fn listed(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<OrgRef>> {
@@ -84,7 +84,7 @@ pub fn set_all(conn: &mut DbConn, actor: &User, id: UserId, all: bool) -> Result
                 "Lite users see at most {LITE_MAX} organizations: choose them from the list instead."
             )));
         }
-        diesel::update(users::table_of(id)).set(crate::db::schema::users::all_organizations.eq(all)).execute(conn)?;
+        users::set_all_organizations(conn, id, all)?;
         let what = if all { "all organizations" } else { "only the organizations on their list" };
         audit::record(conn, Some(actor), "user.access", &format!("{} now sees {what}", user.email))?;
         Ok(user)

@@ -67,6 +67,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The client's address: the connection's, or behind a trusted proxy the one it forwarded.
+fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+    if state.settings.trust_proxy {
+        let info = req.connection_info();
+        if let Some(ip) = info.realip_remote_addr().and_then(|a| a.parse().ok()) {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
 pub async fn submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
@@ -88,7 +99,7 @@ pub async fn submit(
     };
     if !state
         .throttle
-        .admit(&form.email, req.peer_addr().map(|a| a.ip()))
+        .admit(&form.email, client_address(&state, &req))
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED);
     }
