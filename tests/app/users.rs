@@ -255,13 +255,19 @@ async fn making_someone_lite_limits_them_to_their_list() {
     let admin = app.login_as(Role::Administrator).await;
     let email = app.add_user(Role::Editor, "becomes-lite").await;
     let id = user_id(&app, &email).await;
-    let res = admin.post(&format!("/users/{id}/role"), &[("role", "lite")]).await;
+    let res = admin
+        .post(&format!("/users/{id}/role"), &[("role", "lite")])
+        .await;
     assert_eq!(res.status, 303);
     let all: bool = app
         .db(move |c| {
             use diesel::prelude::*;
             use roster::db::schema::users;
-            users::table.find(id).select(users::all_organizations).first(c).unwrap()
+            users::table
+                .find(id)
+                .select(users::all_organizations)
+                .first(c)
+                .unwrap()
         })
         .await;
     assert!(!all, "a Lite user never sees all organizations");
