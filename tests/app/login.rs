@@ -189,3 +189,45 @@ async fn next_goes_to_local_paths_only() {
         .await;
     assert_eq!(res.location(), "/users");
 }
+
+/// Sign-in attempts for 35 unknown accounts from one client, each "forwarded for" another address.
+async fn statuses_behind_a_proxy(app: &TestApp) -> Vec<u16> {
+    let client = app.client();
+    let token = client.csrf().await;
+    let mut statuses = Vec::new();
+    for i in 0..35 {
+        let email = format!("nobody{i}@example.com");
+        let forwarded = format!("203.0.113.{i}");
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("email", email.as_str()),
+            ("password", "wrong password!"),
+        ];
+        let res = client
+            .post_with_headers(
+                "/login",
+                &fields,
+                &[("x-forwarded-for", forwarded.as_str())],
+            )
+            .await;
+        statuses.push(res.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn the_address_limit_uses_forwarded_addresses_only_behind_a_trusted_proxy() {
+    let direct = TestApp::spawn().await;
+    let statuses = statuses_behind_a_proxy(&direct).await;
+    assert!(
+        statuses.contains(&429),
+        "one address, 35 attempts: throttled ({statuses:?})"
+    );
+
+    let proxied = TestApp::spawn_with(|s| s.trust_proxy = Some(true)).await;
+    let statuses = statuses_behind_a_proxy(&proxied).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401),
+        "35 addresses: none throttled ({statuses:?})"
+    );
+}
