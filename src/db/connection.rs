@@ -38,14 +38,14 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// Settings applied to every SQLite connection the pool hands out.
-/// `busy_timeout` comes first so that the switch to WAL waits for other new connections. A 32 MB
+/// `busy_timeout` comes first so that the switch to WAL waits for other new connections. An 8 MB
 /// page cache and memory-mapped reads keep the organization indexes of a large client base in
 /// memory instead of re-reading them through system calls on every page. `optimize` (bounded by
 /// `analysis_limit`) refreshes the planner's statistics, without which it picks the wrong index
 /// once the tables are large.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456; \
+     PRAGMA cache_size = -8000; PRAGMA mmap_size = 268435456; \
      PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;";
 
 impl DbConn {
