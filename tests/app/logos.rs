@@ -390,3 +390,29 @@ async fn a_logo_is_served_only_to_those_who_may_see_the_organization() {
         404
     );
 }
+
+#[tokio::test]
+async fn twenty_uploads_at_once_all_finish_and_pages_still_render() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    let photo = images::jpeg(1200, 800);
+    let uploads = (0..20).map(|i| {
+        let (client, photo) = (&client, photo.clone());
+        async move {
+            upload(client, &format!("Busy Co {i}"), "busy.jpg", photo)
+                .await
+                .status
+        }
+    });
+    let page = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        client.get("/organizations").await.status
+    };
+    let (statuses, page_status) = tokio::join!(futures_util::future::join_all(uploads), page);
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    assert_eq!(
+        page_status, 200,
+        "a page renders while logos are being decoded"
+    );
+    assert_eq!(logo_count(&app).await, 20);
+}
