@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod logo;
 pub mod orgs;
+pub mod records;
 pub mod startup;
 pub mod validation;
 pub mod web;

@@ -112,7 +112,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    flexible_asset_types (id) {
+        id -> BigInt,
+        name -> Text,
+        fields -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    records (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        field_values -> Text,
+        asset_type_id -> Nullable<BigInt>,
+        secret_nonce -> Nullable<Binary>,
+        secret_sealed -> Nullable<Binary>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(records -> organizations (organization_id));
+diesel::joinable!(records -> flexible_asset_types (asset_type_id));
 diesel::joinable!(logos -> organizations (organization_id));
 diesel::joinable!(organizations -> organization_types (type_id));
 diesel::joinable!(organizations -> organization_statuses (status_id));
@@ -128,4 +155,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     user_organizations,
     logos,
+    flexible_asset_types,
+    records,
 );

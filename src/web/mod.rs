@@ -12,6 +12,7 @@ mod home;
 mod kinds;
 mod login;
 mod orgs;
+mod records;
 mod render;
 pub mod routes;
 mod setup;

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
-use super::{assets, health, home, kinds, login, orgs, setup, upload, users};
+use super::{assets, health, home, kinds, login, orgs, records, setup, upload, users};
 use crate::auth::Action;
 
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +68,18 @@ route_table! {
     GET "/organizations/{org}/edit" Rule::Allow(Action::EditRecords) => orgs::edit_form;
     GET "/organizations/{org}/logo" Rule::Allow(Action::ViewOrganizations) => upload::serve;
     POST "/organizations/{org}" Rule::Allow(Action::EditRecords) => orgs::update;
+    GET "/organizations/{org}/records/{record_kind}" Rule::Allow(Action::ViewOrganizations) => records::list;
+    GET "/organizations/{org}/records/{record_kind}/new" Rule::Allow(Action::EditRecords) => records::new_form;
+    POST "/organizations/{org}/records/{record_kind}" Rule::Allow(Action::EditRecords) => records::create;
+    GET "/organizations/{org}/records/{record_kind}/{record}" Rule::Allow(Action::ViewOrganizations) => records::show;
+    GET "/organizations/{org}/records/{record_kind}/{record}/edit" Rule::Allow(Action::EditRecords) => records::edit_form;
+    POST "/organizations/{org}/records/{record_kind}/{record}" Rule::Allow(Action::EditRecords) => records::update;
+    GET "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::confirm_delete;
+    POST "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::delete;
+    POST "/organizations/{org}/records/{record_kind}/{record}/reveal" Rule::Allow(Action::ViewOrganizations) => records::reveal;
+    GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;
+    POST "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::add_type;
+    POST "/settings/asset-types/{type}/delete" Rule::Allow(Action::ManageSettings) => records::remove_type;
     GET "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::list;
     POST "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::add;
     POST "/settings/{kind}/{kind_id}" Rule::Allow(Action::ManageSettings) => kinds::change;

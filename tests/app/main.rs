@@ -12,6 +12,7 @@ mod logos;
 mod orgs;
 mod pages;
 mod permissions;
+mod records;
 mod schema;
 mod sessions;
 mod setup;

@@ -54,6 +54,20 @@ const TABLE: &[Row] = &[
     ("GET", "/organizations/{org}/edit", &[], CREATORS),
     ("GET", "/organizations/{org}/logo", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("POST", "/organizations/{org}", &[("name", "")], CREATORS_422),
+    ("GET", "/organizations/{org}/records/{record_kind}", &[], [303, 200, 200, 200, 200, 404, 200]),
+    ("GET", "/organizations/{org}/records/{record_kind}/new", &[], CREATORS),
+    ("POST", "/organizations/{org}/records/{record_kind}", &[("name", "")], CREATORS_422),
+    ("GET", "/organizations/{org}/records/{record_kind}/{record}", &[], [303, 200, 200, 200, 200, 404, 200]),
+    ("GET", "/organizations/{org}/records/{record_kind}/{record}/edit", &[], CREATORS),
+    ("POST", "/organizations/{org}/records/{record_kind}/{record}", &[("name", "")], CREATORS_422),
+    ("GET", "/organizations/{org}/records/{record_kind}/{record}/delete", &[], [303, 200, 200, 200, 403, 403, 403]),
+    // A record that does not exist: allowed roles get 404, the others 403, and nothing is deleted.
+    ("POST", "/organizations/{org}/records/{record_kind}/{record}/delete", &[], [303, 404, 404, 404, 403, 403, 403]),
+    ("POST", "/organizations/{org}/records/{record_kind}/{record}/reveal", &[], [303, 200, 200, 200, 200, 404, 200]),
+    ("GET", "/settings/asset-types", &[], USERS_GET),
+    ("POST", "/settings/asset-types", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
+    // The type is in use, so removing it is refused (with a message) even where allowed.
+    ("POST", "/settings/asset-types/{type}/delete", &[], MANAGERS_REDIRECT),
     ("GET", "/settings/{kind}", &[], USERS_GET),
     ("POST", "/settings/{kind}", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     ("POST", "/settings/{kind}/{kind_id}", &[("name", "")], MANAGERS_REDIRECT),
@@ -86,6 +100,27 @@ async fn every_route_answers_every_role_as_the_table_says() {
     let target = app.add_user(Role::Editor, "target").await;
     let id = user_id(&app, &target).await.to_string();
     let org = app.add_org("Target Org", None).await;
+    let password = app
+        .add_record(
+            org,
+            roster::records::Kind::Password,
+            None,
+            &[("name", "Router admin"), ("secret", "s3cret-value")],
+        )
+        .await;
+    let asset_type = app
+        .db(|c| {
+            let actor = roster::auth::users::list(c).unwrap().remove(0);
+            roster::records::flex::add(c, &actor, "Licence", "Key: text").unwrap()
+        })
+        .await;
+    app.add_record(
+        org,
+        roster::records::Kind::FlexibleAsset,
+        Some(asset_type),
+        &[("name", "Office 365"), ("f1", "ABC")],
+    )
+    .await;
     let logo = roster::logo::process(&crate::images::png(40, 20, false)).unwrap();
     app.db(move |c| {
         roster::orgs::logos::apply(
@@ -128,9 +163,20 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .replace("{org}", &org.to_string())
             .replace("{kind}", "types")
-            .replace("{kind_id}", &customer.to_string());
+            .replace("{kind_id}", &customer.to_string())
+            .replace("{record_kind}", "passwords")
+            .replace(
+                "{record}",
+                &if *method == "POST" && path.ends_with("/delete") {
+                    "999999".to_owned()
+                } else {
+                    password.to_string()
+                },
+            )
+            .replace("{type}", &asset_type.to_string());
         for ((who, client), want) in clients.iter().zip(expected) {
-            let multipart = *method == "POST" && path.starts_with("/organizations");
+            let multipart =
+                *method == "POST" && (*path == "/organizations" || *path == "/organizations/{org}");
             let res = if multipart {
                 client.post_multipart(&url, fields, None).await
             } else if *method == "GET" {

@@ -86,7 +86,9 @@ fn schema_rs_reads(conn: &mut DbConn) {
         organization_statuses,
         organizations,
         user_organizations,
-        logos
+        logos,
+        flexible_asset_types,
+        records
     );
 }
 

@@ -119,6 +119,7 @@ pub struct TestApp {
     pub pool: DbPool,
     pub store: std::sync::Arc<Store>,
     pub queries: roster::db::QueryCounter,
+    pub data_key: roster::config::SecretKey,
     server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
 }
 
@@ -154,6 +155,7 @@ impl TestApp {
         let mut raw = store.settings();
         adjust(&mut raw);
         let settings = raw.resolve().unwrap();
+        let data_key = settings.data_key.clone();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let app = Application::build_on(listener, settings).unwrap();
@@ -173,6 +175,7 @@ impl TestApp {
             pool,
             store,
             queries,
+            data_key,
             server: Some((handle, server)),
         }
     }
@@ -236,6 +239,67 @@ impl TestApp {
             });
             let input = roster::orgs::model::OrgInput::try_from(&form).unwrap();
             roster::orgs::create::create(c, &actor, &input, &Default::default())
+                .unwrap()
+                .0
+        })
+        .await
+    }
+
+    /// The first Administrator with access to everything (created if there is none).
+    pub async fn seed_admin(&self) -> roster::auth::User {
+        self.db(|c| {
+            let found = roster::auth::users::list(c)
+                .unwrap()
+                .into_iter()
+                .find(|u| u.all_organizations && u.role == Role::Administrator);
+            found.unwrap_or_else(|| {
+                let new = NewUser::parse(
+                    "seed@example.com",
+                    "Seed",
+                    "administrator",
+                    PASSWORD,
+                    PASSWORD,
+                )
+                .unwrap();
+                let id = accounts::create(c, None, &new).unwrap();
+                roster::auth::users::find(c, id).unwrap().unwrap().user()
+            })
+        })
+        .await
+    }
+
+    /// Adds a record of `kind` to organization `org` through the use case; returns its id.
+    pub async fn add_record(
+        &self,
+        org: i64,
+        kind: roster::records::Kind,
+        asset_type: Option<i64>,
+        fields: &[(&str, &str)],
+    ) -> i64 {
+        let actor = self.seed_admin().await;
+        let key = self.data_key.clone();
+        let form: std::collections::HashMap<String, String> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.db(move |c| {
+            let mut all = roster::records::fields::of(kind);
+            if let Some(t) = asset_type {
+                all.extend(roster::records::flex::find(c, t).unwrap().unwrap().fields);
+            }
+            let checked = roster::records::values::check(&all, &form, false).unwrap();
+            let org = roster::orgs::OrgRef {
+                id: org,
+                name: "org".into(),
+                short_name: String::new(),
+            };
+            let new = roster::records::store::NewRecord {
+                org: &org,
+                kind,
+                asset_type_id: asset_type,
+                checked: &checked,
+            };
+            roster::records::store::create(c, &actor, &key, &new)
                 .unwrap()
                 .0
         })

@@ -1,0 +1,2 @@
+DROP TABLE records;
+DROP TABLE flexible_asset_types;

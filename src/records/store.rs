@@ -1,0 +1,255 @@
+//! The `records` table, always read through an organization the user may see (the caller checks
+//! the organization; every query here also filters by it, so an id from another organization is
+//! not found). Use cases own their transactions and write the audit trail.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::fields::title_of;
+use super::values::Checked;
+use super::{Kind, RecordError, RecordId, crypto};
+use crate::audit;
+use crate::auth::User;
+use crate::config::SecretKey;
+use crate::db::schema::records as r;
+use crate::db::{DbConn, now};
+use crate::orgs::OrgRef;
+
+/// The most records a tab lists.
+pub const LIST_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: i64,
+    pub kind: Kind,
+    pub title: String,
+    pub values: BTreeMap<String, String>,
+    pub asset_type_id: Option<i64>,
+    pub has_secret: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    bool,
+    NaiveDateTime,
+);
+
+fn record((id, kind, title, values, asset_type_id, has_secret, updated_at): Row) -> Option<Record> {
+    Some(Record {
+        id,
+        kind: Kind::parse(&kind)?,
+        title,
+        values: serde_json::from_str(&values).unwrap_or_default(),
+        asset_type_id,
+        has_secret,
+        updated_at,
+    })
+}
+
+macro_rules! columns {
+    () => {
+        (
+            r::id,
+            r::kind,
+            r::title,
+            r::field_values,
+            r::asset_type_id,
+            r::secret_sealed.is_not_null(),
+            r::updated_at,
+        )
+    };
+}
+
+/// How many records of each kind an organization has (one statement).
+pub fn counts(conn: &mut DbConn, org: i64) -> QueryResult<Vec<(Kind, i64)>> {
+    let rows: Vec<(String, i64)> = r::table
+        .filter(r::organization_id.eq(org))
+        .group_by(r::kind)
+        .select((r::kind, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(Kind::ALL
+        .into_iter()
+        .map(|k| {
+            (
+                k,
+                rows.iter()
+                    .find(|(s, _)| s == k.slug())
+                    .map_or(0, |(_, n)| *n),
+            )
+        })
+        .collect())
+}
+
+pub fn list(conn: &mut DbConn, org: i64, kind: Kind) -> QueryResult<Vec<Record>> {
+    let rows: Vec<Row> = r::table
+        .filter(r::organization_id.eq(org))
+        .filter(r::kind.eq(kind.slug()))
+        .order_by((r::title, r::id))
+        .limit(LIST_LIMIT)
+        .select(columns!())
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(record).collect())
+}
+
+pub fn get(conn: &mut DbConn, org: i64, kind: Kind, id: RecordId) -> Result<Record, RecordError> {
+    let row: Option<Row> = r::table
+        .filter(r::organization_id.eq(org))
+        .filter(r::kind.eq(kind.slug()))
+        .filter(r::id.eq(id.0))
+        .select(columns!())
+        .first(conn)
+        .optional()?;
+    row.and_then(record).ok_or(RecordError::NotFound)
+}
+
+fn seal_into(conn: &mut DbConn, key: &SecretKey, id: i64, secret: &str) -> Result<(), RecordError> {
+    let (nonce, sealed) = crypto::seal(key, id, secret)?;
+    diesel::update(r::table.find(id))
+        .set((
+            r::secret_nonce.eq(Some(nonce)),
+            r::secret_sealed.eq(Some(sealed)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn json(values: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub struct NewRecord<'a> {
+    pub org: &'a OrgRef,
+    pub kind: Kind,
+    pub asset_type_id: Option<i64>,
+    pub checked: &'a Checked,
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    actor: &User,
+    key: &SecretKey,
+    new: &NewRecord<'_>,
+) -> Result<RecordId, RecordError> {
+    let title = title_of(new.kind, &new.checked.values);
+    conn.transaction(|conn| {
+        let at = now();
+        let id: i64 = diesel::insert_into(r::table)
+            .values((
+                r::organization_id.eq(new.org.id),
+                r::kind.eq(new.kind.slug()),
+                r::title.eq(&title),
+                r::field_values.eq(json(&new.checked.values)),
+                r::asset_type_id.eq(new.asset_type_id),
+                r::created_by.eq(Some(actor.id.0)),
+                r::created_at.eq(at),
+                r::updated_at.eq(at),
+            ))
+            .returning(r::id)
+            .get_result(conn)?;
+        if let Some(secret) = &new.checked.secret {
+            seal_into(conn, key, id, secret)?;
+        }
+        let summary = format!("added the {} {title}", new.kind.noun());
+        audit::record_org(
+            conn,
+            Some(actor),
+            (new.org.id, &new.org.name),
+            "record.create",
+            &summary,
+        )?;
+        Ok(RecordId(id))
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &User,
+    key: &SecretKey,
+    org: &OrgRef,
+    kind: Kind,
+    id: RecordId,
+    checked: &Checked,
+) -> Result<(), RecordError> {
+    let title = title_of(kind, &checked.values);
+    conn.transaction(|conn| {
+        get(conn, org.id, kind, id)?;
+        diesel::update(r::table.find(id.0))
+            .set((
+                r::title.eq(&title),
+                r::field_values.eq(json(&checked.values)),
+                r::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        if let Some(secret) = &checked.secret {
+            seal_into(conn, key, id.0, secret)?;
+        }
+        let summary = format!("edited the {} {title}", kind.noun());
+        audit::record_org(
+            conn,
+            Some(actor),
+            (org.id, &org.name),
+            "record.update",
+            &summary,
+        )?;
+        Ok(())
+    })
+}
+
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &User,
+    org: &OrgRef,
+    kind: Kind,
+    id: RecordId,
+) -> Result<String, RecordError> {
+    conn.transaction(|conn| {
+        let found = get(conn, org.id, kind, id)?;
+        diesel::delete(r::table.find(id.0)).execute(conn)?;
+        let summary = format!("deleted the {} {}", kind.noun(), found.title);
+        audit::record_org(
+            conn,
+            Some(actor),
+            (org.id, &org.name),
+            "record.delete",
+            &summary,
+        )?;
+        Ok(found.title)
+    })
+}
+
+/// The secret of a password, decrypted; the audit trail records who revealed which, when.
+pub fn reveal(
+    conn: &mut DbConn,
+    actor: &User,
+    key: &SecretKey,
+    org: &OrgRef,
+    id: RecordId,
+) -> Result<String, RecordError> {
+    conn.transaction(|conn| {
+        let found = get(conn, org.id, Kind::Password, id)?;
+        let (nonce, sealed): (Option<Vec<u8>>, Option<Vec<u8>>) = r::table
+            .find(id.0)
+            .select((r::secret_nonce, r::secret_sealed))
+            .first(conn)?;
+        let (Some(nonce), Some(sealed)) = (nonce, sealed) else {
+            return Err(RecordError::NotFound);
+        };
+        let secret = crypto::open(key, id.0, &nonce, &sealed)?;
+        let summary = format!("revealed the password {}", found.title);
+        audit::record_org(
+            conn,
+            Some(actor),
+            (org.id, &org.name),
+            "password.reveal",
+            &summary,
+        )?;
+        Ok(secret)
+    })
+}
