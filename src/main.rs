@@ -37,6 +37,9 @@ enum Command {
         /// Seed of the random choices (the same seed gives the same data)
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Records (contacts, configurations, documents, passwords) to give each organization
+        #[arg(long, default_value_t = 0)]
+        records_per_organization: usize,
     },
 }
 
@@ -72,7 +75,8 @@ fn main() -> anyhow::Result<()> {
         Command::SeedDemo {
             organizations,
             seed,
-        } => seed_demo(&settings, organizations, seed),
+            records_per_organization,
+        } => seed_demo(&settings, organizations, seed, records_per_organization),
     }
 }
 
@@ -141,15 +145,21 @@ fn add_user(
     }
 }
 
-fn seed_demo(settings: &roster::config::Settings, count: usize, seed: u64) -> anyhow::Result<()> {
+fn seed_demo(
+    settings: &roster::config::Settings,
+    count: usize,
+    seed: u64,
+    records: usize,
+) -> anyhow::Result<()> {
     let (pool, _) = roster::startup::prepare_database(settings)?;
     let mut conn = pool.get().context("no database connection")?;
     let started = std::time::Instant::now();
-    let summary = roster::orgs::demo::seed(&mut conn, count, seed)?;
+    let summary = roster::orgs::demo::seed(&mut conn, count, seed, records, &settings.data_key)?;
     println!(
-        "Added {} demo organizations ({} of them sub-organizations) in {:.1} s.",
+        "Added {} demo organizations ({} of them sub-organizations) and {} records in {:.1} s.",
         summary.organizations,
         summary.sub_organizations,
+        summary.records,
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -10,7 +10,10 @@ use rand::{Rng, SeedableRng};
 
 use super::kinds::{self, Kind};
 use super::store::{self, OrgValues};
+use crate::config::SecretKey;
 use crate::db::{DbConn, DbError};
+use crate::records::Kind as RecordKind;
+use crate::records::values::Checked;
 
 const PREFIXES: &[&str] = &[
     "Northwind",
@@ -116,6 +119,7 @@ const BRANCHES: &[&str] = &[
 pub struct DemoSummary {
     pub organizations: usize,
     pub sub_organizations: usize,
+    pub records: usize,
 }
 
 fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
@@ -153,8 +157,15 @@ fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Adds `count` organizations, in transactions of a thousand.
-pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, DbError> {
+/// Adds `count` organizations, in transactions of a thousand, each with `records` records spread
+/// over the five kinds (passwords encrypted with `key`).
+pub fn seed(
+    conn: &mut DbConn,
+    count: usize,
+    seed: u64,
+    records: usize,
+    key: &SecretKey,
+) -> Result<DemoSummary, DbError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let types: Vec<i64> = kinds::all(conn, Kind::Type)?
         .into_iter()
@@ -201,6 +212,9 @@ pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, D
                     alert: "",
                 };
                 let id = store::insert(conn, &values, None)?;
+                for n in 0..records {
+                    demo_record(conn, key, id, n, &mut rng)?;
+                }
                 let depth = child_of.as_ref().map_or(0, |p| p.2 + 1);
                 if child_of.is_some() {
                     subs += 1;
@@ -209,7 +223,7 @@ pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, D
                     parents.push((id.0, name, depth));
                 }
             }
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, DbError>(())
         })?;
         done += batch;
     }
@@ -217,5 +231,114 @@ pub fn seed(conn: &mut DbConn, count: usize, seed: u64) -> Result<DemoSummary, D
     Ok(DemoSummary {
         organizations: count,
         sub_organizations: subs,
+        records: count * records,
     })
+}
+
+const FIRST: &[&str] = &[
+    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia",
+];
+const LAST: &[&str] = &[
+    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Kay",
+    "Perlman",
+];
+
+/// One demo record of the kind `n` points at (contacts, configurations, documents, passwords in turn).
+fn demo_record(
+    conn: &mut DbConn,
+    key: &SecretKey,
+    org: super::OrgId,
+    n: usize,
+    rng: &mut StdRng,
+) -> Result<(), DbError> {
+    use crate::db::schema::records as r;
+    use diesel::prelude::*;
+    let kinds = [
+        RecordKind::Contact,
+        RecordKind::Configuration,
+        RecordKind::Document,
+        RecordKind::Password,
+    ];
+    let kind = kinds[n % kinds.len()];
+    let mut checked = Checked::default();
+    let mut put = |k: &str, v: String| {
+        checked.values.insert(k.to_owned(), v);
+    };
+    let title = match kind {
+        RecordKind::Contact => {
+            let (first, last) = (pick(rng, FIRST), pick(rng, LAST));
+            put("first_name", first.to_owned());
+            put("last_name", last.to_owned());
+            put(
+                "emails",
+                format!(
+                    "{}.{}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                ),
+            );
+            format!("{first} {last}")
+        }
+        RecordKind::Configuration => {
+            let name = format!("{}-{:03}", pick(rng, &["srv", "ws", "fw", "sw", "prn"]), n);
+            put("name", name.clone());
+            put(
+                "kind",
+                pick(rng, &["Server", "Workstation", "Network device", "Printer"]).to_owned(),
+            );
+            put("status", "Active".to_owned());
+            put(
+                "ip_address",
+                format!(
+                    "10.{}.{}.{}",
+                    rng.random_range(0..255),
+                    rng.random_range(0..255),
+                    rng.random_range(1..255)
+                ),
+            );
+            name
+        }
+        RecordKind::Document => {
+            let title = format!("Runbook {n}");
+            put("title", title.clone());
+            put(
+                "body",
+                "# Procedure\n\n1. Check the backups\n2. Apply the updates".to_owned(),
+            );
+            title
+        }
+        _ => {
+            let name = format!("Admin account {n}");
+            put("name", name.clone());
+            put("username", "administrator".to_owned());
+            name
+        }
+    };
+    let at = crate::db::now();
+    let id: i64 = diesel::insert_into(r::table)
+        .values((
+            r::organization_id.eq(org.0),
+            r::kind.eq(kind.slug()),
+            r::title.eq(&title),
+            r::field_values.eq(serde_json::to_string(&checked.values).unwrap_or_default()),
+            r::created_at.eq(at),
+            r::updated_at.eq(at),
+        ))
+        .returning(r::id)
+        .get_result(conn)?;
+    if kind == RecordKind::Password {
+        let (nonce, sealed) = crate::records::crypto::seal(
+            key,
+            id,
+            &format!("demo-{}", rng.random_range(100_000..999_999)),
+        )
+        .map_err(|_| DbError::Migration("could not encrypt a demo password".into()))?;
+        diesel::update(r::table.find(id))
+            .set((
+                r::secret_nonce.eq(Some(nonce)),
+                r::secret_sealed.eq(Some(sealed)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

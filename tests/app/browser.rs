@@ -438,3 +438,141 @@ async fn a_logo_chosen_in_the_browser_is_shown_260_wide() {
     }
     browser.stop().await;
 }
+
+/// A record kind, the fields to type, and the title that shows it was saved.
+type Entry = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+#[tokio::test]
+async fn records_of_each_kind_in_a_browser() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(roster::auth::Role::Editor, "keeper").await;
+    let org = app.add_org("Tabs Co", None).await;
+    let admin = app.seed_admin().await;
+    let type_id = app
+        .db(move |c| roster::records::flex::add(c, &admin, "Licence", "Seats: number").unwrap())
+        .await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+    let base = format!("{}/organizations/{org}/records", app.base);
+
+    let entries: [Entry; 4] = [
+        (
+            "contacts",
+            &[("first_name", "Grace"), ("last_name", "Hopper")],
+            "Grace Hopper",
+        ),
+        (
+            "configurations",
+            &[("name", "fw01"), ("hostname", "fw01.local")],
+            "fw01",
+        ),
+        (
+            "documents",
+            &[("title", "Runbook"), ("body", "# Steps")],
+            "Runbook",
+        ),
+        (
+            "passwords",
+            &[("name", "Router"), ("secret", "pw-in-browser-1")],
+            "Router",
+        ),
+    ];
+    for (kind, fields, title) in entries {
+        browser
+            .driver
+            .goto(format!("{base}/{kind}/new"))
+            .await
+            .unwrap();
+        for (id, text) in fields {
+            browser.fill(id, text).await;
+        }
+        for (select, option) in [("kind", "Server"), ("status", "Active")] {
+            if kind == "configurations" {
+                let element = browser.driver.find(By::Id(select)).await.unwrap();
+                element.send_keys(option).await.unwrap();
+            }
+        }
+        browser.submit("#save").await;
+        browser
+            .wait_for_prefix(&format!("/organizations/{org}/records/{kind}/"), title)
+            .await;
+    }
+    browser
+        .driver
+        .goto(format!("{base}/flexible-assets/new?type={type_id}"))
+        .await
+        .unwrap();
+    browser.fill("name", "Office").await;
+    browser.fill("f1", "25").await;
+    browser.submit("#save").await;
+    browser
+        .wait_for_prefix(
+            &format!("/organizations/{org}/records/flexible-assets/"),
+            "Office",
+        )
+        .await;
+
+    browser
+        .driver
+        .goto(format!("{}/organizations/{org}", app.base))
+        .await
+        .unwrap();
+    let page = browser.text().await;
+    for tab in [
+        "Contacts (1)",
+        "Configurations (1)",
+        "Documents (1)",
+        "Passwords (1)",
+        "Flexible assets (1)",
+    ] {
+        assert!(page.contains(tab), "{tab} in\n{page}");
+    }
+
+    // Edit one, then delete one.
+    browser
+        .driver
+        .goto(format!("{base}/contacts"))
+        .await
+        .unwrap();
+    browser.submit("table.list a").await;
+    browser
+        .wait_for_prefix(
+            &format!("/organizations/{org}/records/contacts/"),
+            "Grace Hopper",
+        )
+        .await;
+    browser.submit("a.button[href$='/edit']").await;
+    browser
+        .wait_for_prefix(
+            &format!("/organizations/{org}/records/contacts/"),
+            "Edit contact",
+        )
+        .await;
+    browser.fill("title", "Rear Admiral").await;
+    browser.submit("#save").await;
+    browser
+        .wait_for_prefix(
+            &format!("/organizations/{org}/records/contacts/"),
+            "Rear Admiral",
+        )
+        .await;
+    browser.submit("a.button[href$='/delete']").await;
+    browser
+        .wait_for_prefix(
+            &format!("/organizations/{org}/records/contacts/"),
+            "Delete this contact?",
+        )
+        .await;
+    browser.submit("button.danger").await;
+    browser
+        .wait_for(
+            &format!("/organizations/{org}/records/contacts"),
+            "No contacts yet.",
+        )
+        .await;
+    browser.stop().await;
+}

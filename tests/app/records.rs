@@ -425,3 +425,102 @@ async fn records_of_other_organizations_and_forbidden_roles() {
         "nothing stored, nothing deleted"
     );
 }
+
+#[tokio::test]
+async fn the_server_log_never_holds_a_secret() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let store = crate::support::Store::new(crate::support::backend());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = store.dir.path().join("server.log");
+    let env = |cmd: &mut Command| {
+        cmd.env("ROSTER_DATA_DIR", store.dir.path())
+            .env("ROSTER_DATABASE_URL", &store.database_url)
+            .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "debug");
+    };
+    let mut add = Command::new(env!("CARGO_BIN_EXE_roster"));
+    env(&mut add);
+    let mut child = add
+        .args([
+            "user",
+            "add",
+            "--email",
+            "logs@example.com",
+            "--role",
+            "administrator",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(crate::support::PASSWORD.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_roster"));
+    env(&mut serve);
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = serve
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = crate::support::Client::new(&format!("http://127.0.0.1:{port}"));
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let secret = "log-canary-secret-90210";
+    assert_eq!(
+        client
+            .login("logs@example.com", crate::support::PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let res = client
+        .post_multipart("/organizations", &[("name", "Log Co")], None)
+        .await;
+    assert_eq!(res.status, 303);
+    let org = res.location().to_owned();
+    let res = client
+        .post(
+            &format!("{org}/records/passwords"),
+            &[("name", "Canary"), ("secret", secret)],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let revealed = client
+        .post(&format!("{}/reveal", res.location()), &[])
+        .await;
+    assert!(revealed.body.contains(secret));
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        text.contains("signed in"),
+        "the server logged this session:\n{text}"
+    );
+    assert!(!text.contains(secret), "a secret reached the log");
+    assert!(
+        !text.contains(crate::support::PASSWORD),
+        "a password reached the log"
+    );
+}
