@@ -37,7 +37,7 @@ enum Command {
         /// Seed of the random choices (the same seed gives the same data)
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Records (contacts, configurations, documents, passwords) to give each organization
+        /// Records (contacts, configurations, documents, passwords, flexible assets) to give each organization
         #[arg(long, default_value_t = 0)]
         records_per_organization: usize,
     },

@@ -167,6 +167,11 @@ pub fn seed(
     key: &SecretKey,
 ) -> Result<DemoSummary, DbError> {
     let mut rng = StdRng::seed_from_u64(seed);
+    let asset_type = if records > 0 {
+        demo_asset_type(conn)?
+    } else {
+        0
+    };
     let types: Vec<i64> = kinds::all(conn, Kind::Type)?
         .into_iter()
         .map(|(id, _, _)| id)
@@ -213,7 +218,7 @@ pub fn seed(
                 };
                 let id = store::insert(conn, &values, None)?;
                 for n in 0..records {
-                    demo_record(conn, key, id, n, &mut rng)?;
+                    demo_record(conn, key, id, n, &mut rng, asset_type)?;
                 }
                 let depth = child_of.as_ref().map_or(0, |p| p.2 + 1);
                 if child_of.is_some() {
@@ -243,22 +248,44 @@ const LAST: &[&str] = &[
     "Perlman",
 ];
 
-/// One demo record of the kind `n` points at (contacts, configurations, documents, passwords in turn).
+/// The demo flexible asset type (created once).
+fn demo_asset_type(conn: &mut DbConn) -> Result<i64, DbError> {
+    use crate::db::schema::flexible_asset_types as t;
+    use diesel::prelude::*;
+    const NAME: &str = "Software licence";
+    let found: Option<i64> = t::table
+        .filter(t::name.eq(NAME))
+        .select(t::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let fields = crate::records::flex::parse_definition("Seats: number\nRenews on: date")
+        .map_err(DbError::Migration)?;
+    let json = serde_json::to_string(&fields).unwrap_or_default();
+    Ok(diesel::insert_into(t::table)
+        .values((
+            t::name.eq(NAME),
+            t::fields.eq(json),
+            t::created_at.eq(crate::db::now()),
+        ))
+        .returning(t::id)
+        .get_result(conn)?)
+}
+
+/// One demo record of the kind `n` points at (the five kinds in turn).
 fn demo_record(
     conn: &mut DbConn,
     key: &SecretKey,
     org: super::OrgId,
     n: usize,
     rng: &mut StdRng,
+    asset_type: i64,
 ) -> Result<(), DbError> {
     use crate::db::schema::records as r;
     use diesel::prelude::*;
-    let kinds = [
-        RecordKind::Contact,
-        RecordKind::Configuration,
-        RecordKind::Document,
-        RecordKind::Password,
-    ];
+    let kinds = RecordKind::ALL;
     let kind = kinds[n % kinds.len()];
     let mut checked = Checked::default();
     let mut put = |k: &str, v: String| {
@@ -307,7 +334,14 @@ fn demo_record(
             );
             title
         }
-        _ => {
+        RecordKind::FlexibleAsset => {
+            let name = format!("Licence {n}");
+            put("name", name.clone());
+            put("f1", rng.random_range(1..200).to_string());
+            put("f2", format!("2027-{:02}-01", rng.random_range(1..13)));
+            name
+        }
+        RecordKind::Password => {
             let name = format!("Admin account {n}");
             put("name", name.clone());
             put("username", "administrator".to_owned());
@@ -321,6 +355,7 @@ fn demo_record(
             r::kind.eq(kind.slug()),
             r::title.eq(&title),
             r::field_values.eq(serde_json::to_string(&checked.values).unwrap_or_default()),
+            r::asset_type_id.eq((kind == RecordKind::FlexibleAsset).then_some(asset_type)),
             r::created_at.eq(at),
             r::updated_at.eq(at),
         ))

@@ -98,3 +98,51 @@ async fn user_add_reads_the_password_from_stdin() {
     );
     assert!(!in_args.status.success(), "no --password argument exists");
 }
+
+#[tokio::test]
+async fn seed_demo_adds_organizations_and_records_of_every_kind() {
+    let store = std::sync::Arc::new(Store::new(backend()));
+    let out = roster(
+        &store,
+        &[
+            "seed-demo",
+            "--organizations",
+            "12",
+            "--records-per-organization",
+            "5",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added 12 demo organizations"));
+    let app = TestApp::spawn_on(store.clone(), |_| {}).await;
+    let kinds: Vec<(String, i64)> = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::records as r;
+            r::table
+                .group_by(r::kind)
+                .select((r::kind, diesel::dsl::count_star()))
+                .order_by(r::kind)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let names: Vec<&str> = kinds.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "configurations",
+            "contacts",
+            "documents",
+            "flexible-assets",
+            "passwords"
+        ]
+    );
+    assert_eq!(kinds.iter().map(|(_, n)| n).sum::<i64>(), 60);
+    assert_eq!(app.org_count().await, 12);
+}
