@@ -1,8 +1,6 @@
 //! Managing users: add, change role, deactivate, reactivate, set a new password. Administrators
 //! manage everyone; Managers manage everyone but Administrators (DESIGN.md section 4).
 
-use diesel::Connection;
-
 use super::{AuthError, Role, User, UserId, password, session, users};
 use crate::audit;
 use crate::db::DbConn;
@@ -93,7 +91,7 @@ pub fn create(conn: &mut DbConn, actor: Option<&User>, new: &NewUser) -> Result<
         may_give(actor, new.role)?;
     }
     let hash = password::hash(&new.password)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if users::find_by_email(conn, &new.email)?.is_some() {
             return Err(AuthError::Invalid(FieldErrors::single(
                 "email",
@@ -122,7 +120,7 @@ pub fn change_role(
     role: Role,
 ) -> Result<User, AuthError> {
     may_give(actor, role)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = target(conn, actor, id)?;
         if role != Role::Administrator {
             keeps_an_admin(conn, &user)?;
@@ -152,7 +150,7 @@ pub fn set_active(
     id: UserId,
     active: bool,
 ) -> Result<User, AuthError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = target(conn, actor, id)?;
         if !active {
             if user.id == actor.id {
@@ -183,7 +181,7 @@ pub fn set_password(
     new_password: &str,
 ) -> Result<User, AuthError> {
     let hash = password::hash(new_password)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = target(conn, actor, id)?;
         users::set_password_hash(conn, id, &hash)?;
         if user.id != actor.id {

@@ -12,7 +12,7 @@ const KEY: &str = "setup_token_hash";
 
 /// When there is no user yet: a fresh token (replacing any earlier one) to put in the setup link.
 pub fn prepare(conn: &mut DbConn) -> QueryResult<Option<String>> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if users::count(conn)? > 0 {
             diesel::delete(app_settings::table.find(KEY)).execute(conn)?;
             return Ok(None);
@@ -46,7 +46,7 @@ pub fn is_open(conn: &mut DbConn, token: &str) -> QueryResult<bool> {
 /// Creates the first Administrator and closes the setup page, or says the page is closed.
 pub fn complete(conn: &mut DbConn, token: &str, new: &NewUser) -> Result<UserId, AuthError> {
     let hash = password::hash(&new.password)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if !is_open(conn, token)? {
             return Err(AuthError::NotFound);
         }

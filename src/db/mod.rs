@@ -30,3 +30,38 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::Duration::microseconds(1)).unwrap_or(now)
 }
+
+/// A transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so that two
+/// writers queue behind `busy_timeout` instead of one failing at once when its first read turns
+/// into a write (a deferred transaction cannot wait for that). Nested calls become savepoints.
+pub fn write<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let nested = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    match conn {
+        DbConn::Sqlite(inner) if !nested => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(commit.into())
+            }
+        },
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}

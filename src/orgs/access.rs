@@ -5,8 +5,6 @@
 use diesel::dsl::not;
 use diesel::prelude::*;
 
-use diesel::Connection;
-
 use super::{OrgError, OrgRef, REF};
 use crate::audit;
 use crate::auth::{Role, User, UserId, users};
@@ -77,7 +75,7 @@ fn managed(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, OrgError
 
 /// "All organizations" on or off. A Lite user always has a list.
 pub fn set_all(conn: &mut DbConn, actor: &User, id: UserId, all: bool) -> Result<User, OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = managed(conn, actor, id)?;
         if all && user.role == Role::Lite {
             return Err(OrgError::Conflict(format!(
@@ -85,8 +83,17 @@ pub fn set_all(conn: &mut DbConn, actor: &User, id: UserId, all: bool) -> Result
             )));
         }
         users::set_all_organizations(conn, id, all)?;
-        let what = if all { "all organizations" } else { "only the organizations on their list" };
-        audit::record(conn, Some(actor), "user.access", &format!("{} now sees {what}", user.email))?;
+        let what = if all {
+            "all organizations"
+        } else {
+            "only the organizations on their list"
+        };
+        audit::record(
+            conn,
+            Some(actor),
+            "user.access",
+            &format!("{} now sees {what}", user.email),
+        )?;
         Ok(user)
     })
 }
@@ -98,7 +105,7 @@ pub fn grant(
     id: UserId,
     org_name: &str,
 ) -> Result<(User, OrgRef), OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = managed(conn, actor, id)?;
         let mut found = super::store::named(conn, Scope::of(actor), org_name)?;
         let org = match found.len() {
@@ -142,7 +149,7 @@ pub fn grant(
 }
 
 pub fn revoke(conn: &mut DbConn, actor: &User, id: UserId, org: i64) -> Result<User, OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = managed(conn, actor, id)?;
         diesel::delete(
             user_organizations::table

@@ -1,8 +1,6 @@
 //! The use cases that save an organization: create (B2, B6) and update. Both check the type,
 //! status and parent, warn about names that look like an existing one, and write the audit trail.
 
-use diesel::Connection;
-
 use super::access::Scope;
 use super::kinds::{self, Kind};
 use super::logos::{self, LogoChange};
@@ -127,7 +125,7 @@ pub fn create(
             "Only users with access to all organizations can create organizations.".into(),
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let parent = check(conn, scope, None, input, None)?;
         let id = store::insert(conn, &values(input, parent), Some(actor.id.0))?;
         logos::apply(conn, id, logo)?;
@@ -150,7 +148,7 @@ pub fn update(
     logo: &LogoChange,
 ) -> Result<OrgId, OrgError> {
     let scope = Scope::of(actor);
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let before = store::find(conn, scope, id)?.ok_or(OrgError::NotFound)?;
         let mut parent = check(conn, scope, Some(id), input, Some(&before.name))?;
         // A parent outside the user's access is not shown to them, so an empty field keeps it.

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -187,7 +186,7 @@ pub fn seed(
     let mut done = 0;
     while done < count {
         let batch = (count - done).min(1000);
-        conn.transaction(|conn| {
+        crate::db::write(conn, |conn| {
             for _ in 0..batch {
                 let child_of = (!parents.is_empty() && rng.random_range(0..100) < 20)
                     .then(|| parents[rng.random_range(0..parents.len())].clone());

@@ -140,7 +140,7 @@ pub fn add(
     name: &str,
     synced: bool,
 ) -> Result<String, OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let name = checked_name(conn, kind, name, -1)?;
         with_kind!(kind, t, _col => diesel::insert_into(t::table)
             .values((t::name.eq(&name), t::synced.eq(synced), t::created_at.eq(now())))
@@ -163,7 +163,7 @@ pub fn change(
     name: &str,
     synced: bool,
 ) -> Result<String, OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if !exists(conn, kind, id)? {
             return Err(OrgError::NotFound);
         }
@@ -184,7 +184,7 @@ pub fn change(
 
 /// Removes one that no organization uses; otherwise says how many do.
 pub fn remove(conn: &mut DbConn, actor: &User, kind: Kind, id: i64) -> Result<String, OrgError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let row = list(conn, kind)?
             .into_iter()
             .find(|r| r.id == id)

@@ -143,7 +143,7 @@ pub fn add(
     definition: &str,
 ) -> Result<i64, RecordError> {
     let (name, json) = checked(name, definition)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let taken: i64 = t::table
             .filter(t::name.eq(&name))
             .count()
@@ -174,7 +174,7 @@ pub fn add(
 
 /// Removes a type no asset uses.
 pub fn remove(conn: &mut DbConn, actor: &User, id: i64) -> Result<String, RecordError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let found = find(conn, id)?.ok_or(RecordError::NotFound)?;
         let used: i64 = records::table
             .filter(records::asset_type_id.eq(id))

@@ -138,7 +138,7 @@ pub fn create(
     new: &NewRecord<'_>,
 ) -> Result<RecordId, RecordError> {
     let title = title_of(new.kind, &new.checked.values);
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let at = now();
         let id: i64 = diesel::insert_into(r::table)
             .values((
@@ -178,7 +178,7 @@ pub fn update(
     checked: &Checked,
 ) -> Result<(), RecordError> {
     let title = title_of(kind, &checked.values);
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         get(conn, org.id, kind, id)?;
         diesel::update(r::table.find(id.0))
             .set((
@@ -209,7 +209,7 @@ pub fn delete(
     kind: Kind,
     id: RecordId,
 ) -> Result<String, RecordError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let found = get(conn, org.id, kind, id)?;
         diesel::delete(r::table.find(id.0)).execute(conn)?;
         let summary = format!("deleted the {} {}", kind.noun(), found.title);
@@ -232,7 +232,7 @@ pub fn reveal(
     org: &OrgRef,
     id: RecordId,
 ) -> Result<String, RecordError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let found = get(conn, org.id, Kind::Password, id)?;
         let (nonce, sealed): (Option<Vec<u8>>, Option<Vec<u8>>) = r::table
             .find(id.0)
