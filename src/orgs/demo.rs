@@ -361,18 +361,9 @@ fn demo_record(
         .returning(r::id)
         .get_result(conn)?;
     if kind == RecordKind::Password {
-        let (nonce, sealed) = crate::records::crypto::seal(
-            key,
-            id,
-            &format!("demo-{}", rng.random_range(100_000..999_999)),
-        )
-        .map_err(|_| DbError::Migration("could not encrypt a demo password".into()))?;
-        diesel::update(r::table.find(id))
-            .set((
-                r::secret_nonce.eq(Some(nonce)),
-                r::secret_sealed.eq(Some(sealed)),
-            ))
-            .execute(conn)?;
+        let secret = format!("demo-{}", rng.random_range(100_000..999_999));
+        crate::records::store::seal_into(conn, key, id, &secret)
+            .map_err(|_| DbError::Migration("could not encrypt a demo password".into()))?;
     }
     Ok(())
 }

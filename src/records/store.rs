@@ -109,7 +109,13 @@ pub fn get(conn: &mut DbConn, org: i64, kind: Kind, id: RecordId) -> Result<Reco
     row.and_then(record).ok_or(RecordError::NotFound)
 }
 
-fn seal_into(conn: &mut DbConn, key: &SecretKey, id: i64, secret: &str) -> Result<(), RecordError> {
+/// Encrypts `secret` into record `id`.
+pub fn seal_into(
+    conn: &mut DbConn,
+    key: &SecretKey,
+    id: i64,
+    secret: &str,
+) -> Result<(), RecordError> {
     let (nonce, sealed) = crypto::seal(key, id, secret)?;
     diesel::update(r::table.find(id))
         .set((

@@ -243,6 +243,63 @@ fn check(page: &mut FormPage, editing: bool) -> Option<Checked> {
     }
 }
 
+/// Checks the form, then adds the record (`record` is `None`) or saves it; errors come back on the form.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one request, passed once"
+)]
+async fn save(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    user: User,
+    org: OrgRef,
+    kind: Kind,
+    record: Option<i64>,
+    type_id: Option<i64>,
+    form: HashMap<String, String>,
+) -> Result<HttpResponse, WebError> {
+    let asset_type = asset_type(&state, kind, type_id).await?;
+    let fields = fields_for(kind, asset_type.as_ref());
+    let mut page = FormPage {
+        ctx,
+        org: org.clone(),
+        kind,
+        record,
+        asset_type,
+        fields,
+        values: form,
+        errors: FieldErrors::default(),
+    };
+    let Some(checked) = check(&mut page, record.is_some()) else {
+        return render::invalid(&page);
+    };
+    let key = state.settings.data_key.clone();
+    let org_for_db = org.clone();
+    let id = state
+        .db(move |conn| match record {
+            Some(id) => store::update(conn, &user, &key, &org_for_db, kind, RecordId(id), &checked)
+                .map(|()| RecordId(id)),
+            None => {
+                let new = NewRecord {
+                    org: &org_for_db,
+                    kind,
+                    asset_type_id: type_id,
+                    checked: &checked,
+                };
+                store::create(conn, &user, &key, &new)
+            }
+        })
+        .await?;
+    let verb = if record.is_some() { "saved" } else { "added" };
+    Ok(see_record(
+        &state,
+        &org,
+        kind,
+        id,
+        format!("The {} was {verb}.", kind.noun()),
+    ))
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     ctx: PageCtx,
@@ -252,41 +309,7 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let (org, kind) = place(&state, &user, path.0, &path.1).await?;
     let type_id = form.get("asset_type_id").and_then(|v| v.parse().ok());
-    let asset_type = asset_type(&state, kind, type_id).await?;
-    let fields = fields_for(kind, asset_type.as_ref());
-    let mut page = FormPage {
-        ctx,
-        org: org.clone(),
-        kind,
-        record: None,
-        asset_type,
-        fields,
-        values: form,
-        errors: FieldErrors::default(),
-    };
-    let Some(checked) = check(&mut page, false) else {
-        return render::invalid(&page);
-    };
-    let key = state.settings.data_key.clone();
-    let org_for_db = org.clone();
-    let id = state
-        .db(move |conn| {
-            let new = NewRecord {
-                org: &org_for_db,
-                kind,
-                asset_type_id: type_id,
-                checked: &checked,
-            };
-            store::create(conn, &user, &key, &new)
-        })
-        .await?;
-    Ok(see_record(
-        &state,
-        &org,
-        kind,
-        id,
-        format!("The {} was added.", kind.noun()),
-    ))
+    save(state, ctx, user, org, kind, None, type_id, form).await
 }
 
 async fn load(
@@ -332,34 +355,17 @@ pub async fn update(
 ) -> Result<HttpResponse, WebError> {
     let (org, kind) = place(&state, &user, path.0, &path.1).await?;
     let record = load(&state, org.id, kind, path.2).await?;
-    let asset_type = asset_type(&state, kind, record.asset_type_id).await?;
-    let fields = fields_for(kind, asset_type.as_ref());
-    let mut page = FormPage {
+    save(
+        state,
         ctx,
-        org: org.clone(),
+        user,
+        org,
         kind,
-        record: Some(record.id),
-        asset_type,
-        fields,
-        values: form,
-        errors: FieldErrors::default(),
-    };
-    let Some(checked) = check(&mut page, true) else {
-        return render::invalid(&page);
-    };
-    let key = state.settings.data_key.clone();
-    let id = RecordId(record.id);
-    let org_for_db = org.clone();
-    state
-        .db(move |conn| store::update(conn, &user, &key, &org_for_db, kind, id, &checked))
-        .await?;
-    Ok(see_record(
-        &state,
-        &org,
-        kind,
-        id,
-        format!("The {} was saved.", kind.noun()),
-    ))
+        Some(record.id),
+        record.asset_type_id,
+        form,
+    )
+    .await
 }
 
 // ----- a record's page, Reveal and Delete -----

@@ -212,7 +212,7 @@ impl TestApp {
         client
     }
 
-    /// Creates an organization through the use case, as `actor_email`'s user; returns its id.
+    /// Creates an organization through the use case, as the first Administrator; returns its id.
     pub async fn add_org(&self, name: &str, parent: Option<&str>) -> i64 {
         let form = roster::orgs::OrgForm {
             name: name.to_owned(),
@@ -220,23 +220,8 @@ impl TestApp {
             confirm_similar: "1".into(),
             ..Default::default()
         };
+        let actor = self.seed_admin().await;
         self.db(move |c| {
-            let actor = roster::auth::users::list(c)
-                .unwrap()
-                .into_iter()
-                .find(|u| u.all_organizations && u.role == Role::Administrator);
-            let actor = actor.unwrap_or_else(|| {
-                let new = NewUser::parse(
-                    "seed@example.com",
-                    "Seed",
-                    "administrator",
-                    PASSWORD,
-                    PASSWORD,
-                )
-                .unwrap();
-                let id = accounts::create(c, None, &new).unwrap();
-                roster::auth::users::find(c, id).unwrap().unwrap().user()
-            });
             let input = roster::orgs::model::OrgInput::try_from(&form).unwrap();
             roster::orgs::create::create(c, &actor, &input, &Default::default())
                 .unwrap()
