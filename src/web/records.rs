@@ -259,6 +259,8 @@ async fn save(
     form: HashMap<String, String>,
 ) -> Result<HttpResponse, WebError> {
     let asset_type = asset_type(&state, kind, type_id).await?;
+    // Only flexible assets have a type, whatever the form says.
+    let type_id = asset_type.as_ref().map(|t| t.id);
     let fields = fields_for(kind, asset_type.as_ref());
     let mut page = FormPage {
         ctx,

@@ -408,6 +408,27 @@ async fn records_of_other_organizations_and_forbidden_roles() {
         let res = add(&client, mine, "contacts", &[("first_name", "Sneaky")]).await;
         assert_eq!(res.status, 403, "{role:?}");
     }
+    // A type id sent with another kind is ignored.
+    let res = add(
+        &editor,
+        mine,
+        "contacts",
+        &[("first_name", "Typed"), ("asset_type_id", "1")],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let typed: Option<i64> = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::records as r;
+            r::table
+                .filter(r::title.eq("Typed"))
+                .select(r::asset_type_id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(typed, None);
     let creator = app.login_as(Role::Creator).await;
     assert_eq!(
         creator
@@ -421,7 +442,7 @@ async fn records_of_other_organizations_and_forbidden_roles() {
     );
     assert_eq!(
         record_count(&app).await,
-        1,
+        2,
         "nothing stored, nothing deleted"
     );
 }
