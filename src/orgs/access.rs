@@ -2,7 +2,6 @@
 //! query of organizations goes through `visible`, so an organization outside the scope is never
 //! loaded (404, absent from lists, search and counts).
 
-use diesel::dsl::not;
 use diesel::prelude::*;
 
 use super::{OrgError, OrgRef, REF};
@@ -41,11 +40,6 @@ pub fn visible(scope: Scope) -> OrgFilter {
             .select(user_organizations::organization_id);
         Box::new(alive.and(organizations::id.eq_any(listed)))
     }
-}
-
-/// The opposite of `visible` for one id: true when the scope may not see it.
-pub fn hidden(scope: Scope) -> OrgFilter {
-    Box::new(not(visible(scope)))
 }
 
 /// The most organizations a Lite user may be given.

@@ -174,20 +174,38 @@ pub fn update(
     })
 }
 
-fn kind_name(conn: &mut DbConn, kind: Kind, id: Option<i64>) -> Result<String, OrgError> {
+/// "type: Customer → Vendor" when `old` and `new` differ, naming them from `list` (one query for both).
+fn kind_change(
+    conn: &mut DbConn,
+    kind: Kind,
+    old: Option<i64>,
+    new: Option<i64>,
+) -> Result<Option<String>, OrgError> {
+    if old == new {
+        return Ok(None);
+    }
     let all = kinds::all(conn, kind)?;
-    Ok(id
-        .and_then(|id| all.into_iter().find(|(k, _, _)| *k == id))
-        .map_or_else(|| "none".to_owned(), |(_, n, _)| n))
+    let name = |id: Option<i64>| {
+        id.and_then(|id| all.iter().find(|(k, _, _)| *k == id))
+            .map_or("none", |(_, n, _)| n.as_str())
+            .to_owned()
+    };
+    Ok(Some(format!(
+        "{}: {} \u{2192} {}",
+        kind.noun(),
+        name(old),
+        name(new)
+    )))
 }
 
 fn org_name(conn: &mut DbConn, id: Option<i64>) -> Result<String, OrgError> {
-    Ok(tree::ancestry(conn, id)?
-        .pop()
-        .map_or_else(|| "none".to_owned(), |o| o.name))
+    Ok(match id {
+        Some(id) => tree::name_of(conn, id)?.unwrap_or_else(|| "none".to_owned()),
+        None => "none".to_owned(),
+    })
 }
 
-/// "changed name from A to B; ..." for the history.
+/// "name: “A” → “B”; ..." for the history.
 fn describe_changes(
     conn: &mut DbConn,
     before: &OrgRow,
@@ -204,20 +222,18 @@ fn describe_changes(
     };
     from_to("name", &before.name, &after.name);
     from_to("short name", &before.short_name, &after.short_name);
-    if before.type_id != after.type_id {
-        let (old, new) = (
-            kind_name(conn, Kind::Type, before.type_id)?,
-            kind_name(conn, Kind::Type, after.type_id)?,
-        );
-        changes.push(format!("type: {old} \u{2192} {new}"));
-    }
-    if before.status_id != after.status_id {
-        let (old, new) = (
-            kind_name(conn, Kind::Status, before.status_id)?,
-            kind_name(conn, Kind::Status, after.status_id)?,
-        );
-        changes.push(format!("status: {old} \u{2192} {new}"));
-    }
+    changes.extend(kind_change(
+        conn,
+        Kind::Type,
+        before.type_id,
+        after.type_id,
+    )?);
+    changes.extend(kind_change(
+        conn,
+        Kind::Status,
+        before.status_id,
+        after.status_id,
+    )?);
     if before.parent_id != parent {
         let (old, new) = (org_name(conn, before.parent_id)?, org_name(conn, parent)?);
         changes.push(format!("parent: {old} \u{2192} {new}"));

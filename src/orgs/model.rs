@@ -32,6 +32,17 @@ pub struct OrgRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl OrgRow {
+    /// The short reference to this organization (for links and titles).
+    pub fn to_ref(&self) -> super::OrgRef {
+        super::OrgRef {
+            id: self.id,
+            name: self.name.clone(),
+            short_name: self.short_name.clone(),
+        }
+    }
+}
+
 /// Lower-cased letters and digits only: "ACME, Inc." and "acme inc" look alike.
 pub fn name_key(name: &str) -> String {
     name.chars()

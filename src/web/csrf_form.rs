@@ -8,10 +8,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
 use super::ctx::RequestCtx;
 use super::error::WebError;
+use crate::auth::csrf;
 
 pub struct CsrfForm<T>(pub T);
 
@@ -46,9 +46,9 @@ fn same_token(req: &HttpRequest, given: &str) -> Result<(), WebError> {
     let extensions = req.extensions();
     let expected = extensions
         .get::<RequestCtx>()
-        .map(|c| c.csrf_token.as_bytes())
+        .map(|c| c.csrf_token.as_str())
         .ok_or(WebError::Csrf)?;
-    if bool::from(expected.ct_eq(given.as_bytes())) {
+    if csrf::matches(expected, given) {
         Ok(())
     } else {
         Err(WebError::Csrf)

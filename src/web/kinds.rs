@@ -39,19 +39,17 @@ async fn page(
     let rows = state
         .db(move |conn| kinds::list(conn, kind).map_err(DbError::from))
         .await?;
-    let invalid = !errors.is_empty();
-    let page = KindsPage {
-        ctx,
-        kind,
-        rows,
-        new_name,
-        errors,
-    };
-    if invalid {
-        render::invalid(&page)
-    } else {
-        render::page(&page)
-    }
+    let has_errors = !errors.is_empty();
+    render::form(
+        &KindsPage {
+            ctx,
+            kind,
+            rows,
+            new_name,
+            errors,
+        },
+        has_errors,
+    )
 }
 
 pub async fn list(

@@ -51,14 +51,7 @@ async fn place(
         .db(move |conn| orgs::find(conn, scope, OrgId(org)).map_err(DbError::from))
         .await?
         .ok_or(WebError::NotFound)?;
-    Ok((
-        OrgRef {
-            id: found.id,
-            name: found.name,
-            short_name: found.short_name,
-        },
-        kind,
-    ))
+    Ok((found.to_ref(), kind))
 }
 
 /// The tabs: each kind with its count.
@@ -80,6 +73,14 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// How many of this kind the organization has (the tab's count), which may exceed the rows shown.
+    fn total(&self) -> i64 {
+        self.tabs
+            .iter()
+            .find(|t| t.kind == self.kind)
+            .map_or(0, |t| t.count)
+    }
+
     fn type_name(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.types.iter().find(|t| t.id == id))
             .map_or_else(String::new, |t| t.name.clone())
@@ -314,15 +315,24 @@ pub async fn create(
     save(state, ctx, user, org, kind, None, type_id, form).await
 }
 
-async fn load(
+/// The organization of the URL (if the user may see it) and one of its records, in one trip to
+/// the database; a record of another organization or kind is not found.
+async fn place_record(
     state: &web::Data<AppState>,
-    org: i64,
-    kind: Kind,
-    id: i64,
-) -> Result<Record, WebError> {
-    Ok(state
-        .db(move |conn| store::get(conn, org, kind, RecordId(id)))
-        .await?)
+    user: &User,
+    path: &(i64, String, i64),
+) -> Result<(OrgRef, Kind, Record), WebError> {
+    let kind = Kind::parse(&path.1).ok_or(WebError::NotFound)?;
+    let scope = Scope::of(user);
+    let (org, id) = (path.0, RecordId(path.2));
+    let (org, record) = state
+        .db(move |conn| {
+            let org = orgs::find(conn, scope, OrgId(org))?.ok_or(RecordError::NotFound)?;
+            let record = store::get(conn, org.id, kind, id)?;
+            Ok::<_, RecordError>((org.to_ref(), record))
+        })
+        .await?;
+    Ok((org, kind, record))
 }
 
 pub async fn edit_form(
@@ -331,8 +341,7 @@ pub async fn edit_form(
     CurrentUser(user): CurrentUser,
     path: web::Path<(i64, String, i64)>,
 ) -> Result<HttpResponse, WebError> {
-    let (org, kind) = place(&state, &user, path.0, &path.1).await?;
-    let record = load(&state, org.id, kind, path.2).await?;
+    let (org, kind, record) = place_record(&state, &user, &path).await?;
     let asset_type = asset_type(&state, kind, record.asset_type_id).await?;
     let fields = fields_for(kind, asset_type.as_ref());
     let values = record.values.clone().into_iter().collect();
@@ -355,8 +364,7 @@ pub async fn update(
     path: web::Path<(i64, String, i64)>,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, WebError> {
-    let (org, kind) = place(&state, &user, path.0, &path.1).await?;
-    let record = load(&state, org.id, kind, path.2).await?;
+    let (org, kind, record) = place_record(&state, &user, &path).await?;
     save(
         state,
         ctx,
@@ -400,8 +408,7 @@ async fn show_page(
     path: &(i64, String, i64),
     revealed: Option<String>,
 ) -> Result<ShowPage, WebError> {
-    let (org, kind) = place(state, user, path.0, &path.1).await?;
-    let record = load(state, org.id, kind, path.2).await?;
+    let (org, kind, record) = place_record(state, user, path).await?;
     let asset_type = asset_type(state, kind, record.asset_type_id).await?;
     let fields = fields_for(kind, asset_type.as_ref())
         .into_iter()
@@ -469,8 +476,7 @@ pub async fn confirm_delete(
     CurrentUser(user): CurrentUser,
     path: web::Path<(i64, String, i64)>,
 ) -> Result<HttpResponse, WebError> {
-    let (org, kind) = place(&state, &user, path.0, &path.1).await?;
-    let record = load(&state, org.id, kind, path.2).await?;
+    let (org, kind, record) = place_record(&state, &user, &path).await?;
     render::page(&DeletePage {
         ctx,
         org,
@@ -528,19 +534,17 @@ async fn types_page(
     let types = state
         .db(|conn| flex::all(conn).map_err(DbError::from))
         .await?;
-    let invalid = !errors.is_empty();
-    let page = TypesPage {
-        ctx,
-        types,
-        type_name,
-        definition,
-        errors,
-    };
-    if invalid {
-        render::invalid(&page)
-    } else {
-        render::page(&page)
-    }
+    let has_errors = !errors.is_empty();
+    render::form(
+        &TypesPage {
+            ctx,
+            types,
+            type_name,
+            definition,
+            errors,
+        },
+        has_errors,
+    )
 }
 
 pub async fn types(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, WebError> {

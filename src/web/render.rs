@@ -21,3 +21,12 @@ pub fn page<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
 pub fn invalid<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
     render(StatusCode::UNPROCESSABLE_ENTITY, page)
 }
+
+/// A form page: 422 when it carries messages beside its fields, else 200.
+pub fn form<T: Template>(page: &T, has_errors: bool) -> Result<HttpResponse, WebError> {
+    if has_errors {
+        invalid(page)
+    } else {
+        self::page(page)
+    }
+}

@@ -30,7 +30,7 @@ pub struct SetupForm {
     email: String,
     #[serde(default)]
     display_name: String,
-    #[serde(default, skip_serializing)]
+    #[serde(default)]
     password: String,
     #[serde(default)]
     password_confirm: String,

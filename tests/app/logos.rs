@@ -264,7 +264,19 @@ async fn files_that_are_not_accepted_images_are_refused() {
     )
     .await;
     assert_eq!(res.status, 303);
-    assert!(!std::path::Path::new("/etc/passwd.png").exists());
+    // Nothing is written under that name, here or where it points; the logo is in the database.
+    let (content_type, width, _, _) = stored(&app, res.location()).await;
+    assert_eq!((content_type.as_str(), width), ("image/jpeg", 50));
+    let data_dir: Vec<String> = std::fs::read_dir(app.store.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        data_dir.iter().all(|name| !name.contains("passwd")),
+        "{data_dir:?}"
+    );
+    let served = client.get(&format!("{}/logo", res.location())).await;
+    assert!(!served.header("content-disposition").contains("passwd"));
 }
 
 #[tokio::test]

@@ -545,3 +545,38 @@ async fn the_server_log_never_holds_a_secret() {
         "a password reached the log"
     );
 }
+
+#[tokio::test]
+async fn a_long_list_says_how_much_it_shows() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Many Co", None).await;
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use roster::db::schema::records as r;
+        let at = roster::db::now();
+        for n in 0..=roster::records::store::LIST_LIMIT {
+            diesel::insert_into(r::table)
+                .values((
+                    r::organization_id.eq(org),
+                    r::kind.eq("documents"),
+                    r::title.eq(format!("Doc {n:04}")),
+                    r::field_values.eq("{}"),
+                    r::created_at.eq(at),
+                    r::updated_at.eq(at),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    let editor = app.login_as(Role::Editor).await;
+    let page = editor
+        .get(&format!("/organizations/{org}/records/documents"))
+        .await
+        .body;
+    assert!(
+        page.contains("Showing the first 500 of 501, by name."),
+        "{page}"
+    );
+    assert!(page.contains(">Doc 0499</a>") && !page.contains(">Doc 0500</a>"));
+}

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(logo) = roster::logo::process(data) {
-        assert!(logo.width <= roster::logo::TARGET_WIDTH || logo.width <= roster::logo::MAX_SIDE);
+        assert!(logo.width >= 1 && logo.width <= roster::logo::TARGET_WIDTH);
         assert!(logo.height <= roster::logo::MAX_HEIGHT);
         assert!(!logo.bytes.is_empty());
     }
