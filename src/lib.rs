@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod jobs;
 pub mod logo;
 pub mod orgs;
 pub mod records;

@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
+use crate::jobs::Worker;
 use crate::web::error::{not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
 use crate::web::routes;
@@ -31,6 +32,8 @@ pub struct Application {
     pub pool: DbPool,
     /// Statements run so far by this application's connections.
     pub queries: QueryCounter,
+    /// The background worker (stopped when the server stops).
+    worker: Option<Worker>,
 }
 
 impl Application {
@@ -49,6 +52,13 @@ impl Application {
         }
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let worker = if settings.jobs.run {
+            let pool = db::build_pool(&settings.database_url, 2)
+                .context("cannot open the job worker's connections")?;
+            Some(Worker::start(pool, settings.jobs)?)
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             dummy_hash: password::hash("roster timing dummy password")?,
@@ -57,6 +67,7 @@ impl Application {
                 settings.login_address_burst,
             ),
             logo_permits: tokio::sync::Semaphore::new(2),
+            jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
             settings,
         });
         let server = HttpServer::new(move || {
@@ -83,6 +94,7 @@ impl Application {
             setup_link,
             pool,
             queries,
+            worker,
         })
     }
 
@@ -95,8 +107,13 @@ impl Application {
         self.server.handle()
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// Serves until the server is stopped, then stops the worker (its job goes back to the queue).
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let served = self.server.await;
+        if let Some(mut worker) = self.worker.take() {
+            actix_web::web::block(move || worker.stop()).await.ok();
+        }
+        served
     }
 }
 

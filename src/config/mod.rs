@@ -51,6 +51,18 @@ pub struct RawSettings {
     pub workers: Option<usize>,
     /// Behind a reverse proxy or load balancer: take the client address from X-Forwarded-For.
     pub trust_proxy: Option<bool>,
+    /// How long a deleted organization can be restored before its purge starts (0: at once).
+    pub delete_grace_seconds: Option<u64>,
+    /// Rows deleted per transaction by a purge.
+    pub purge_batch_rows: Option<u32>,
+    /// The pause between two purge transactions, so that other writers get their turn.
+    pub purge_pause_ms: Option<u64>,
+    /// How long a worker holds a job without a sign of life before another worker takes it up.
+    pub job_lease_seconds: Option<u64>,
+    /// How often an idle worker looks for due jobs.
+    pub job_poll_ms: Option<u64>,
+    /// Whether this instance runs the background worker (on by default).
+    pub run_jobs: Option<bool>,
 }
 
 /// Validated settings.
@@ -72,6 +84,18 @@ pub struct Settings {
     pub pool_size: u32,
     pub workers: usize,
     pub trust_proxy: bool,
+    pub jobs: JobSettings,
+}
+
+/// The background worker and the purge of deleted organizations.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    pub delete_grace: Duration,
+    pub purge_batch_rows: i64,
+    pub purge_pause: Duration,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub run: bool,
 }
 
 impl RawSettings {
@@ -113,12 +137,21 @@ impl RawSettings {
             number("ROSTER_SESSION_IDLE_MINUTES")?.or(self.session_idle_minutes);
         self.session_max_hours = number("ROSTER_SESSION_MAX_HOURS")?.or(self.session_max_hours);
         self.login_lock_minutes = number("ROSTER_LOGIN_LOCK_MINUTES")?.or(self.login_lock_minutes);
+        let flag = |v: String| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on");
         if let Some(v) = text("ROSTER_TRUST_PROXY") {
-            self.trust_proxy = Some(matches!(
-                v.to_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            ));
+            self.trust_proxy = Some(flag(v));
         }
+        if let Some(v) = text("ROSTER_RUN_JOBS") {
+            self.run_jobs = Some(flag(v));
+        }
+        self.delete_grace_seconds =
+            number("ROSTER_DELETE_GRACE_SECONDS")?.or(self.delete_grace_seconds);
+        self.purge_batch_rows = number("ROSTER_PURGE_BATCH_ROWS")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .or(self.purge_batch_rows);
+        self.purge_pause_ms = number("ROSTER_PURGE_PAUSE_MS")?.or(self.purge_pause_ms);
+        self.job_lease_seconds = number("ROSTER_JOB_LEASE_SECONDS")?.or(self.job_lease_seconds);
+        self.job_poll_ms = number("ROSTER_JOB_POLL_MS")?.or(self.job_poll_ms);
         Ok(())
     }
 
@@ -164,6 +197,14 @@ impl RawSettings {
             pool_size: self.pool_size.unwrap_or(8).max(2),
             workers: self.workers.unwrap_or(2).max(1),
             trust_proxy: self.trust_proxy.unwrap_or(false),
+            jobs: JobSettings {
+                delete_grace: Duration::from_secs(self.delete_grace_seconds.unwrap_or(15 * 60)),
+                purge_batch_rows: i64::from(self.purge_batch_rows.unwrap_or(1000).max(1)),
+                purge_pause: Duration::from_millis(self.purge_pause_ms.unwrap_or(5)),
+                lease: Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(1)),
+                poll: Duration::from_millis(self.job_poll_ms.unwrap_or(1000).max(10)),
+                run: self.run_jobs.unwrap_or(true),
+            },
         })
     }
 }

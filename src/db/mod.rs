@@ -8,6 +8,9 @@ pub mod schema;
 
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use migrate::{redo_all, run_migrations};
+/// A connection taken from the pool.
+pub type PooledConn = r2d2::PooledConnection<pool::Manager>;
+
 pub use pool::{DbPool, QueryCounter, build_counted_pool, build_pool};
 
 use thiserror::Error;

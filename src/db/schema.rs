@@ -90,6 +90,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deletion_job_id -> Nullable<BigInt>,
     }
 }
 
@@ -137,6 +138,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        organization_id -> Nullable<BigInt>,
+        state -> Text,
+        attempts -> Integer,
+        run_after -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        last_error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(records -> organizations (organization_id));
 diesel::joinable!(records -> flexible_asset_types (asset_type_id));
@@ -157,4 +179,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     logos,
     flexible_asset_types,
     records,
+    jobs,
 );

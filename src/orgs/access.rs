@@ -29,16 +29,37 @@ impl Scope {
     }
 }
 
+/// The organizations on the scope's access list, as a subquery.
+fn on_list(
+    scope: Scope,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        user_organizations::table,
+        diesel::dsl::Eq<user_organizations::user_id, i64>,
+    >,
+    user_organizations::organization_id,
+> {
+    user_organizations::table
+        .filter(user_organizations::user_id.eq(scope.user_id))
+        .select(user_organizations::organization_id)
+}
+
 /// Organizations that are not being deleted and that the scope may see.
 pub fn visible(scope: Scope) -> OrgFilter {
     let alive = organizations::deleted_at.is_null();
     if scope.all {
         Box::new(alive)
     } else {
-        let listed = user_organizations::table
-            .filter(user_organizations::user_id.eq(scope.user_id))
-            .select(user_organizations::organization_id);
-        Box::new(alive.and(organizations::id.eq_any(listed)))
+        Box::new(alive.and(organizations::id.eq_any(on_list(scope))))
+    }
+}
+
+/// Organizations that the scope may see, deleted or not (for a deletion's progress and Restore).
+pub fn reachable(scope: Scope) -> OrgFilter {
+    if scope.all {
+        Box::new(organizations::id.is_not_null())
+    } else {
+        Box::new(organizations::id.eq_any(on_list(scope)))
     }
 }
 

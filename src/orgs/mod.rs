@@ -3,10 +3,12 @@
 
 pub mod access;
 pub mod create;
+pub mod delete;
 pub mod demo;
 pub mod kinds;
 pub mod logos;
 pub mod model;
+pub mod purge;
 pub mod search;
 pub mod store;
 pub mod tree;

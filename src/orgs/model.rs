@@ -30,9 +30,20 @@ pub struct OrgRow {
     pub orphan_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when the organization is deleted: hidden from then on, purged by `deletion_job_id`.
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deletion_job_id: Option<i64>,
 }
 
 impl OrgRow {
+    /// The PSA this organization syncs with, by name, if it syncs.
+    pub fn syncs_with(&self) -> Option<&'static str> {
+        if !self.sync_enabled {
+            return None;
+        }
+        Some(psa_label(self.psa_kind.as_deref().unwrap_or_default()))
+    }
+
     /// The short reference to this organization (for links and titles).
     pub fn to_ref(&self) -> super::OrgRef {
         super::OrgRef {
@@ -40,6 +51,15 @@ impl OrgRow {
             name: self.name.clone(),
             short_name: self.short_name.clone(),
         }
+    }
+}
+
+/// The name of a PSA, from the `psa_kind` stored with a linked organization.
+pub fn psa_label(kind: &str) -> &'static str {
+    match kind {
+        "connectwise" => "ConnectWise Manage",
+        "autotask" => "Autotask",
+        _ => "a PSA",
     }
 }
 

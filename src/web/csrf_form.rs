@@ -15,6 +15,10 @@ use crate::auth::csrf;
 
 pub struct CsrfForm<T>(pub T);
 
+/// A form whose only field is the CSRF token (a button that posts).
+#[derive(Deserialize)]
+pub struct NoFields {}
+
 #[derive(Deserialize)]
 struct TokenOnly {
     csrf_token: Option<String>,

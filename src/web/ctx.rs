@@ -26,6 +26,7 @@ pub struct NavUser {
     pub role: Role,
     pub manage_users: bool,
     pub manage_settings: bool,
+    pub manage_data: bool,
 }
 
 /// The part of every template that `base.html` reads.
@@ -44,6 +45,7 @@ impl RequestCtx {
                 role: s.user.role,
                 manage_users: allowed(s.user.role, Action::ManageUsers),
                 manage_settings: allowed(s.user.role, Action::ManageSettings),
+                manage_data: allowed(s.user.role, Action::ManageData),
             }),
             csrf_token: self.csrf_token.clone(),
             flash: self.flash.clone(),

@@ -24,13 +24,27 @@ pub enum FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub message: String,
+    /// A button beside the message (Restore after a delete, say).
+    pub action: Option<FlashAction>,
 }
+
+/// A button in a flash message: a POST form (with the CSRF token) or a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashAction {
+    pub label: String,
+    pub path: String,
+    pub post: bool,
+}
+
+/// Separates the parts of an encoded flash (a control character that no message contains).
+const SEP: char = '\u{1f}';
 
 impl Flash {
     pub fn success(message: impl Into<String>) -> Self {
         Self {
             kind: FlashKind::Success,
             message: message.into(),
+            action: None,
         }
     }
 
@@ -38,6 +52,7 @@ impl Flash {
         Self {
             kind: FlashKind::Error,
             message: message.into(),
+            action: None,
         }
     }
 
@@ -45,7 +60,28 @@ impl Flash {
         Self {
             kind: FlashKind::Info,
             message: message.into(),
+            action: None,
         }
+    }
+
+    /// With a button that posts to `path`.
+    pub fn with_post(mut self, label: &str, path: String) -> Self {
+        self.action = Some(FlashAction {
+            label: label.to_owned(),
+            path,
+            post: true,
+        });
+        self
+    }
+
+    /// With a link to `path`.
+    pub fn with_link(mut self, label: &str, path: String) -> Self {
+        self.action = Some(FlashAction {
+            label: label.to_owned(),
+            path,
+            post: false,
+        });
+        self
     }
 
     /// The CSS class of the message box.
@@ -66,7 +102,18 @@ impl Flash {
     }
 
     pub fn encode(&self, key: &SecretKey) -> String {
-        let payload = URL_SAFE_NO_PAD.encode(format!("{}{}", self.tag(), self.message));
+        let message: String = self.message.chars().filter(|c| *c != SEP).collect();
+        let text = match &self.action {
+            None => format!("{}{message}", self.tag()),
+            Some(a) => format!(
+                "{}{message}{SEP}{}{SEP}{}{SEP}{}",
+                self.tag(),
+                a.label,
+                a.path,
+                if a.post { "post" } else { "get" }
+            ),
+        };
+        let payload = URL_SAFE_NO_PAD.encode(text);
         let signature = URL_SAFE_NO_PAD.encode(mac(key, &payload));
         format!("{payload}.{signature}")
     }
@@ -87,9 +134,21 @@ impl Flash {
             'e' => FlashKind::Error,
             _ => FlashKind::Info,
         };
+        let rest: String = chars.collect();
+        let mut parts = rest.split(SEP);
+        let message = parts.next().unwrap_or_default().to_owned();
+        let action = match (parts.next(), parts.next(), parts.next()) {
+            (Some(label), Some(path), Some(method)) if path.starts_with('/') => Some(FlashAction {
+                label: label.to_owned(),
+                path: path.to_owned(),
+                post: method == "post",
+            }),
+            _ => None,
+        };
         Some(Self {
             kind,
-            message: chars.collect(),
+            message,
+            action,
         })
     }
 }

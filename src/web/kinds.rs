@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf_form::CsrfForm;
+use super::csrf_form::{CsrfForm, NoFields};
 use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
@@ -136,9 +136,6 @@ pub async fn change(
         .await;
     after(&state, kind, result, |name| format!("Saved {name}."))
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 pub async fn remove(
     state: web::Data<AppState>,

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf_form::CsrfForm;
+use super::csrf_form::{CsrfForm, NoFields};
 use super::ctx::{MaybeSession, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash, host_cookie};
@@ -130,9 +130,6 @@ pub async fn submit(
         LoginOutcome::Locked => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED),
     }
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 pub async fn logout(
     state: web::Data<AppState>,

@@ -4,6 +4,7 @@
 mod assets;
 pub mod csrf_form;
 pub mod ctx;
+mod deletes;
 pub mod error;
 pub mod flash;
 pub mod guard;

@@ -148,6 +148,7 @@ struct ListPage {
     /// The current filters as a query string, without the page.
     filters: String,
     can_create: bool,
+    can_bulk_delete: bool,
     filtered: bool,
 }
 
@@ -261,6 +262,7 @@ pub async fn list(
             || query.parent.is_some(),
         filters,
         can_create: may_create(&user),
+        can_bulk_delete: allowed(user.role, Action::ManageData),
     })
 }
 
@@ -307,6 +309,26 @@ struct FormPage {
     similar: Vec<OrgRef>,
     parent_candidates: Vec<OrgRef>,
     kinds: Kinds,
+    /// Editing: the PSA section at the bottom of the page.
+    psa: Option<PsaSection>,
+}
+
+/// The bottom of the Edit page: the PSA link, Disable sync and Delete Organization.
+struct PsaSection {
+    /// The PSA this organization syncs with (then it cannot be deleted until sync is disabled).
+    syncs_with: Option<&'static str>,
+    company: String,
+    can_delete: bool,
+}
+
+impl PsaSection {
+    fn of(org: &OrgRow, user: &User) -> Self {
+        Self {
+            syncs_with: org.syncs_with(),
+            company: org.psa_company_id.clone().unwrap_or_default(),
+            can_delete: allowed(user.role, Action::DeleteOne),
+        }
+    }
 }
 
 impl FormPage {
@@ -346,6 +368,7 @@ pub async fn new_form(
         similar: vec![],
         parent_candidates: vec![],
         kinds,
+        psa: None,
     })
 }
 
@@ -353,6 +376,7 @@ pub async fn new_form(
 async fn form_again(
     state: &web::Data<AppState>,
     ctx: PageCtx,
+    psa: Option<PsaSection>,
     editing: Option<i64>,
     form: OrgForm,
     error: OrgError,
@@ -371,6 +395,7 @@ async fn form_again(
         similar: vec![],
         parent_candidates: vec![],
         kinds,
+        psa,
     };
     let status = match error {
         OrgError::Invalid(FormProblem {
@@ -408,9 +433,10 @@ async fn save(
     ctx: PageCtx,
     req: HttpRequest,
     user: User,
-    editing: Option<i64>,
+    editing: Option<(i64, PsaSection)>,
     upload: OrgUpload,
 ) -> Result<HttpResponse, WebError> {
+    let (editing, psa) = editing.unzip();
     let (form, request) = upload.accept(&req)?;
     let chosen = matches!(request, LogoRequest::Upload(_));
     // A refused logo, or a form with errors: the form again (a chosen file must be chosen again).
@@ -430,6 +456,7 @@ async fn save(
             return form_again(
                 &state,
                 ctx,
+                psa,
                 editing,
                 form,
                 OrgError::Invalid(problem),
@@ -453,7 +480,7 @@ async fn save(
     match result {
         Ok(id) => Ok(saved(&state, id, format!("{name} was {verb}."))),
         Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
-            form_again(&state, ctx, editing, form, e, chosen).await
+            form_again(&state, ctx, psa, editing, form, e, chosen).await
         }
         Err(e) => Err(e.into()),
     }
@@ -488,6 +515,7 @@ pub async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     let org = visible_org(&state, &user, *id).await?;
+    let psa = PsaSection::of(&org, &user);
     let parent = org.parent_id;
     let scope = Scope::of(&user);
     let org_id = org.id;
@@ -519,6 +547,7 @@ pub async fn edit_form(
         similar: vec![],
         parent_candidates: vec![],
         kinds,
+        psa: Some(psa),
     })
 }
 
@@ -530,8 +559,9 @@ pub async fn update(
     id: web::Path<i64>,
     MultipartForm(upload): MultipartForm<OrgUpload>,
 ) -> Result<HttpResponse, WebError> {
-    visible_org(&state, &user, *id).await?;
-    save(state, ctx, req, user, Some(*id), upload).await
+    let org = visible_org(&state, &user, *id).await?;
+    let psa = PsaSection::of(&org, &user);
+    save(state, ctx, req, user, Some((org.id, psa)), upload).await
 }
 
 /// The ancestors the user may see (an organization outside their access does not exist for them).
@@ -582,7 +612,8 @@ pub async fn show(
     let scope = Scope::of(&user);
     let id = OrgId(*id);
     let can_edit = allowed(user.role, Action::EditRecords);
-    let page = state
+    let ctx_for_deletion = ctx.clone();
+    let found = state
         .db(move |conn| {
             let Some(org) = store::find(conn, scope, id)? else {
                 return Ok::<_, DbError>(None);
@@ -604,7 +635,12 @@ pub async fn show(
                 can_edit,
             }))
         })
-        .await?
-        .ok_or(WebError::NotFound)?;
-    render::page(&page)
+        .await?;
+    match found {
+        Some(page) => render::page(&page),
+        // Deleted: where its purge stands, or 404.
+        None => super::deletes::deletion_page(&state, ctx_for_deletion, &user, id)
+            .await?
+            .ok_or(WebError::NotFound),
+    }
 }

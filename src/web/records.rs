@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf_form::CsrfForm;
+use super::csrf_form::{CsrfForm, NoFields};
 use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
@@ -438,9 +438,6 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     render::page(&show_page(&state, ctx, &user, &path, None).await?)
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 pub async fn reveal(
     state: web::Data<AppState>,

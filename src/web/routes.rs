@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
-use super::{assets, health, home, kinds, login, orgs, records, setup, upload, users};
+use super::{assets, deletes, health, home, kinds, login, orgs, records, setup, upload, users};
 use crate::auth::Action;
 
 #[derive(Debug, Clone, Copy)]
@@ -64,10 +64,16 @@ route_table! {
     GET "/organizations/new" Rule::Allow(Action::CreateOrganizations) => orgs::new_form;
     GET "/organizations/lookup" Rule::Allow(Action::ViewOrganizations) => orgs::lookup;
     POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
+    GET "/organizations/bulk-delete" Rule::Allow(Action::ManageData) => deletes::bulk_confirm;
+    POST "/organizations/bulk-delete" Rule::Allow(Action::ManageData) => deletes::bulk_delete;
     GET "/organizations/{org}" Rule::Allow(Action::ViewOrganizations) => orgs::show;
     GET "/organizations/{org}/edit" Rule::Allow(Action::EditRecords) => orgs::edit_form;
     GET "/organizations/{org}/logo" Rule::Allow(Action::ViewOrganizations) => upload::serve;
     POST "/organizations/{org}" Rule::Allow(Action::EditRecords) => orgs::update;
+    GET "/organizations/{org}/delete" Rule::Allow(Action::DeleteOne) => deletes::confirm;
+    POST "/organizations/{org}/delete" Rule::Allow(Action::DeleteOne) => deletes::delete;
+    POST "/organizations/{org}/restore" Rule::Allow(Action::ManageData) => deletes::restore;
+    POST "/organizations/{org}/sync/disable" Rule::Allow(Action::DeleteOne) => deletes::disable_sync;
     GET "/organizations/{org}/records/{record_kind}" Rule::Allow(Action::ViewOrganizations) => records::list;
     GET "/organizations/{org}/records/{record_kind}/new" Rule::Allow(Action::EditRecords) => records::new_form;
     POST "/organizations/{org}/records/{record_kind}" Rule::Allow(Action::EditRecords) => records::create;
@@ -77,6 +83,7 @@ route_table! {
     GET "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::confirm_delete;
     POST "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::delete;
     POST "/organizations/{org}/records/{record_kind}/{record}/reveal" Rule::Allow(Action::ViewOrganizations) => records::reveal;
+    GET "/manage-data" Rule::Allow(Action::ManageData) => deletes::manage_data;
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;
     POST "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::add_type;
     POST "/settings/asset-types/{type}/delete" Rule::Allow(Action::ManageSettings) => records::remove_type;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// How many logos may be decoded at once (each can take a few hundred MB at the limits).
     pub logo_permits: tokio::sync::Semaphore,
+    /// Wakes this instance's job worker when a job is queued to run now.
+    pub jobs: crate::jobs::Waker,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod config;
 mod csrf;
+mod deletion;
 mod images;
 mod login;
 mod logos;

@@ -49,6 +49,17 @@ const TABLE: &[Row] = &[
     ("GET", "/organizations/new", &[], CREATORS),
     ("GET", "/organizations/lookup", &[], SIGNED_IN),
     ("POST", "/organizations", &[("name", "")], CREATORS_422),
+    // Nothing selected: back to the list with a message.
+    ("GET", "/organizations/bulk-delete", &[], MANAGERS_REDIRECT),
+    // Not confirmed: the page again with the message, nothing deleted.
+    ("POST", "/organizations/bulk-delete", &[("ids", "{org}"), ("confirm", "nope")], [303, 422, 422, 403, 403, 403, 403]),
+    ("GET", "/organizations/{org}/delete", &[], [303, 200, 200, 200, 403, 403, 403]),
+    // The wrong name typed: the page again with the message, nothing deleted.
+    ("POST", "/organizations/{org}/delete", &[("confirm_name", "nope")], [303, 422, 422, 422, 403, 403, 403]),
+    // Not deleted, so there is nothing to restore.
+    ("POST", "/organizations/{org}/restore", &[], [303, 409, 409, 403, 403, 403, 403]),
+    // Not syncing: nothing to disable, back to Edit.
+    ("POST", "/organizations/{org}/sync/disable", &[], [303, 303, 303, 303, 403, 403, 403]),
     // Lite users see only the organizations on their list, and the target is not on it.
     ("GET", "/organizations/{org}", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("GET", "/organizations/{org}/edit", &[], CREATORS),
@@ -64,6 +75,7 @@ const TABLE: &[Row] = &[
     // A record that does not exist: allowed roles get 404, the others 403, and nothing is deleted.
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/delete", &[], [303, 404, 404, 404, 403, 403, 403]),
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/reveal", &[], [303, 200, 200, 200, 200, 404, 200]),
+    ("GET", "/manage-data", &[], USERS_GET),
     ("GET", "/settings/asset-types", &[], USERS_GET),
     ("POST", "/settings/asset-types", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     // The type is in use, so removing it is refused (with a message) even where allowed.
@@ -174,6 +186,13 @@ async fn every_route_answers_every_role_as_the_table_says() {
                 },
             )
             .replace("{type}", &asset_type.to_string());
+        let org_id = org.to_string();
+        let owned: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(k, v)| (*k, v.replace("{org}", &org_id)))
+            .collect();
+        let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let fields = fields.as_slice();
         for ((who, client), want) in clients.iter().zip(expected) {
             let multipart =
                 *method == "POST" && (*path == "/organizations" || *path == "/organizations/{org}");
@@ -226,4 +245,19 @@ async fn every_route_answers_every_role_as_the_table_says() {
         .await;
     assert_eq!(name, "Target Org");
     assert_eq!(types, 5);
+    // And nothing was deleted or queued for deletion.
+    let (deleted, jobs): (Option<chrono::NaiveDateTime>, i64) = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use roster::db::schema::{jobs, organizations};
+            let deleted = organizations::table
+                .find(org)
+                .select(organizations::deleted_at)
+                .first(c)
+                .unwrap();
+            (deleted, jobs::table.count().get_result(c).unwrap())
+        })
+        .await;
+    assert_eq!(deleted, None);
+    assert_eq!(jobs, 0);
 }

@@ -1,0 +1,31 @@
+//! The durable job queue: a `jobs` table that every server instance reads, and one worker thread
+//! per instance that leases due jobs and runs them (DESIGN.md: "All state lives in the database").
+//! No HTTP here.
+
+pub mod queue;
+pub mod worker;
+
+pub use queue::{Job, JobId, NewJob, State};
+pub use worker::{Waker, Worker};
+
+/// What a job can end with, besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Another worker holds the job now (our lease ran out): stop without touching it.
+    #[error("the lease was lost")]
+    LeaseLost,
+    /// The server is stopping: give the job back for another worker.
+    #[error("the worker is stopping")]
+    Stopping,
+    /// Will not succeed however often it is tried.
+    #[error("{0}")]
+    Permanent(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for JobError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
