@@ -159,14 +159,11 @@ pub async fn restore(
     let (root, count) = state
         .db(move |conn| delete::restore(conn, &user, id))
         .await?;
-    let message = match count {
-        0 | 1 => format!("Restored {}.", root.name),
-        n => format!(
-            "Restored {} and its {} sub-organizations.",
-            root.name,
-            n - 1
-        ),
-    };
+    let message = format!(
+        "Restored {}{}.",
+        root.name,
+        subs_phrase(count.saturating_sub(1))
+    );
     Ok(flash::see_other_with(
         &format!("/organizations/{}", root.id),
         &Flash::success(message),

@@ -576,3 +576,120 @@ async fn records_of_each_kind_in_a_browser() {
         .await;
     browser.stop().await;
 }
+
+/// B7 as the seed tells it: Organizations, the name, Edit, bottom of the page, Delete
+/// Organization, confirm; a syncing organization only after Disable sync.
+#[tokio::test]
+async fn delete_organizations_as_the_seed_says_in_a_browser() {
+    use crate::deletion::{fill, jobs_finished, rows, set_syncing, spawn_purging};
+
+    let app = spawn_purging(20, 0).await;
+    let email = app.add_user(roster::auth::Role::Editor, "deleter").await;
+    let cyberdyne = app.add_org("Cyberdyne Systems", None).await;
+    let labs = app
+        .add_org("Cyberdyne Labs", Some("Cyberdyne Systems"))
+        .await;
+    fill(&app, cyberdyne, 2).await;
+    fill(&app, labs, 2).await;
+    let tyrell = app.add_org("Tyrell Corporation", None).await;
+    set_syncing(&app, tyrell).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+
+    // "Click Organizations from the top navigation bar. Click the name of the organization."
+    browser.submit("nav a[href='/organizations']").await;
+    browser.wait_for("/organizations", "Cyberdyne Labs").await;
+    browser
+        .submit(&format!("td a[href='/organizations/{cyberdyne}']"))
+        .await;
+    let page = format!("/organizations/{cyberdyne}");
+    browser.wait_for(&page, "Sub-organizations").await;
+    // "Click the Edit button. Scroll to the bottom... click Delete Organization."
+    browser.submit(&format!("a[href='{page}/edit']")).await;
+    browser
+        .wait_for(&format!("{page}/edit"), "Not synced with a PSA")
+        .await;
+    browser.submit("#delete-org").await;
+    browser
+        .wait_for(&format!("{page}/delete"), "What will be deleted")
+        .await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Cyberdyne Labs") && text.contains("1 sub-organization"),
+        "{text}"
+    );
+    // "Confirm the deletion."
+    browser.fill("confirm_name", "Cyberdyne Systems").await;
+    browser.submit("#confirm-delete").await;
+    browser.wait_for("/organizations", "being deleted").await;
+    assert!(!browser.text().await.contains("Cyberdyne Labs"));
+    browser.submit(".flash a.flash-action").await;
+    // The page follows the purge by itself, then says it is deleted.
+    browser.wait_for(&page, "Deleted.").await;
+    jobs_finished(&app, 30).await;
+    assert_eq!(rows(&app, &[cyberdyne, labs]).await, (0, 0, 0, 0));
+
+    // A syncing organization: Delete Organization is disabled until Disable sync.
+    browser
+        .driver
+        .goto(format!("{}/organizations/{tyrell}/edit", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            &format!("/organizations/{tyrell}/edit"),
+            "syncs with ConnectWise Manage",
+        )
+        .await;
+    let button = browser.driver.find(By::Id("delete-org")).await.unwrap();
+    assert!(!button.is_enabled().await.unwrap());
+    browser.submit("#disable-sync").await;
+    browser
+        .wait_for(&format!("/organizations/{tyrell}/edit"), "Sync is disabled")
+        .await;
+    browser.submit("#delete-org").await;
+    browser.fill("confirm_name", "Tyrell Corporation").await;
+    browser.submit("#confirm-delete").await;
+    browser.wait_for("/organizations", "being deleted").await;
+    jobs_finished(&app, 30).await;
+    assert_eq!(rows(&app, &[tyrell]).await.0, 0);
+    browser.stop().await;
+}
+
+/// With the default grace period, Restore in the message brings everything back unchanged.
+#[tokio::test]
+async fn restore_a_deleted_organization_in_a_browser() {
+    use crate::deletion::{fill, rows};
+
+    let app = TestApp::spawn().await;
+    let email = app.add_user(roster::auth::Role::Manager, "restorer").await;
+    let org = app.add_org("Wayne Enterprises", None).await;
+    let sub = app
+        .add_org("Wayne Foundation", Some("Wayne Enterprises"))
+        .await;
+    fill(&app, org, 2).await;
+    let before = rows(&app, &[org, sub]).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+    browser
+        .driver
+        .goto(format!("{}/organizations/{org}/delete", app.base))
+        .await
+        .unwrap();
+    browser.fill("confirm_name", "Wayne Enterprises").await;
+    browser.submit("#confirm-delete").await;
+    browser
+        .wait_for("/organizations", "You can restore it until")
+        .await;
+    assert!(!browser.text().await.contains("Wayne Foundation"));
+    browser.submit(".flash button.flash-action").await;
+    browser
+        .wait_for(
+            &format!("/organizations/{org}"),
+            "Restored Wayne Enterprises and its sub-organization.",
+        )
+        .await;
+    assert!(browser.text().await.contains("Wayne Foundation"));
+    assert_eq!(rows(&app, &[org, sub]).await, before);
+    browser.stop().await;
+}

@@ -374,7 +374,7 @@ async fn restore_brings_everything_back_until_the_purge_starts() {
     assert!(
         shown
             .body
-            .contains("Restored Hooli and its 1 sub-organizations."),
+            .contains("Restored Hooli and its sub-organization."),
         "{}",
         shown.body
     );
@@ -745,4 +745,96 @@ async fn several_workers_run_each_job_exactly_once() {
     assert_eq!(purged, 12);
     assert_eq!(rows(&first, &ids).await, (0, 0, 0, 0));
     let _ = backend();
+}
+
+/// `roster serve` as its own process on the store, with a fast, slow-paced purge.
+fn serve_process(store: &crate::support::Store) -> std::process::Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("serve")
+        .env("ROSTER_DATA_DIR", store.dir.path())
+        .env("ROSTER_DATABASE_URL", &store.database_url)
+        .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
+        .env("ROSTER_DELETE_GRACE_SECONDS", "0")
+        .env("ROSTER_PURGE_BATCH_ROWS", "5")
+        .env("ROSTER_PURGE_PAUSE_MS", "100")
+        .env("ROSTER_JOB_LEASE_SECONDS", "2")
+        .env("ROSTER_JOB_POLL_MS", "50")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_killed_in_the_middle_is_taken_over_and_nothing_is_left_behind() {
+    // This instance serves the requests but runs no worker.
+    let app = TestApp::spawn_with(|s| {
+        s.delete_grace_seconds = Some(0);
+        s.run_jobs = Some(false);
+    })
+    .await;
+    let parent = app.add_org("Soylent", None).await;
+    let mut subtree = vec![parent];
+    for name in ["Soylent Green", "Soylent Red", "Soylent Blue"] {
+        subtree.push(app.add_org(name, Some("Soylent")).await);
+    }
+    for org in &subtree {
+        fill(&app, *org, 10).await;
+    }
+    let other = app.add_org("Tyrell", None).await;
+    fill(&app, other, 2).await;
+    let editor = app.login_as(Role::Editor).await;
+    let res = editor
+        .post(
+            &format!("/organizations/{parent}/delete"),
+            &[("confirm_name", "Soylent")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+
+    // Another process takes the job, deletes a few batches, and is killed.
+    let mut worker = serve_process(&app.store);
+    let mut progressed = false;
+    for _ in 0..300 {
+        let jobs = all_jobs(&app).await;
+        if jobs[0].progress_done >= 15 {
+            progressed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    assert!(
+        progressed,
+        "the worker did not start: {:#?}",
+        all_jobs(&app).await
+    );
+    let job = all_jobs(&app).await.remove(0);
+    assert_eq!(job.state, "running");
+    assert!(job.progress_done < job.progress_total, "{job:#?}");
+    let (orgs, records, _, _) = rows(&app, &subtree).await;
+    assert_eq!(orgs, 4, "organizations go after their records");
+    assert!(records > 0 && records < 160, "{records} records left");
+
+    // A new instance takes the job up when the lease runs out, and finishes it.
+    let restarted = TestApp::spawn_on(app.store.clone(), |s| {
+        s.job_lease_seconds = Some(2);
+        s.job_poll_ms = Some(100);
+    })
+    .await;
+    let jobs = jobs_finished(&restarted, 60).await;
+    assert_eq!(jobs[0].state, "done");
+    assert_eq!(jobs[0].attempts, 2, "{:#?}", jobs[0]);
+    assert_eq!(jobs[0].progress_done, jobs[0].progress_total);
+    assert_eq!(jobs[0].progress_total, 4 + 160 + 4);
+    assert_eq!(rows(&app, &subtree).await, (0, 0, 0, 0));
+    assert_eq!(rows(&app, &[other]).await, (1, 8, 1, 0));
+    assert_no_dangling_rows(&app).await;
 }

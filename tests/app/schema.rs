@@ -120,6 +120,7 @@ fn both_backends_have_the_same_schema() {
     }
 }
 
+/// SQLite: what `.lint fkey-indexes` checks, every foreign key column leads an index.
 #[test]
 fn every_foreign_key_column_has_an_index() {
     let store = Store::new(crate::support::Backend::Sqlite);
@@ -144,7 +145,7 @@ fn every_foreign_key_column_has_an_index() {
     assert!(!fks.is_empty());
     for fk in fks {
         let indexed: Vec<Fk> = diesel::sql_query(format!(
-            "SELECT '{t}' AS table_name, i.name AS column_name FROM pragma_index_list('{t}') l, pragma_index_info(l.name) i WHERE i.name = '{c}'",
+            "SELECT '{t}' AS table_name, i.name AS column_name FROM pragma_index_list('{t}') l, pragma_index_info(l.name) i WHERE i.name = '{c}' AND i.seqno = 0",
             t = fk.table_name,
             c = fk.column_name
         ))
@@ -157,6 +158,43 @@ fn every_foreign_key_column_has_an_index() {
             fk.column_name
         );
     }
+}
+
+/// PostgreSQL: the same, from the catalog (an index whose first column is the key's column).
+#[test]
+fn every_foreign_key_column_has_an_index_on_postgres() {
+    let pg = PgDatabase::create();
+    let mut conn = DbConn::open(&pg.url).unwrap();
+    run_migrations(&mut conn).unwrap();
+    let DbConn::Pg(c) = &mut conn else {
+        unreachable!()
+    };
+
+    #[derive(QueryableByName, Debug)]
+    struct Fk {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        indexed: bool,
+    }
+    let fks: Vec<Fk> = diesel::sql_query(
+        "SELECT c.conrelid::regclass::text AS table_name, a.attname::text AS column_name, \
+                EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1]) AS indexed \
+         FROM pg_constraint c \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+         WHERE c.contype = 'f'",
+    )
+    .load(c)
+    .unwrap();
+    assert!(fks.len() >= 10, "{fks:?}");
+    let missing: Vec<String> = fks
+        .iter()
+        .filter(|f| !f.indexed)
+        .map(|f| format!("{}.{}", f.table_name, f.column_name))
+        .collect();
+    assert!(missing.is_empty(), "no index for {missing:?}");
 }
 
 #[test]
