@@ -95,10 +95,6 @@ impl Plan {
     pub fn records_total(&self) -> i64 {
         self.records.iter().map(|(_, n)| n).sum()
     }
-
-    pub fn blocked(&self) -> bool {
-        !self.syncing.is_empty() || self.hidden > 0
-    }
 }
 
 fn load_root(conn: &mut DbConn, scope: Scope, id: OrgId) -> Result<OrgRow, OrgError> {
