@@ -188,6 +188,22 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
     })
 }
 
+type Held<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Find<jobs::table, i64>,
+        diesel::dsl::Eq<jobs::state, &'static str>,
+    >,
+    diesel::dsl::Eq<jobs::lease_owner, &'a str>,
+>;
+
+/// The job `id` while it runs under `owner`'s lease.
+fn held(id: JobId, owner: &str) -> Held<'_> {
+    jobs::table
+        .find(id.0)
+        .filter(jobs::state.eq(State::Running.as_str()))
+        .filter(jobs::lease_owner.eq(owner))
+}
+
 /// Inside the caller's transaction: extends the lease and adds `done` to the progress, if the job
 /// is still leased to `owner`. `false` means another worker has it now: the caller must roll back.
 pub fn checkpoint(
@@ -197,18 +213,13 @@ pub fn checkpoint(
     lease: Duration,
     done: i64,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        jobs::table
-            .find(id.0)
-            .filter(jobs::state.eq(State::Running.as_str()))
-            .filter(jobs::lease_owner.eq(owner)),
-    )
-    .set((
-        jobs::lease_until.eq(after(lease)),
-        jobs::progress_done.eq(jobs::progress_done + done),
-        jobs::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(held(id, owner))
+        .set((
+            jobs::lease_until.eq(after(lease)),
+            jobs::progress_done.eq(jobs::progress_done + done),
+            jobs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -228,21 +239,16 @@ fn end(
     error: Option<&str>,
 ) -> QueryResult<bool> {
     let at = now();
-    let changed = diesel::update(
-        jobs::table
-            .find(id.0)
-            .filter(jobs::state.eq(State::Running.as_str()))
-            .filter(jobs::lease_owner.eq(owner)),
-    )
-    .set((
-        jobs::state.eq(state.as_str()),
-        jobs::lease_owner.eq(None::<String>),
-        jobs::lease_until.eq(None::<NaiveDateTime>),
-        jobs::last_error.eq(error),
-        jobs::updated_at.eq(at),
-        jobs::finished_at.eq(Some(at)),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(held(id, owner))
+        .set((
+            jobs::state.eq(state.as_str()),
+            jobs::lease_owner.eq(None::<String>),
+            jobs::lease_until.eq(None::<NaiveDateTime>),
+            jobs::last_error.eq(error),
+            jobs::updated_at.eq(at),
+            jobs::finished_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -264,21 +270,16 @@ pub fn release(
     run_after: NaiveDateTime,
     error: Option<&str>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        jobs::table
-            .find(id.0)
-            .filter(jobs::state.eq(State::Running.as_str()))
-            .filter(jobs::lease_owner.eq(owner)),
-    )
-    .set((
-        jobs::state.eq(State::Queued.as_str()),
-        jobs::lease_owner.eq(None::<String>),
-        jobs::lease_until.eq(None::<NaiveDateTime>),
-        jobs::run_after.eq(run_after),
-        jobs::last_error.eq(error),
-        jobs::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(held(id, owner))
+        .set((
+            jobs::state.eq(State::Queued.as_str()),
+            jobs::lease_owner.eq(None::<String>),
+            jobs::lease_until.eq(None::<NaiveDateTime>),
+            jobs::run_after.eq(run_after),
+            jobs::last_error.eq(error),
+            jobs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 

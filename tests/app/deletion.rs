@@ -60,16 +60,7 @@ pub async fn fill(app: &TestApp, org: i64, each: usize) -> i64 {
         )
         .await;
     }
-    let logo = roster::logo::process(&crate::images::png(40, 20, false)).unwrap();
-    app.db(move |c| {
-        roster::orgs::logos::apply(
-            c,
-            roster::orgs::OrgId(org),
-            &roster::orgs::logos::LogoChange::Replace(logo),
-        )
-        .unwrap();
-    })
-    .await;
+    app.add_logo(org).await;
     i64::try_from(each * 4).unwrap()
 }
 

@@ -133,16 +133,7 @@ async fn every_route_answers_every_role_as_the_table_says() {
         &[("name", "Office 365"), ("f1", "ABC")],
     )
     .await;
-    let logo = roster::logo::process(&crate::images::png(40, 20, false)).unwrap();
-    app.db(move |c| {
-        roster::orgs::logos::apply(
-            c,
-            roster::orgs::OrgId(org),
-            &roster::orgs::logos::LogoChange::Replace(logo),
-        )
-        .unwrap();
-    })
-    .await;
+    app.add_logo(org).await;
     let customer: i64 = app
         .db(|c| {
             use diesel::prelude::*;

@@ -291,6 +291,20 @@ impl TestApp {
         .await
     }
 
+    /// Gives organization `org` a small logo.
+    pub async fn add_logo(&self, org: i64) {
+        let logo = roster::logo::process(&crate::images::png(40, 20, false)).unwrap();
+        self.db(move |c| {
+            roster::orgs::logos::apply(
+                c,
+                roster::orgs::OrgId(org),
+                &roster::orgs::logos::LogoChange::Replace(logo),
+            )
+            .unwrap();
+        })
+        .await;
+    }
+
     /// How many organizations are stored (deleted or not).
     pub async fn org_count(&self) -> i64 {
         self.db(|c| {
