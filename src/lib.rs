@@ -7,6 +7,7 @@ pub mod db;
 pub mod jobs;
 pub mod logo;
 pub mod orgs;
+pub mod psa;
 pub mod records;
 pub mod startup;
 pub mod validation;

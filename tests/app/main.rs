@@ -13,6 +13,9 @@ mod logos;
 mod orgs;
 mod pages;
 mod permissions;
+mod psa_connectors;
+#[path = "../support/psa/mod.rs"]
+pub mod psa_doubles;
 mod records;
 mod schema;
 mod sessions;

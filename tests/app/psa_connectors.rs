@@ -1,0 +1,1 @@
+//! The connectors against the test doubles: placeholder, being written.

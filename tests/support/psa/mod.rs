@@ -1,0 +1,1 @@
+//! Test doubles of ConnectWise Manage and Autotask: placeholder, being written.
