@@ -9,6 +9,7 @@ pub mod logo;
 pub mod orgs;
 pub mod psa;
 pub mod records;
+pub mod secrets;
 pub mod startup;
 pub mod validation;
 pub mod web;

@@ -55,7 +55,12 @@ impl Application {
         let worker = if settings.jobs.run {
             let pool = db::build_pool(&settings.database_url, 2)
                 .context("cannot open the job worker's connections")?;
-            Some(Worker::start(pool, settings.jobs)?)
+            let psa = crate::jobs::worker::PsaAccess {
+                data_key: settings.data_key.clone(),
+                allow_http: settings.psa_allow_http,
+                timeout: settings.psa_timeout,
+            };
+            Some(Worker::start_with(pool, settings.jobs, Some(psa))?)
         } else {
             None
         };

@@ -63,6 +63,10 @@ pub struct RawSettings {
     pub job_poll_ms: Option<u64>,
     /// Whether this instance runs the background worker (on by default).
     pub run_jobs: Option<bool>,
+    /// Allow a plain `http://` PSA address (local trials and tests only).
+    pub psa_allow_http: Option<bool>,
+    /// The timeout of each call to the PSA during a data load.
+    pub psa_timeout_seconds: Option<u64>,
 }
 
 /// Validated settings.
@@ -85,6 +89,8 @@ pub struct Settings {
     pub workers: usize,
     pub trust_proxy: bool,
     pub jobs: JobSettings,
+    pub psa_allow_http: bool,
+    pub psa_timeout: Duration,
 }
 
 /// The background worker and the purge of deleted organizations.
@@ -144,6 +150,11 @@ impl RawSettings {
         if let Some(v) = text("ROSTER_RUN_JOBS") {
             self.run_jobs = Some(flag(v));
         }
+        if let Some(v) = text("ROSTER_PSA_ALLOW_HTTP") {
+            self.psa_allow_http = Some(flag(v));
+        }
+        self.psa_timeout_seconds =
+            number("ROSTER_PSA_TIMEOUT_SECONDS")?.or(self.psa_timeout_seconds);
         self.delete_grace_seconds =
             number("ROSTER_DELETE_GRACE_SECONDS")?.or(self.delete_grace_seconds);
         self.purge_batch_rows = number("ROSTER_PURGE_BATCH_ROWS")?
@@ -205,6 +216,8 @@ impl RawSettings {
                 poll: Duration::from_millis(self.job_poll_ms.unwrap_or(1000).max(10)),
                 run: self.run_jobs.unwrap_or(true),
             },
+            psa_allow_http: self.psa_allow_http.unwrap_or(false),
+            psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
         })
     }
 }

@@ -159,7 +159,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    psa_settings (id) {
+        id -> BigInt,
+        kind -> Text,
+        base_url -> Text,
+        codebase -> Text,
+        account -> Text,
+        credentials_nonce -> Binary,
+        credentials_sealed -> Binary,
+        direction -> Text,
+        interval_minutes -> Integer,
+        default_site -> Text,
+        default_address -> Text,
+        default_owner -> Text,
+        default_phone -> Text,
+        next_load_at -> Nullable<Timestamp>,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    psa_type_map (psa_name) {
+        psa_name -> Text,
+        type_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    psa_status_map (psa_name) {
+        psa_name -> Text,
+        status_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    psa_loads (id) {
+        id -> BigInt,
+        kind -> Text,
+        trigger -> Text,
+        state -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        companies -> Integer,
+        created -> Integer,
+        matched -> Integer,
+        updated -> Integer,
+        orphaned -> Integer,
+        failed -> Integer,
+        error -> Nullable<Text>,
+        report -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(psa_type_map -> organization_types (type_id));
+diesel::joinable!(psa_status_map -> organization_statuses (status_id));
 diesel::joinable!(records -> organizations (organization_id));
 diesel::joinable!(records -> flexible_asset_types (asset_type_id));
 diesel::joinable!(logos -> organizations (organization_id));
@@ -180,4 +236,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     flexible_asset_types,
     records,
     jobs,
+    psa_settings,
+    psa_type_map,
+    psa_status_map,
+    psa_loads,
 );

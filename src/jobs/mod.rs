@@ -17,6 +17,9 @@ pub enum JobError {
     /// The server is stopping: give the job back for another worker.
     #[error("the worker is stopping")]
     Stopping,
+    /// Failed for a passing reason (the PSA is down): tried again later, with backoff.
+    #[error("{0}")]
+    Retry(String),
     /// Will not succeed however often it is tried.
     #[error("{0}")]
     Permanent(String),

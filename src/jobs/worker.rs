@@ -24,11 +24,24 @@ impl Waker {
     }
 }
 
+/// What jobs that call the PSA need.
+#[derive(Clone)]
+pub struct PsaAccess {
+    /// Opens the saved PSA credentials.
+    pub data_key: crate::config::SecretKey,
+    /// Plain `http://` PSA addresses (local trials and tests).
+    pub allow_http: bool,
+    /// The timeout of each call to the PSA.
+    pub timeout: Duration,
+}
+
 /// What a running job may ask of its worker.
 pub struct Context {
     pub pool: DbPool,
     pub owner: String,
     pub settings: JobSettings,
+    /// Absent when the worker was started without PSA access (PSA jobs then fail).
+    pub psa: Option<PsaAccess>,
     stop: Arc<AtomicBool>,
 }
 
@@ -64,6 +77,15 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker thread on its own small pool.
     pub fn start(pool: DbPool, settings: JobSettings) -> std::io::Result<Self> {
+        Self::start_with(pool, settings, None)
+    }
+
+    /// Starts the worker thread, able to run PSA jobs too.
+    pub fn start_with(
+        pool: DbPool,
+        settings: JobSettings,
+        psa: Option<PsaAccess>,
+    ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let owner = format!(
             "{}-{}",
@@ -74,6 +96,7 @@ impl Worker {
             pool,
             owner,
             settings,
+            psa,
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -122,6 +145,9 @@ fn run(context: &Context) {
 
 fn next(context: &Context) -> Result<Option<Job>, DbError> {
     let mut conn = context.pool.get()?;
+    if context.psa.is_some() {
+        crate::psa::sync::schedule(&mut conn)?;
+    }
     if !queue::any_due(&mut conn)? {
         return Ok(None);
     }
@@ -136,6 +162,8 @@ fn next(context: &Context) -> Result<Option<Job>, DbError> {
 fn dispatch(context: &Context, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         crate::orgs::purge::KIND => crate::orgs::purge::run(context, job),
+        crate::psa::sync::KIND => crate::psa::sync::run(context, job),
+        crate::psa::push::KIND => crate::psa::push::run(context, job),
         other => Err(JobError::Permanent(format!(
             "no worker knows jobs of kind {other:?}"
         ))),
@@ -158,12 +186,12 @@ fn execute(context: &Context, job: &Job) {
                 tracing::error!(%reason, "job failed");
                 queue::fail(conn, id, owner, reason)?;
             }
-            Err(JobError::Db(e)) if job.attempts < MAX_ATTEMPTS => {
+            Err(e @ (JobError::Db(_) | JobError::Retry(_))) if job.attempts < MAX_ATTEMPTS => {
                 tracing::warn!(error = %e, "job will be tried again");
                 let backoff = Duration::from_secs(2u64.pow(job.attempts.unsigned_abs().min(8)));
                 queue::release(conn, id, owner, queue::after(backoff), Some(&e.to_string()))?;
             }
-            Err(JobError::Db(e)) => {
+            Err(e @ (JobError::Db(_) | JobError::Retry(_))) => {
                 tracing::error!(error = %e, "job failed after {MAX_ATTEMPTS} attempts");
                 queue::fail(conn, id, owner, &e.to_string())?;
             }

@@ -150,6 +150,8 @@ pub fn update(
     let scope = Scope::of(actor);
     crate::db::write(conn, |conn| {
         let before = store::find(conn, scope, id)?.ok_or(OrgError::NotFound)?;
+        let pinned = psa_wins(conn, &before, input)?;
+        let input = &pinned;
         let mut parent = check(conn, scope, Some(id), input, Some(&before.name))?;
         // A parent outside the user's access is not shown to them, so an empty field keeps it.
         if parent.is_none()
@@ -172,6 +174,29 @@ pub fn update(
         }
         Ok(id)
     })
+}
+
+/// Under one-way sync "the PSA always wins": a linked organization keeps the PSA's name, short
+/// name, type and status whatever the form sends (the Edit form shows them read-only).
+fn psa_wins(conn: &mut DbConn, before: &OrgRow, input: &OrgInput) -> Result<OrgInput, OrgError> {
+    let mut input = input.clone();
+    if read_only_by_psa(conn, before)? {
+        input.name.clone_from(&before.name);
+        input.short_name.clone_from(&before.short_name);
+        input.type_id = before.type_id;
+        input.status_id = before.status_id;
+    }
+    Ok(input)
+}
+
+/// Whether the PSA owns this organization's name, short name, type and status (one-way sync).
+pub fn read_only_by_psa(conn: &mut DbConn, org: &OrgRow) -> Result<bool, OrgError> {
+    if org.syncs_with().is_none() {
+        return Ok(false);
+    }
+    let one_way = crate::psa::settings::load(conn)?
+        .is_some_and(|s| !s.two_way() && org.psa_kind.as_deref() == Some(s.kind.as_str()));
+    Ok(one_way)
 }
 
 /// "type: Customer → Vendor" when `old` and `new` differ, naming them from `list` (one query for both).

@@ -27,6 +27,7 @@ struct Node {
     sync_enabled: bool,
     psa_kind: Option<String>,
     deleted: Option<NaiveDateTime>,
+    orphaned: Option<NaiveDateTime>,
 }
 
 impl Node {
@@ -52,6 +53,7 @@ fn subtree(conn: &mut DbConn, root: i64) -> QueryResult<Vec<Node>> {
         organizations::sync_enabled,
         organizations::psa_kind,
         organizations::deleted_at,
+        organizations::orphaned_at,
     );
     let mut nodes: Vec<Node> = organizations::table.find(root).select(columns).load(conn)?;
     let mut seen: HashSet<i64> = nodes.iter().map(|n| n.id).collect();
@@ -124,9 +126,21 @@ fn hidden_count(conn: &mut DbConn, scope: Scope, nodes: &[Node]) -> QueryResult<
     Ok(nodes.len().saturating_sub(seen))
 }
 
-fn plan_of(conn: &mut DbConn, scope: Scope, root: OrgRow) -> QueryResult<(Plan, Vec<Node>)> {
+/// What is below `root`; with `counted`, also how many records and logos (for the confirmation
+/// pages: the delete itself does not count them, so that it stays as quick as a Save whatever the
+/// size of the subtree; the purge counts them when it starts).
+fn plan_of(
+    conn: &mut DbConn,
+    scope: Scope,
+    root: OrgRow,
+    counted: bool,
+) -> QueryResult<(Plan, Vec<Node>)> {
     let nodes = subtree(conn, root.id)?;
-    let ids: Vec<i64> = nodes.iter().map(|n| n.id).collect();
+    let ids: Vec<i64> = if counted {
+        nodes.iter().map(|n| n.id).collect()
+    } else {
+        Vec::new()
+    };
     let mut by_kind: Vec<(String, i64)> = Vec::new();
     let mut logo_count = 0;
     for chunk in ids.chunks(CHUNK) {
@@ -154,7 +168,8 @@ fn plan_of(conn: &mut DbConn, scope: Scope, root: OrgRow) -> QueryResult<(Plan, 
         .collect();
     let syncing = nodes
         .iter()
-        .filter(|n| n.sync_enabled && n.deleted.is_none())
+        // An orphan's company is gone from the PSA: it can be deleted (from Manage Data).
+        .filter(|n| n.sync_enabled && n.deleted.is_none() && n.orphaned.is_none())
         .map(|n| {
             let psa = super::model::psa_label(n.psa_kind.as_deref().unwrap_or_default());
             (n.to_ref(), psa)
@@ -177,7 +192,7 @@ pub fn plan(conn: &mut DbConn, scope: Scope, id: OrgId) -> Result<Plan, OrgError
     if root.deleted_at.is_some() {
         return Err(OrgError::NotFound);
     }
-    Ok(plan_of(conn, scope, root)?.0)
+    Ok(plan_of(conn, scope, root, true)?.0)
 }
 
 /// Why a plan cannot go ahead, in a sentence.
@@ -238,7 +253,7 @@ pub fn request(
                 format!("Type the name exactly as shown: {}", root.name),
             ));
         }
-        let (plan, nodes) = plan_of(conn, scope, root)?;
+        let (plan, nodes) = plan_of(conn, scope, root, false)?;
         if let Some(refused) = refusal(&plan) {
             return Err(refused);
         }
@@ -324,10 +339,8 @@ fn queue_purge(
         (root.id, &root.name),
         "organization.deleted",
         &format!(
-            "Deleted {}{subs}, with {} records and {} logos; purge from {} UTC",
+            "Deleted {}{subs} with all their data; purge from {} UTC",
             root.name,
-            plan.records_total(),
-            plan.logos,
             purge_at.format("%Y-%m-%d %H:%M")
         ),
     )?;
@@ -350,13 +363,18 @@ pub struct Bulk {
 /// The plans of a bulk delete, for its confirmation page (organizations that are gone or outside
 /// the user's access are left out; one below another selected one is counted with it).
 pub fn plans(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<Plan>> {
-    Ok(planned(conn, scope, ids)?
+    Ok(planned(conn, scope, ids, true)?
         .into_iter()
         .map(|(p, _)| p)
         .collect())
 }
 
-fn planned(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<(Plan, Vec<Node>)>> {
+fn planned(
+    conn: &mut DbConn,
+    scope: Scope,
+    ids: &[i64],
+    counted: bool,
+) -> QueryResult<Vec<(Plan, Vec<Node>)>> {
     let mut plans: Vec<(Plan, Vec<Node>)> = Vec::new();
     for id in ids {
         if plans
@@ -368,7 +386,7 @@ fn planned(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<(Pla
         let Some(root) = super::store::find(conn, scope, OrgId(*id))? else {
             continue;
         };
-        let (plan, nodes) = plan_of(conn, scope, root)?;
+        let (plan, nodes) = plan_of(conn, scope, root, counted)?;
         plans.retain(|(p, _)| !nodes.iter().any(|n| n.id == p.root.id));
         plans.push((plan, nodes));
     }
@@ -386,7 +404,7 @@ pub fn request_many(
     let scope = Scope::of(actor);
     write(conn, |conn| {
         let mut bulk = Bulk::default();
-        for (plan, nodes) in planned(conn, scope, ids)? {
+        for (plan, nodes) in planned(conn, scope, ids, false)? {
             match refusal(&plan) {
                 Some(OrgError::Conflict(why) | OrgError::Forbidden(why)) => {
                     bulk.skipped.push((plan.root.to_ref(), why));

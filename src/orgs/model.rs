@@ -38,7 +38,7 @@ pub struct OrgRow {
 impl OrgRow {
     /// The PSA this organization syncs with, by name, if it syncs.
     pub fn syncs_with(&self) -> Option<&'static str> {
-        if !self.sync_enabled {
+        if !self.sync_enabled || self.orphaned_at.is_some() {
             return None;
         }
         Some(psa_label(self.psa_kind.as_deref().unwrap_or_default()))

@@ -205,12 +205,13 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
         .map_err(|e| JobError::Permanent(format!("unreadable purge job: {e}")))?;
     let id = job.id();
     {
+        // Counted before taking the write lock (other writers are not kept waiting for it).
         let mut conn = context.conn()?;
+        let left = remaining(&mut conn, id)?;
         write(&mut conn, |conn| {
             if !queue::checkpoint(conn, id, &context.owner, context.settings.lease, 0)? {
                 return Err(JobError::LeaseLost);
             }
-            let left = remaining(conn, id)?;
             queue::set_total(conn, id, job.progress_done + left)?;
             Ok(())
         })?;

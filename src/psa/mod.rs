@@ -6,6 +6,10 @@
 pub mod autotask;
 pub mod connectwise;
 pub mod http;
+pub mod orphans;
+pub mod push;
+pub mod settings;
+pub mod sync;
 
 use std::time::Duration;
 
@@ -102,7 +106,10 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::ConnectWise { company_id, .. } => {
-                write!(f, "ConnectWise {{ company_id: {company_id:?}, keys: <hidden> }}")
+                write!(
+                    f,
+                    "ConnectWise {{ company_id: {company_id:?}, keys: <hidden> }}"
+                )
             }
             Credentials::Autotask { username, .. } => {
                 write!(f, "Autotask {{ username: {username:?}, secret: <hidden> }}")
@@ -120,6 +127,8 @@ pub struct CreateDefaults {
     pub address_line: String,
     /// Autotask: the resource id that owns new companies (`ownerResourceID`).
     pub owner_resource_id: String,
+    /// Autotask: the phone number of new companies (Autotask requires one).
+    pub phone: String,
 }
 
 /// Everything a connector needs.

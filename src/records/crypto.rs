@@ -1,37 +1,16 @@
-//! Password secrets at rest: XChaCha20-Poly1305 (authenticated) with a key derived from the
-//! data-encryption key, a random 192-bit nonce per secret, and the record's id as associated data,
-//! so a ciphertext moved to another record does not decrypt.
-
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+//! Password secrets at rest (see `crate::secrets`), bound to their record: a ciphertext moved to
+//! another record does not decrypt.
 
 use super::RecordError;
 use crate::config::SecretKey;
+use crate::secrets;
 
-fn cipher(key: &SecretKey) -> Result<XChaCha20Poly1305, RecordError> {
-    let mut hasher = Sha256::new();
-    hasher.update(b"roster-password-secrets:");
-    hasher.update(key.expose());
-    XChaCha20Poly1305::new_from_slice(&hasher.finalize()).map_err(|_| RecordError::Crypto)
-}
+/// Also the key derivation's label: changing it makes stored secrets unreadable.
+const PURPOSE: &str = "roster-password-secrets";
 
 /// (nonce, ciphertext) of `secret`, bound to `record`.
 pub fn seal(key: &SecretKey, record: i64, secret: &str) -> Result<(Vec<u8>, Vec<u8>), RecordError> {
-    let mut nonce = [0u8; 24];
-    rand::rng().fill_bytes(&mut nonce);
-    let aad = record.to_be_bytes();
-    let sealed = cipher(key)?
-        .encrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: secret.as_bytes(),
-                aad: &aad,
-            },
-        )
-        .map_err(|_| RecordError::Crypto)?;
-    Ok((nonce.to_vec(), sealed))
+    secrets::seal(key, PURPOSE, &record.to_be_bytes(), secret).map_err(|_| RecordError::Crypto)
 }
 
 pub fn open(
@@ -40,18 +19,8 @@ pub fn open(
     nonce: &[u8],
     sealed: &[u8],
 ) -> Result<String, RecordError> {
-    let nonce: [u8; 24] = nonce.try_into().map_err(|_| RecordError::Crypto)?;
-    let aad = record.to_be_bytes();
-    let plain = cipher(key)?
-        .decrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: sealed,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| RecordError::Crypto)?;
-    String::from_utf8(plain).map_err(|_| RecordError::Crypto)
+    secrets::open(key, PURPOSE, &record.to_be_bytes(), nonce, sealed)
+        .map_err(|_| RecordError::Crypto)
 }
 
 #[cfg(test)]

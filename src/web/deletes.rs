@@ -416,6 +416,8 @@ struct ManagePage {
     ctx: PageCtx,
     deletions: Vec<Deletion>,
     grace: String,
+    groups: Vec<crate::psa::orphans::Group>,
+    orphans: Vec<crate::psa::orphans::Orphan>,
 }
 
 /// How far back Manage Data lists deletions.
@@ -425,12 +427,20 @@ pub async fn manage_data(
     state: web::Data<AppState>,
     ctx: PageCtx,
 ) -> Result<HttpResponse, WebError> {
-    let deletions = state
-        .db(|conn| delete::recent(conn, RECENT_DAYS, 200).map_err(DbError::from))
+    let (deletions, groups, orphans) = state
+        .db(|conn| {
+            Ok::<_, DbError>((
+                delete::recent(conn, RECENT_DAYS, 200)?,
+                crate::psa::orphans::synced_groups(conn)?,
+                crate::psa::orphans::orphans(conn)?,
+            ))
+        })
         .await?;
     render::page(&ManagePage {
         ctx,
         deletions,
         grace: grace_label(state.settings.jobs.delete_grace),
+        groups,
+        orphans,
     })
 }

@@ -13,6 +13,7 @@ mod home;
 mod kinds;
 mod login;
 mod orgs;
+mod psa;
 mod records;
 mod render;
 pub mod routes;

@@ -21,6 +21,7 @@ use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::model::OrgInput;
 use crate::orgs::store::{self, ListQuery, Sort};
 use crate::orgs::{FormProblem, OrgError, OrgForm, OrgId, OrgRef, OrgRow, Scope, create, tree};
+use crate::psa::push::{self, Pushed};
 use crate::validation::FieldErrors;
 
 impl From<OrgError> for WebError {
@@ -311,6 +312,10 @@ struct FormPage {
     kinds: Kinds,
     /// Editing: the PSA section at the bottom of the page.
     psa: Option<PsaSection>,
+    /// One-way sync: the PSA (the New form says where syncing organizations belong).
+    one_way: Option<&'static str>,
+    /// The PSA that owns name, short name, type and status (one-way sync of a linked organization).
+    locked_by: Option<&'static str>,
 }
 
 /// The bottom of the Edit page: the PSA link, Disable sync and Delete Organization.
@@ -319,6 +324,8 @@ struct PsaSection {
     syncs_with: Option<&'static str>,
     company: String,
     can_delete: bool,
+    /// Why it is an orphan, if it is.
+    orphan: Option<String>,
 }
 
 impl PsaSection {
@@ -327,6 +334,9 @@ impl PsaSection {
             syncs_with: org.syncs_with(),
             company: org.psa_company_id.clone().unwrap_or_default(),
             can_delete: allowed(user.role, Action::DeleteOne),
+            orphan: org
+                .orphaned_at
+                .map(|_| org.orphan_reason.clone().unwrap_or_default()),
         }
     }
 }
@@ -344,6 +354,38 @@ impl FormPage {
     }
 }
 
+/// (one-way sync's PSA, the PSA that owns the fields of the organization being edited).
+async fn psa_form_state(
+    state: &web::Data<AppState>,
+    editing: Option<i64>,
+) -> Result<(Option<&'static str>, Option<&'static str>), WebError> {
+    let found = state
+        .db(move |conn| {
+            let Some(saved) = crate::psa::settings::load(conn)? else {
+                return Ok::<_, OrgError>((None, None));
+            };
+            let one_way = (!saved.two_way()).then(|| saved.kind.label());
+            let org = match editing {
+                Some(id) => store::find(
+                    conn,
+                    Scope {
+                        user_id: 0,
+                        all: true,
+                    },
+                    OrgId(id),
+                )?,
+                None => None,
+            };
+            let locked = match org {
+                Some(org) if create::read_only_by_psa(conn, &org)? => one_way,
+                _ => None,
+            };
+            Ok((one_way, locked))
+        })
+        .await?;
+    Ok(found)
+}
+
 async fn load_kinds(state: &web::Data<AppState>) -> Result<Kinds, WebError> {
     Ok(state.db(Kinds::load).await?)
 }
@@ -359,8 +401,11 @@ pub async fn new_form(
         ));
     }
     let kinds = load_kinds(&state).await?;
+    let (one_way, _) = psa_form_state(&state, None).await?;
     render::page(&FormPage {
         ctx,
+        one_way,
+        locked_by: None,
         editing: None,
         logo: None,
         form: OrgForm::default(),
@@ -386,8 +431,11 @@ async fn form_again(
     let (kinds, sizes) = state
         .db(move |conn| Ok::<_, DbError>((Kinds::load(conn)?, logos::sizes(conn, &ids)?)))
         .await?;
+    let (one_way, locked_by) = psa_form_state(state, editing).await?;
     let mut page = FormPage {
         ctx,
+        one_way,
+        locked_by,
         editing,
         logo: sizes.first().copied(),
         form,
@@ -418,10 +466,45 @@ async fn form_again(
     render::render(status, &page)
 }
 
-fn saved(state: &AppState, id: OrgId, message: String) -> HttpResponse {
+/// Two-way sync: the PSA gets the new or changed organization (within the request, briefly).
+async fn push(state: &web::Data<AppState>, id: OrgId, created: bool) -> Result<Pushed, WebError> {
+    let pool = state.pool.clone();
+    let access = crate::jobs::worker::PsaAccess {
+        data_key: state.settings.data_key.clone(),
+        allow_http: state.settings.psa_allow_http,
+        timeout: state.settings.psa_timeout,
+    };
+    let pushed = web::block(move || push::after_save(&pool, &access, id, created))
+        .await
+        .map_err(|_| WebError::from(DbError::Cancelled))??;
+    if matches!(pushed, Pushed::Waiting { .. }) {
+        state.jobs.wake();
+    }
+    Ok(pushed)
+}
+
+fn saved(state: &AppState, id: OrgId, name: &str, verb: &str, pushed: Pushed) -> HttpResponse {
+    let flash = match pushed {
+        Pushed::Nothing => Flash::success(format!("{name} was {verb}.")),
+        Pushed::Created { psa, company } => Flash::success(format!(
+            "{name} was {verb}, and added to {psa} (company {company})."
+        )),
+        Pushed::Updated { psa } => {
+            Flash::success(format!("{name} was {verb}; {psa} has the change too."))
+        }
+        Pushed::Waiting { psa, reason } => Flash::info(format!(
+            "{name} was {verb}. Waiting to sync: {reason}. It will be sent to {psa} as soon as it answers."
+        )),
+        Pushed::Refused { psa, reason } => Flash::error(format!(
+            "{name} was {verb}, but {psa} refused it: {reason}. Correct it and save again."
+        )),
+        Pushed::AddInPsa { psa } => Flash::info(format!(
+            "{name} was {verb}. With one-way sync, add it in {psa} too (with exactly this name): the next data load links them."
+        )),
+    };
     flash::see_other_with(
         &format!("/organizations/{}", id.0),
-        &Flash::success(message),
+        &flash,
         &state.settings.session_key,
     )
 }
@@ -478,7 +561,10 @@ async fn save(
         "created"
     };
     match result {
-        Ok(id) => Ok(saved(&state, id, format!("{name} was {verb}."))),
+        Ok(id) => {
+            let pushed = push(&state, id, editing.is_none()).await?;
+            Ok(saved(&state, id, &name, verb, pushed))
+        }
         Err(e @ (OrgError::Invalid(_) | OrgError::LooksLike(_))) => {
             form_again(&state, ctx, psa, editing, form, e, chosen).await
         }
@@ -538,8 +624,11 @@ pub async fn edit_form(
         alert: org.alert,
         confirm_similar: String::new(),
     };
+    let (one_way, locked_by) = psa_form_state(&state, Some(org.id)).await?;
     render::page(&FormPage {
         ctx,
+        one_way,
+        locked_by,
         editing: Some(org.id),
         logo: sizes.first().copied(),
         form,
@@ -598,6 +687,14 @@ struct ShowPage {
     children_total: i64,
     history: Vec<Event>,
     can_edit: bool,
+    /// Two-way sync that could not be made yet: why.
+    waiting: Option<String>,
+}
+
+impl ShowPage {
+    fn psa_name(&self) -> &'static str {
+        crate::orgs::model::psa_label(self.org.psa_kind.as_deref().unwrap_or_default())
+    }
 }
 
 /// How many sub-organizations the page lists before linking to the filtered list.
@@ -628,6 +725,7 @@ pub async fn show(
                 logo: logos::sizes(conn, &[id.0])?.first().copied(),
                 tabs: super::records::tabs(crate::records::store::counts(conn, id.0)?),
                 history: audit::for_organization(conn, id.0, 20)?,
+                waiting: push::waiting(conn, id.0)?,
                 org,
                 ancestry,
                 children,

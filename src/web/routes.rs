@@ -5,7 +5,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
-use super::{assets, deletes, health, home, kinds, login, orgs, records, setup, upload, users};
+use super::{
+    assets, deletes, health, home, kinds, login, orgs, psa, records, setup, upload, users,
+};
 use crate::auth::Action;
 
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +86,11 @@ route_table! {
     POST "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::delete;
     POST "/organizations/{org}/records/{record_kind}/{record}/reveal" Rule::Allow(Action::ViewOrganizations) => records::reveal;
     GET "/manage-data" Rule::Allow(Action::ManageData) => deletes::manage_data;
+    GET "/settings/psa" Rule::Allow(Action::ManageSettings) => psa::show;
+    POST "/settings/psa" Rule::Allow(Action::ManageSettings) => psa::save;
+    POST "/settings/psa/mapping" Rule::Allow(Action::ManageSettings) => psa::save_mapping;
+    POST "/settings/psa/test" Rule::Allow(Action::ManageSettings) => psa::test_connection;
+    POST "/settings/psa/sync" Rule::Allow(Action::ManageSettings) => psa::sync_now;
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;
     POST "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::add_type;
     POST "/settings/asset-types/{type}/delete" Rule::Allow(Action::ManageSettings) => records::remove_type;

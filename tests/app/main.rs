@@ -13,9 +13,11 @@ mod logos;
 mod orgs;
 mod pages;
 mod permissions;
+mod psa;
 mod psa_connectors;
 #[path = "../support/psa/mod.rs"]
 pub mod psa_doubles;
+mod psa_sync;
 mod records;
 mod schema;
 mod sessions;

@@ -76,6 +76,12 @@ const TABLE: &[Row] = &[
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/delete", &[], [303, 404, 404, 404, 403, 403, 403]),
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/reveal", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("GET", "/manage-data", &[], USERS_GET),
+    ("GET", "/settings/psa", &[], USERS_GET),
+    ("POST", "/settings/psa", &[("kind", "")], [303, 422, 422, 403, 403, 403, 403]),
+    ("POST", "/settings/psa/mapping", &[], MANAGERS_REDIRECT),
+    // Not set up yet: back to the page with a message.
+    ("POST", "/settings/psa/test", &[], MANAGERS_REDIRECT),
+    ("POST", "/settings/psa/sync", &[], MANAGERS_REDIRECT),
     ("GET", "/settings/asset-types", &[], USERS_GET),
     ("POST", "/settings/asset-types", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     // The type is in use, so removing it is refused (with a message) even where allowed.

@@ -1,0 +1,624 @@
+//! The PSA connection as saved on the PSA settings page: one row, its secret parts encrypted with
+//! the data key (never shown again, never logged), and the mapping of the PSA's company types and
+//! statuses to Roster's.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Connection, CreateDefaults, Credentials, PsaKind};
+use crate::audit;
+use crate::auth::User;
+use crate::config::SecretKey;
+use crate::db::schema::{psa_settings, psa_status_map, psa_type_map};
+use crate::db::{DbConn, now, write};
+use crate::orgs::kinds::{self, Kind};
+use crate::secrets;
+use crate::validation::FieldErrors;
+
+const PURPOSE: &str = "roster-psa-credentials";
+const ROW: i64 = 1;
+
+/// One-way: the PSA is the source, Roster reads. Two-way: Roster also creates and changes companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    OneWay,
+    TwoWay,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::OneWay => "one_way",
+            Direction::TwoWay => "two_way",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Direction> {
+        match value {
+            "one_way" => Some(Direction::OneWay),
+            "two_way" => Some(Direction::TwoWay),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = psa_settings)]
+struct Row {
+    kind: String,
+    base_url: String,
+    codebase: String,
+    account: String,
+    credentials_nonce: Vec<u8>,
+    credentials_sealed: Vec<u8>,
+    direction: String,
+    interval_minutes: i32,
+    default_site: String,
+    default_address: String,
+    default_owner: String,
+    default_phone: String,
+    next_load_at: Option<NaiveDateTime>,
+}
+
+/// The secret parts, as sealed.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Secrets {
+    #[serde(default)]
+    public_key: String,
+    #[serde(default)]
+    private_key: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    integration_code: String,
+}
+
+/// The saved settings, without their secrets (what pages may show).
+#[derive(Debug, Clone)]
+pub struct PsaSettings {
+    pub kind: PsaKind,
+    pub base_url: String,
+    pub codebase: String,
+    pub account: String,
+    pub direction: Direction,
+    pub interval_minutes: i32,
+    pub defaults: CreateDefaults,
+    pub next_load_at: Option<NaiveDateTime>,
+    sealed: (Vec<u8>, Vec<u8>),
+}
+
+impl PsaSettings {
+    pub fn two_way(&self) -> bool {
+        self.direction == Direction::TwoWay
+    }
+
+    /// The connection, with its secrets opened.
+    pub fn connection(
+        &self,
+        key: &SecretKey,
+        allow_http: bool,
+        timeout: Duration,
+    ) -> Result<Connection, secrets::SealError> {
+        let plain = secrets::open(
+            key,
+            PURPOSE,
+            &ROW.to_be_bytes(),
+            &self.sealed.0,
+            &self.sealed.1,
+        )?;
+        let s: Secrets = serde_json::from_str(&plain).map_err(|_| secrets::SealError)?;
+        let credentials = match self.kind {
+            PsaKind::ConnectWise => Credentials::ConnectWise {
+                company_id: self.account.clone(),
+                public_key: s.public_key,
+                private_key: s.private_key,
+                client_id: s.client_id,
+            },
+            PsaKind::Autotask => Credentials::Autotask {
+                username: self.account.clone(),
+                secret: s.secret,
+                integration_code: s.integration_code,
+            },
+        };
+        Ok(Connection {
+            kind: self.kind,
+            base_url: self.base_url.clone(),
+            codebase: self.codebase.clone(),
+            credentials,
+            defaults: self.defaults.clone(),
+            allow_http,
+            timeout,
+        })
+    }
+}
+
+pub fn load(conn: &mut DbConn) -> QueryResult<Option<PsaSettings>> {
+    let row: Option<Row> = psa_settings::table
+        .find(ROW)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|r| {
+        Some(PsaSettings {
+            kind: PsaKind::parse(&r.kind)?,
+            direction: Direction::parse(&r.direction).unwrap_or(Direction::OneWay),
+            base_url: r.base_url,
+            codebase: r.codebase,
+            account: r.account,
+            interval_minutes: r.interval_minutes,
+            defaults: CreateDefaults {
+                site: r.default_site,
+                address_line: r.default_address,
+                owner_resource_id: r.default_owner,
+                phone: r.default_phone,
+            },
+            next_load_at: r.next_load_at,
+            sealed: (r.credentials_nonce, r.credentials_sealed),
+        })
+    }))
+}
+
+/// The settings form as typed (secrets empty mean "keep the saved ones").
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub codebase: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub private_key: String,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub secret: String,
+    #[serde(default)]
+    pub integration_code: String,
+    #[serde(default)]
+    pub direction: String,
+    #[serde(default)]
+    pub interval_minutes: String,
+    #[serde(default)]
+    pub default_site: String,
+    #[serde(default)]
+    pub default_address: String,
+    #[serde(default)]
+    pub default_owner: String,
+    #[serde(default)]
+    pub default_phone: String,
+}
+
+impl SettingsForm {
+    /// The form for the saved settings (secrets never filled in).
+    pub fn of(saved: &PsaSettings) -> Self {
+        Self {
+            kind: saved.kind.as_str().into(),
+            base_url: saved.base_url.clone(),
+            codebase: saved.codebase.clone(),
+            account: saved.account.clone(),
+            direction: saved.direction.as_str().into(),
+            interval_minutes: saved.interval_minutes.to_string(),
+            default_site: saved.defaults.site.clone(),
+            default_address: saved.defaults.address_line.clone(),
+            default_owner: saved.defaults.owner_resource_id.clone(),
+            default_phone: saved.defaults.phone.clone(),
+            ..Self::default()
+        }
+    }
+
+    pub fn blank() -> Self {
+        Self {
+            kind: PsaKind::ConnectWise.as_str().into(),
+            codebase: "v4_6_release".into(),
+            direction: Direction::OneWay.as_str().into(),
+            interval_minutes: "60".into(),
+            default_site: "Main".into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Checks the form; `saved` supplies secrets left empty. `allow_http` lets `http://` through.
+fn parse(
+    form: &SettingsForm,
+    saved: Option<&PsaSettings>,
+    saved_secrets: Option<Secrets>,
+    allow_http: bool,
+) -> Result<(Row, Secrets), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let kind = PsaKind::parse(form.kind.trim());
+    if kind.is_none() {
+        errors.add("kind", "Choose ConnectWise Manage or Autotask.");
+    }
+    let base_url = form.base_url.trim().trim_end_matches('/').to_owned();
+    if let Err(e) = super::http::check_address(&base_url, allow_http) {
+        errors.add("base_url", e.to_string());
+    }
+    let direction = Direction::parse(form.direction.trim());
+    if direction.is_none() {
+        errors.add("direction", "Choose one-way or two-way.");
+    }
+    let interval = form
+        .interval_minutes
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|m| (5..=1440).contains(m));
+    if interval.is_none() {
+        errors.add("interval_minutes", "A number of minutes from 5 to 1440.");
+    }
+    let account = form.account.trim().to_owned();
+    if account.is_empty() {
+        errors.add(
+            "account",
+            match kind {
+                Some(PsaKind::Autotask) => "Enter the API user's user name.",
+                _ => "Enter the ConnectWise company id.",
+            },
+        );
+    }
+    // Secrets left empty keep the saved ones, when the PSA and the account are the same.
+    let same = saved.is_some_and(|s| Some(s.kind) == kind && s.account == account);
+    let keep = if same {
+        saved_secrets.unwrap_or_default()
+    } else {
+        Secrets::default()
+    };
+    let pick = |typed: &str, kept: String| {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            kept
+        } else {
+            typed.to_owned()
+        }
+    };
+    let secrets = Secrets {
+        public_key: pick(&form.public_key, keep.public_key),
+        private_key: pick(&form.private_key, keep.private_key),
+        client_id: pick(&form.client_id, keep.client_id),
+        secret: pick(&form.secret, keep.secret),
+        integration_code: pick(&form.integration_code, keep.integration_code),
+    };
+    let mut require = |field: &str, value: &str, label: &str| {
+        if value.is_empty() {
+            errors.add(field, format!("Enter the {label}."));
+        }
+    };
+    match kind {
+        Some(PsaKind::ConnectWise) => {
+            require(
+                "codebase",
+                form.codebase.trim(),
+                "codebase (for example v4_6_release)",
+            );
+            require("public_key", &secrets.public_key, "public key");
+            require("private_key", &secrets.private_key, "private key");
+            require("client_id", &secrets.client_id, "client id");
+        }
+        Some(PsaKind::Autotask) => {
+            require("secret", &secrets.secret, "API user's secret");
+            require(
+                "integration_code",
+                &secrets.integration_code,
+                "API tracking identifier (integration code)",
+            );
+        }
+        None => {}
+    }
+    let (Some(kind), Some(direction), Some(interval)) = (kind, direction, interval) else {
+        return Err(errors);
+    };
+    errors.into_result(|| {
+        (
+            Row {
+                kind: kind.as_str().into(),
+                base_url,
+                codebase: form.codebase.trim().into(),
+                account,
+                credentials_nonce: Vec::new(),
+                credentials_sealed: Vec::new(),
+                direction: direction.as_str().into(),
+                interval_minutes: interval,
+                default_site: form.default_site.trim().into(),
+                default_address: form.default_address.trim().into(),
+                default_owner: form.default_owner.trim().into(),
+                default_phone: form.default_phone.trim().into(),
+                next_load_at: None,
+            },
+            secrets,
+        )
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
+    #[error("the saved credentials cannot be read with this data key")]
+    Sealed,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Saves the settings (the secrets sealed); the next data load is due at once.
+pub fn save(
+    conn: &mut DbConn,
+    actor: &User,
+    form: &SettingsForm,
+    key: &SecretKey,
+    allow_http: bool,
+) -> Result<(), SaveError> {
+    write(conn, |conn| {
+        let saved = load(conn)?;
+        let saved_secrets = match &saved {
+            Some(s) => {
+                let plain =
+                    secrets::open(key, PURPOSE, &ROW.to_be_bytes(), &s.sealed.0, &s.sealed.1)
+                        .map_err(|_| SaveError::Sealed)?;
+                serde_json::from_str::<Secrets>(&plain).ok()
+            }
+            None => None,
+        };
+        let (mut row, plain) =
+            parse(form, saved.as_ref(), saved_secrets, allow_http).map_err(SaveError::Invalid)?;
+        let json = serde_json::to_string(&plain).map_err(|_| SaveError::Sealed)?;
+        let (nonce, sealed) = secrets::seal(key, PURPOSE, &ROW.to_be_bytes(), &json)
+            .map_err(|_| SaveError::Sealed)?;
+        row.credentials_nonce = nonce;
+        row.credentials_sealed = sealed;
+        let at = now();
+        let values = (
+            psa_settings::kind.eq(&row.kind),
+            psa_settings::base_url.eq(&row.base_url),
+            psa_settings::codebase.eq(&row.codebase),
+            psa_settings::account.eq(&row.account),
+            psa_settings::credentials_nonce.eq(&row.credentials_nonce),
+            psa_settings::credentials_sealed.eq(&row.credentials_sealed),
+            psa_settings::direction.eq(&row.direction),
+            psa_settings::interval_minutes.eq(row.interval_minutes),
+            psa_settings::default_site.eq(&row.default_site),
+            psa_settings::default_address.eq(&row.default_address),
+            psa_settings::default_owner.eq(&row.default_owner),
+            psa_settings::default_phone.eq(&row.default_phone),
+            psa_settings::next_load_at.eq(Some(at)),
+            psa_settings::updated_by.eq(Some(actor.id.0)),
+            psa_settings::updated_at.eq(at),
+        );
+        if saved.is_some() {
+            diesel::update(psa_settings::table.find(ROW))
+                .set(values)
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(psa_settings::table)
+                .values((psa_settings::id.eq(ROW), values))
+                .execute(conn)?;
+        }
+        let label = PsaKind::parse(&row.kind).map_or("PSA", PsaKind::label);
+        audit::record(
+            conn,
+            Some(actor),
+            "psa.settings",
+            &format!(
+                "Saved the {label} settings ({}, {})",
+                row.base_url,
+                row.direction.replace('_', "-")
+            ),
+        )?;
+        Ok(())
+    })
+}
+
+/// Takes the scheduled data load if it is due (one instance wins), and sets the next.
+pub fn take_due_load(conn: &mut DbConn) -> QueryResult<bool> {
+    write(conn, |conn| {
+        let Some(saved) = load(conn)? else {
+            return Ok(false);
+        };
+        let at = now();
+        let next = at + chrono::Duration::minutes(i64::from(saved.interval_minutes.max(1)));
+        let taken = diesel::update(
+            psa_settings::table.find(ROW).filter(
+                psa_settings::next_load_at
+                    .is_null()
+                    .or(psa_settings::next_load_at.le(at)),
+            ),
+        )
+        .set(psa_settings::next_load_at.eq(Some(next)))
+        .execute(conn)?;
+        Ok(taken == 1)
+    })
+}
+
+/// Is a scheduled load due (a read, so that idle workers take no write lock)?
+pub fn load_due(conn: &mut DbConn) -> QueryResult<bool> {
+    let at = now();
+    diesel::select(diesel::dsl::exists(
+        psa_settings::table
+            .filter(
+                psa_settings::next_load_at
+                    .is_null()
+                    .or(psa_settings::next_load_at.le(at)),
+            )
+            .select(psa_settings::id),
+    ))
+    .get_result(conn)
+}
+
+// ----- types and statuses -----
+
+/// How the PSA's names map to Roster's types and statuses.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    /// (PSA name, Roster id, Roster name, synced).
+    types: Vec<(String, i64, String, bool)>,
+    statuses: Vec<(String, i64, String, bool)>,
+}
+
+/// What a PSA name maps to: the Roster id and whether it syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapped {
+    pub id: i64,
+    pub synced: bool,
+}
+
+fn find(list: &[(String, i64, String, bool)], psa_name: &str) -> Option<Mapped> {
+    let wanted = psa_name.trim().to_lowercase();
+    list.iter()
+        .find(|(p, ..)| p.to_lowercase() == wanted)
+        .or_else(|| list.iter().find(|(_, _, r, _)| r.to_lowercase() == wanted))
+        .map(|(_, id, _, synced)| Mapped {
+            id: *id,
+            synced: *synced,
+        })
+}
+
+fn psa_name_of(list: &[(String, i64, String, bool)], id: i64) -> Option<String> {
+    list.iter()
+        .find(|(p, i, ..)| *i == id && !p.is_empty())
+        .or_else(|| list.iter().find(|(_, i, ..)| *i == id))
+        .map(|(p, _, r, _)| if p.is_empty() { r.clone() } else { p.clone() })
+}
+
+impl Mapping {
+    pub fn load(conn: &mut DbConn) -> QueryResult<Self> {
+        let explicit_types: Vec<(String, i64)> = psa_type_map::table
+            .select((psa_type_map::psa_name, psa_type_map::type_id))
+            .load(conn)?;
+        let explicit_statuses: Vec<(String, i64)> = psa_status_map::table
+            .select((psa_status_map::psa_name, psa_status_map::status_id))
+            .load(conn)?;
+        let build = |all: Vec<(i64, String, bool)>, explicit: &[(String, i64)]| {
+            let mut list: Vec<(String, i64, String, bool)> = explicit
+                .iter()
+                .filter_map(|(p, id)| {
+                    all.iter()
+                        .find(|(i, ..)| i == id)
+                        .map(|(_, n, s)| (p.clone(), *id, n.clone(), *s))
+                })
+                .collect();
+            // Every Roster value also answers to its own name.
+            list.extend(all.into_iter().map(|(id, n, s)| (String::new(), id, n, s)));
+            list
+        };
+        Ok(Self {
+            types: build(kinds::all(conn, Kind::Type)?, &explicit_types),
+            statuses: build(kinds::all(conn, Kind::Status)?, &explicit_statuses),
+        })
+    }
+
+    pub fn type_of(&self, psa_name: &str) -> Option<Mapped> {
+        find(&self.types, psa_name)
+    }
+
+    pub fn status_of(&self, psa_name: &str) -> Option<Mapped> {
+        find(&self.statuses, psa_name)
+    }
+
+    /// The PSA's name for a Roster type (for pushing).
+    pub fn psa_type(&self, type_id: i64) -> Option<String> {
+        psa_name_of(&self.types, type_id)
+    }
+
+    pub fn psa_status(&self, status_id: i64) -> Option<String> {
+        psa_name_of(&self.statuses, status_id)
+    }
+
+    /// Whether a Roster type and status both sync.
+    pub fn syncs(&self, type_id: Option<i64>, status_id: Option<i64>) -> bool {
+        let synced = |list: &[(String, i64, String, bool)], id: Option<i64>| {
+            id.is_some_and(|id| list.iter().any(|(_, i, _, s)| *i == id && *s))
+        };
+        synced(&self.types, type_id) && synced(&self.statuses, status_id)
+    }
+
+    /// The PSA names mapped to each Roster value, comma-separated (for the settings form).
+    pub fn names_for(&self, kind: Kind, id: i64) -> String {
+        let list = match kind {
+            Kind::Type => &self.types,
+            Kind::Status => &self.statuses,
+        };
+        list.iter()
+            .filter(|(p, i, ..)| *i == id && !p.is_empty())
+            .map(|(p, ..)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Replaces the mapping: for each Roster id, the PSA names (comma-separated) that mean it.
+pub fn save_mapping(
+    conn: &mut DbConn,
+    actor: &User,
+    types: &[(i64, String)],
+    statuses: &[(i64, String)],
+) -> Result<(), FieldErrors> {
+    let split = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect()
+    };
+    let mut errors = FieldErrors::default();
+    let mut seen = std::collections::HashSet::new();
+    for (id, text) in types.iter().chain(statuses.iter()) {
+        for name in split(text) {
+            if name.chars().count() > 100 {
+                errors.add(
+                    &format!("map_{id}"),
+                    "PSA names are at most 100 characters.",
+                );
+            }
+            let _ = seen.insert(name.to_lowercase());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let result: QueryResult<()> = write(conn, |conn| {
+        diesel::delete(psa_type_map::table).execute(conn)?;
+        diesel::delete(psa_status_map::table).execute(conn)?;
+        let mut taken = std::collections::HashSet::new();
+        for (id, text) in types {
+            for name in split(text) {
+                if taken.insert(format!("t:{}", name.to_lowercase())) {
+                    diesel::insert_into(psa_type_map::table)
+                        .values((
+                            psa_type_map::psa_name.eq(&name),
+                            psa_type_map::type_id.eq(id),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+        for (id, text) in statuses {
+            for name in split(text) {
+                if taken.insert(format!("s:{}", name.to_lowercase())) {
+                    diesel::insert_into(psa_status_map::table)
+                        .values((
+                            psa_status_map::psa_name.eq(&name),
+                            psa_status_map::status_id.eq(id),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+        audit::record(
+            conn,
+            Some(actor),
+            "psa.mapping",
+            "Changed how PSA types and statuses map to Roster's",
+        )?;
+        Ok(())
+    });
+    result.map_err(|e| FieldErrors::single("mapping", e.to_string()))
+}

@@ -1,0 +1,496 @@
+//! The data load (B4, B9): every company of the PSA, page by page, then in one transaction "the
+//! PSA always wins": linked organizations take the PSA's name, short name, type and status;
+//! companies of a syncing type and status are matched (by PSA id, else by exactly the same name)
+//! or created; linked organizations whose company is gone, deleted or no longer syncing become
+//! orphans (and stop being orphans when it comes back). Nothing is written until every page was
+//! read, so a failed load changes nothing. Runs as a job of the queue.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::settings::{self, Mapping};
+use super::{Company, Psa, PsaError, PsaKind};
+use crate::audit;
+use crate::auth::User;
+use crate::db::schema::{jobs, organizations, psa_loads};
+use crate::db::{DbConn, now, write};
+use crate::jobs::worker::Context;
+use crate::jobs::{Job, JobError, JobId, NewJob, State, queue};
+use crate::orgs::OrgId;
+use crate::orgs::store::{self, OrgValues};
+
+pub const KIND: &str = "psa_load";
+
+/// More pages than this is not a PSA we can read in one load.
+pub const MAX_PAGES: usize = 5_000;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    /// "schedule" or "manual".
+    trigger: String,
+    by: String,
+}
+
+/// Queues a data load now ("Sync now"), unless one is already waiting or running.
+pub fn queue_load(conn: &mut DbConn, actor: Option<&User>, trigger: &str) -> QueryResult<JobId> {
+    write(conn, |conn| {
+        let waiting: Option<i64> = jobs::table
+            .filter(jobs::kind.eq(KIND))
+            .filter(jobs::state.eq_any([State::Queued.as_str(), State::Running.as_str()]))
+            .select(jobs::id)
+            .first(conn)
+            .optional()?;
+        if let Some(id) = waiting {
+            return Ok(JobId(id));
+        }
+        let payload = Payload {
+            trigger: trigger.to_owned(),
+            by: actor.map_or_else(|| "schedule".to_owned(), |u| u.email.clone()),
+        };
+        queue::enqueue(
+            conn,
+            &NewJob {
+                kind: KIND,
+                payload: serde_json::to_string(&payload).unwrap_or_default(),
+                organization_id: None,
+                run_after: now(),
+                created_by: actor.map(|u| u.id.0),
+            },
+        )
+    })
+}
+
+/// Called by the worker between jobs: queues the scheduled load when it is due.
+pub fn schedule(conn: &mut DbConn) -> QueryResult<()> {
+    if settings::load_due(conn)? && settings::take_due_load(conn)? {
+        queue_load(conn, None, "schedule")?;
+    }
+    Ok(())
+}
+
+/// One data load as the settings page shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = psa_loads)]
+pub struct Load {
+    pub id: i64,
+    pub kind: String,
+    pub trigger: String,
+    pub state: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub companies: i32,
+    pub created: i32,
+    pub matched: i32,
+    pub updated: i32,
+    pub orphaned: i32,
+    pub failed: i32,
+    pub error: Option<String>,
+    pub report: String,
+}
+
+pub fn recent_loads(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Load>> {
+    psa_loads::table
+        .order_by(psa_loads::id.desc())
+        .limit(limit)
+        .select(Load::as_select())
+        .load(conn)
+}
+
+/// What one load did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub companies: i32,
+    pub created: i32,
+    pub matched: i32,
+    pub updated: i32,
+    pub orphaned: i32,
+    pub failed: i32,
+    pub report: Vec<String>,
+}
+
+/// Reads every company, page by page (at most `MAX_PAGES`).
+pub fn read_all(psa: &dyn Psa) -> Result<Vec<Company>, PsaError> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = psa.companies(cursor.as_deref())?;
+        all.extend(page.companies);
+        match page.next {
+            Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+            _ => return Ok(all),
+        }
+    }
+    Err(PsaError::Malformed(format!(
+        "the PSA answered more than {MAX_PAGES} pages of companies"
+    )))
+}
+
+/// A linked organization as the load compares it.
+#[derive(Debug, Clone, Queryable)]
+struct Linked {
+    id: i64,
+    name: String,
+    short_name: String,
+    type_id: Option<i64>,
+    status_id: Option<i64>,
+    parent_id: Option<i64>,
+    description: String,
+    quick_notes: String,
+    alert: String,
+    company: Option<String>,
+    orphaned_at: Option<NaiveDateTime>,
+}
+
+const LINKED: (
+    organizations::id,
+    organizations::name,
+    organizations::short_name,
+    organizations::type_id,
+    organizations::status_id,
+    organizations::parent_id,
+    organizations::description,
+    organizations::quick_notes,
+    organizations::alert,
+    organizations::psa_company_id,
+    organizations::orphaned_at,
+) = (
+    organizations::id,
+    organizations::name,
+    organizations::short_name,
+    organizations::type_id,
+    organizations::status_id,
+    organizations::parent_id,
+    organizations::description,
+    organizations::quick_notes,
+    organizations::alert,
+    organizations::psa_company_id,
+    organizations::orphaned_at,
+);
+
+/// A company that syncs, with the Roster type and status it maps to.
+struct Syncing<'a> {
+    company: &'a Company,
+    type_id: i64,
+    status_id: i64,
+}
+
+fn syncing<'a>(company: &'a Company, mapping: &Mapping) -> Option<Syncing<'a>> {
+    if company.deleted {
+        return None;
+    }
+    let t = mapping.type_of(company.type_name.as_deref()?)?;
+    let s = mapping.status_of(company.status_name.as_deref()?)?;
+    (t.synced && s.synced).then_some(Syncing {
+        company,
+        type_id: t.id,
+        status_id: s.id,
+    })
+}
+
+/// Why a linked organization is an orphan now (its company is `company`, if the PSA still has it).
+fn orphan_reason(company: Option<&Company>, psa: PsaKind) -> String {
+    match company {
+        None => format!("The company is no longer in {}.", psa.label()),
+        Some(c) if c.deleted => format!("The company is marked deleted in {}.", psa.label()),
+        Some(c) => format!(
+            "Its type or status in {} ({} / {}) no longer syncs.",
+            psa.label(),
+            c.type_name.as_deref().unwrap_or("none"),
+            c.status_name.as_deref().unwrap_or("none")
+        ),
+    }
+}
+
+fn link(conn: &mut DbConn, id: i64, psa: PsaKind, company: &str) -> QueryResult<()> {
+    diesel::update(organizations::table.find(id))
+        .set((
+            organizations::psa_kind.eq(Some(psa.as_str())),
+            organizations::psa_company_id.eq(Some(company)),
+            organizations::sync_enabled.eq(true),
+            organizations::orphaned_at.eq(None::<NaiveDateTime>),
+            organizations::orphan_reason.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Applies the companies read from the PSA, in one transaction.
+pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryResult<Outcome> {
+    write(conn, |conn| {
+        let mapping = Mapping::load(conn)?;
+        let mut out = Outcome {
+            companies: i32::try_from(companies.len()).unwrap_or(i32::MAX),
+            ..Outcome::default()
+        };
+        let linked: Vec<Linked> = organizations::table
+            .filter(organizations::psa_kind.eq(psa.as_str()))
+            .filter(organizations::psa_company_id.is_not_null())
+            .filter(organizations::sync_enabled.eq(true))
+            .filter(organizations::deleted_at.is_null())
+            .select(LINKED)
+            .load(conn)?;
+        let by_company: HashMap<String, Linked> = linked
+            .iter()
+            .filter_map(|o| o.company.clone().map(|c| (c, o.clone())))
+            .collect();
+        let mut sorted: Vec<&Company> = companies.iter().collect();
+        sorted.sort_by_key(|c| (c.id.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()));
+        let mut names: HashMap<&str, &str> = HashMap::new();
+        let mut present: HashSet<&str> = HashSet::new();
+        for company in sorted {
+            let Some(s) = syncing(company, &mapping) else {
+                continue;
+            };
+            present.insert(company.id.as_str());
+            if let Some(first) = names.get(company.name.as_str())
+                && !by_company.contains_key(&company.id)
+            {
+                out.failed += 1;
+                out.report.push(format!(
+                    "Company {} \u{201c}{}\u{201d} has the same name as company {first}: not brought over. Rename one of them in {}.",
+                    company.id,
+                    company.name,
+                    psa.label()
+                ));
+                continue;
+            }
+            names.insert(company.name.as_str(), company.id.as_str());
+            match by_company.get(&company.id) {
+                Some(org) => {
+                    if refresh(conn, psa, org, &s)? {
+                        out.updated += 1;
+                    } else {
+                        out.matched += 1;
+                    }
+                }
+                None => match_or_create(conn, psa, &s, &mut out)?,
+            }
+        }
+        let all: HashMap<&str, &Company> = companies.iter().map(|c| (c.id.as_str(), c)).collect();
+        for org in &linked {
+            let Some(company) = org.company.as_deref() else {
+                continue;
+            };
+            if present.contains(company) || org.orphaned_at.is_some() {
+                continue;
+            }
+            let reason = orphan_reason(all.get(company).copied(), psa);
+            diesel::update(organizations::table.find(org.id))
+                .set((
+                    organizations::orphaned_at.eq(Some(now())),
+                    organizations::orphan_reason.eq(Some(&reason)),
+                ))
+                .execute(conn)?;
+            audit::record_org(
+                conn,
+                None,
+                (org.id, &org.name),
+                "psa.orphaned",
+                &format!("Orphaned: {reason}"),
+            )?;
+            out.orphaned += 1;
+        }
+        Ok(out)
+    })
+}
+
+/// A linked organization: the PSA wins; an orphan whose company came back is one no more.
+/// `true` when something changed.
+fn refresh(conn: &mut DbConn, psa: PsaKind, org: &Linked, s: &Syncing<'_>) -> QueryResult<bool> {
+    let c = s.company;
+    let same = org.name == c.name
+        && org.short_name == c.short_name
+        && org.type_id == Some(s.type_id)
+        && org.status_id == Some(s.status_id)
+        && org.orphaned_at.is_none();
+    if same {
+        return Ok(false);
+    }
+    store::update(
+        conn,
+        OrgId(org.id),
+        &OrgValues {
+            name: &c.name,
+            short_name: &c.short_name,
+            type_id: Some(s.type_id),
+            status_id: Some(s.status_id),
+            parent_id: org.parent_id,
+            description: &org.description,
+            quick_notes: &org.quick_notes,
+            alert: &org.alert,
+        },
+    )?;
+    link(conn, org.id, psa, &c.id)?;
+    let what = if org.orphaned_at.is_some() {
+        format!(
+            "The company is back in {}: no longer an orphan",
+            psa.label()
+        )
+    } else {
+        format!("Updated from {} (the PSA wins)", psa.label())
+    };
+    audit::record_org(conn, None, (org.id, &c.name), "psa.updated", &what)?;
+    Ok(true)
+}
+
+/// A company no organization is linked to: the one organization of exactly that name, else a new one.
+fn match_or_create(
+    conn: &mut DbConn,
+    psa: PsaKind,
+    s: &Syncing<'_>,
+    out: &mut Outcome,
+) -> QueryResult<()> {
+    let c = s.company;
+    let candidates: Vec<Linked> = organizations::table
+        .filter(organizations::name_key.eq(crate::orgs::model::name_key(&c.name)))
+        .filter(organizations::name.eq(&c.name))
+        .filter(organizations::psa_company_id.is_null())
+        .filter(organizations::deleted_at.is_null())
+        .select(LINKED)
+        .load(conn)?;
+    if let [org] = candidates.as_slice() {
+        link(conn, org.id, psa, &c.id)?;
+        let linked = Linked {
+            orphaned_at: None,
+            ..org.clone()
+        };
+        audit::record_org(
+            conn,
+            None,
+            (org.id, &org.name),
+            "psa.linked",
+            &format!("Linked to {} company {} (same name)", psa.label(), c.id),
+        )?;
+        refresh(conn, psa, &linked, s)?;
+        out.matched += 1;
+        return Ok(());
+    }
+    let id = store::insert(
+        conn,
+        &OrgValues {
+            name: &c.name,
+            short_name: &c.short_name,
+            type_id: Some(s.type_id),
+            status_id: Some(s.status_id),
+            parent_id: None,
+            description: "",
+            quick_notes: "",
+            alert: "",
+        },
+        None,
+    )?;
+    link(conn, id.0, psa, &c.id)?;
+    let flag = if candidates.len() > 1 {
+        let note = format!(
+            "{} organizations are named \u{201c}{}\u{201d}: created a new one for {} company {}; merge or rename them.",
+            candidates.len(),
+            c.name,
+            psa.label(),
+            c.id
+        );
+        out.report.push(note.clone());
+        format!(" {note}")
+    } else {
+        String::new()
+    };
+    audit::record_org(
+        conn,
+        None,
+        (id.0, &c.name),
+        "psa.created",
+        &format!(
+            "Brought over from {} (company {}).{flag}",
+            psa.label(),
+            c.id
+        ),
+    )?;
+    out.created += 1;
+    Ok(())
+}
+
+fn start_load(conn: &mut DbConn, psa: PsaKind, trigger: &str) -> QueryResult<i64> {
+    diesel::insert_into(psa_loads::table)
+        .values((
+            psa_loads::kind.eq(psa.as_str()),
+            psa_loads::trigger.eq(trigger),
+            psa_loads::state.eq("running"),
+            psa_loads::started_at.eq(now()),
+        ))
+        .returning(psa_loads::id)
+        .get_result(conn)
+}
+
+fn end_load(conn: &mut DbConn, load: i64, result: &Result<Outcome, String>) -> QueryResult<()> {
+    let at = Some(now());
+    let target = psa_loads::table.find(load);
+    match result {
+        Ok(o) => diesel::update(target)
+            .set((
+                psa_loads::state.eq("done"),
+                psa_loads::finished_at.eq(at),
+                psa_loads::companies.eq(o.companies),
+                psa_loads::created.eq(o.created),
+                psa_loads::matched.eq(o.matched),
+                psa_loads::updated.eq(o.updated),
+                psa_loads::orphaned.eq(o.orphaned),
+                psa_loads::failed.eq(o.failed),
+                psa_loads::report.eq(o.report.join("\n")),
+            ))
+            .execute(conn)?,
+        Err(reason) => diesel::update(target)
+            .set((
+                psa_loads::state.eq("failed"),
+                psa_loads::finished_at.eq(at),
+                psa_loads::error.eq(Some(reason)),
+            ))
+            .execute(conn)?,
+    };
+    let summary = match result {
+        Ok(o) => format!(
+            "Data load: {} companies read; {} created, {} matched, {} updated, {} orphaned, {} failed",
+            o.companies, o.created, o.matched, o.updated, o.orphaned, o.failed
+        ),
+        Err(reason) => format!("Data load failed: {reason}"),
+    };
+    audit::record(conn, None, "psa.load", &summary)
+}
+
+/// The job: one data load, recorded in `psa_loads` whatever happens. A failed load (wrong
+/// password, malformed answer, PSA down) ends the job; the next scheduled load tries again.
+pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
+    let payload: Payload = serde_json::from_str(&job.payload).unwrap_or(Payload {
+        trigger: "manual".into(),
+        by: String::new(),
+    });
+    let access = context
+        .psa
+        .as_ref()
+        .ok_or_else(|| JobError::Permanent("this worker cannot reach the PSA".into()))?;
+    let mut conn = context.conn()?;
+    let Some(saved) = settings::load(&mut conn)? else {
+        return Err(JobError::Permanent("the PSA is not set up".into()));
+    };
+    let load = start_load(&mut conn, saved.kind, &payload.trigger)?;
+    drop(conn);
+    let read = saved
+        .connection(&access.data_key, access.allow_http, access.timeout)
+        .map_err(|e| e.to_string())
+        .and_then(|c| super::connect(&c).map_err(|e| e.to_string()))
+        .and_then(|psa| read_all(psa.as_ref()).map_err(|e| e.to_string()));
+    let mut conn = context.conn()?;
+    let result = match read {
+        Ok(companies) => apply(&mut conn, saved.kind, &companies).map_err(|e| e.to_string()),
+        Err(reason) => Err(reason),
+    };
+    if let Err(reason) = &result {
+        tracing::warn!(%reason, "PSA data load failed");
+    }
+    end_load(&mut conn, load, &result)?;
+    if !queue::finish(&mut conn, job.id(), &context.owner)? {
+        return Err(JobError::LeaseLost);
+    }
+    Ok(())
+}

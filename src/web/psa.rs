@@ -1,0 +1,235 @@
+//! PSA settings (Managers and Administrators): the connection, the mapping of types and statuses,
+//! Test connection, Sync now, and the last data loads.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf_form::{CsrfForm, NoFields};
+use super::ctx::{CurrentUser, PageCtx};
+use super::error::WebError;
+use super::flash::{self, Flash};
+use super::render;
+use super::state::AppState;
+use crate::db::DbError;
+use crate::orgs::kinds::{self, Kind};
+use crate::psa::settings::{self, Mapping, SaveError, SettingsForm};
+use crate::psa::sync::{self, Load};
+use crate::psa::{self, PsaKind};
+use crate::validation::FieldErrors;
+
+/// A type or status with the PSA names mapped to it.
+struct MapRow {
+    id: i64,
+    name: String,
+    synced: bool,
+    psa_names: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/psa.html")]
+struct PsaPage {
+    ctx: PageCtx,
+    form: SettingsForm,
+    errors: FieldErrors,
+    saved: bool,
+    kinds: [PsaKind; 2],
+    types: Vec<MapRow>,
+    statuses: Vec<MapRow>,
+    loads: Vec<Load>,
+    allow_http: bool,
+}
+
+impl PsaPage {
+    fn is_kind(&self, kind: &PsaKind) -> bool {
+        self.form.kind == kind.as_str()
+    }
+}
+
+async fn page(
+    state: &web::Data<AppState>,
+    ctx: PageCtx,
+    typed: Option<SettingsForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let (saved, mapping, all_types, all_statuses, loads) = state
+        .db(|conn| {
+            Ok::<_, DbError>((
+                settings::load(conn)?,
+                Mapping::load(conn)?,
+                kinds::all(conn, Kind::Type)?,
+                kinds::all(conn, Kind::Status)?,
+                sync::recent_loads(conn, 10)?,
+            ))
+        })
+        .await?;
+    let rows = |all: Vec<(i64, String, bool)>, kind: Kind| {
+        all.into_iter()
+            .map(|(id, name, synced)| MapRow {
+                psa_names: mapping.names_for(kind, id),
+                id,
+                name,
+                synced,
+            })
+            .collect()
+    };
+    let form = typed.unwrap_or_else(|| {
+        saved
+            .as_ref()
+            .map_or_else(SettingsForm::blank, SettingsForm::of)
+    });
+    let page = PsaPage {
+        ctx,
+        form,
+        saved: saved.is_some(),
+        kinds: PsaKind::ALL,
+        types: rows(all_types, Kind::Type),
+        statuses: rows(all_statuses, Kind::Status),
+        loads,
+        allow_http: state.settings.psa_allow_http,
+        errors,
+    };
+    let has_errors = !page.errors.is_empty();
+    render::form(&page, has_errors)
+}
+
+pub async fn show(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, WebError> {
+    page(&state, ctx, None, FieldErrors::default()).await
+}
+
+fn back(state: &AppState, flash: &Flash) -> HttpResponse {
+    flash::see_other_with("/settings/psa", flash, &state.settings.session_key)
+}
+
+pub async fn save(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Result<HttpResponse, WebError> {
+    let (key, allow_http, typed) = (
+        state.settings.data_key.clone(),
+        state.settings.psa_allow_http,
+        form.clone(),
+    );
+    let saved = state
+        .db(
+            move |conn| match settings::save(conn, &user, &typed, &key, allow_http) {
+                Err(SaveError::Db(e)) => Err(DbError::from(e)),
+                other => Ok(other),
+            },
+        )
+        .await?;
+    match saved {
+        Ok(()) => {
+            state.jobs.wake();
+            Ok(back(
+                &state,
+                &Flash::success("PSA settings saved. The first data load starts now."),
+            ))
+        }
+        Err(SaveError::Invalid(errors)) => {
+            // Secrets are never sent back to the browser.
+            let form = SettingsForm {
+                public_key: String::new(),
+                private_key: String::new(),
+                secret: String::new(),
+                ..form
+            };
+            page(&state, ctx, Some(form), errors).await
+        }
+        Err(e) => Ok(back(&state, &Flash::error(e.to_string()))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MappingForm {
+    #[serde(flatten)]
+    fields: std::collections::HashMap<String, String>,
+}
+
+pub async fn save_mapping(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<MappingForm>,
+) -> Result<HttpResponse, WebError> {
+    let pick = |prefix: &str| -> Vec<(i64, String)> {
+        form.fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.parse().ok()?, v.clone())))
+            .collect()
+    };
+    let (types, statuses) = (pick("type_"), pick("status_"));
+    let saved = state
+        .db(move |conn| Ok::<_, DbError>(settings::save_mapping(conn, &user, &types, &statuses)))
+        .await?;
+    match saved {
+        Ok(()) => Ok(back(
+            &state,
+            &Flash::success("The mapping of types and statuses was saved."),
+        )),
+        Err(errors) => page(&state, ctx, None, errors).await,
+    }
+}
+
+pub async fn test_connection(
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, WebError> {
+    let (key, allow_http, timeout) = (
+        state.settings.data_key.clone(),
+        state.settings.psa_allow_http,
+        state.settings.psa_timeout,
+    );
+    let saved = state
+        .db(|conn| settings::load(conn).map_err(DbError::from))
+        .await?;
+    let Some(saved) = saved else {
+        return Ok(back(&state, &Flash::error("Save the PSA settings first.")));
+    };
+    let label = saved.kind.label();
+    let checked = web::block(move || {
+        let connection = saved
+            .connection(&key, allow_http, timeout)
+            .map_err(|e| e.to_string())?;
+        let psa = psa::connect(&connection).map_err(|e| e.to_string())?;
+        psa.check().map_err(|e| e.to_string())?;
+        psa.vocabulary().map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|_| WebError::from(DbError::Cancelled))?;
+    let flash = match checked {
+        Ok(v) => Flash::success(format!(
+            "Connected to {label}. Its company types: {}. Its statuses: {}.",
+            v.types.join(", "),
+            v.statuses.join(", ")
+        )),
+        Err(reason) => Flash::error(format!("The connection to {label} failed: {reason}")),
+    };
+    Ok(back(&state, &flash))
+}
+
+pub async fn sync_now(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, WebError> {
+    let queued = state
+        .db(move |conn| {
+            if settings::load(conn)?.is_none() {
+                return Ok::<_, DbError>(false);
+            }
+            sync::queue_load(conn, Some(&user), "manual")?;
+            Ok(true)
+        })
+        .await?;
+    if !queued {
+        return Ok(back(&state, &Flash::error("Save the PSA settings first.")));
+    }
+    state.jobs.wake();
+    Ok(back(
+        &state,
+        &Flash::success("The data load has started; its counts appear below when it is done."),
+    ))
+}
