@@ -144,7 +144,8 @@ impl Autotask {
             ],
             defaults: connection.defaults,
             allow_http: connection.allow_http,
-            client: Client::new(connection.timeout, connection.allow_http),
+            client: Client::new(connection.timeout, connection.allow_http)
+                .with_attempts(connection.attempts),
             page_size: MAX_PAGE_SIZE,
             zone: OnceLock::new(),
             fields: Memo::default(),

@@ -119,7 +119,8 @@ impl ConnectWise {
                 ("clientId", client_id.clone()),
             ],
             defaults: connection.defaults,
-            client: Client::new(connection.timeout, connection.allow_http),
+            client: Client::new(connection.timeout, connection.allow_http)
+                .with_attempts(connection.attempts),
             page_size: MAX_PAGE_SIZE,
             ids: Memo::default(),
         })
@@ -412,6 +413,7 @@ mod tests {
             defaults: CreateDefaults::default(),
             allow_http: false,
             timeout: Duration::from_secs(5),
+            attempts: crate::psa::http::MAX_ATTEMPTS,
         }
     }
 

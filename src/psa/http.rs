@@ -233,6 +233,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PsaError> {
 pub struct Client {
     agent: ureq::Agent,
     sleep: fn(Duration),
+    attempts: u32,
 }
 
 /// What one attempt came to.
@@ -262,7 +263,14 @@ impl Client {
         Self {
             agent: config.into(),
             sleep: std::thread::sleep,
+            attempts: MAX_ATTEMPTS,
         }
+    }
+
+    /// At most `attempts` attempts per call (1 within a user's request: no waiting there).
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.clamp(1, MAX_ATTEMPTS);
+        self
     }
 
     /// Replaces the pause between attempts (tests).
@@ -282,7 +290,7 @@ impl Client {
             if !request.repeatable && !transient.unprocessed {
                 return Err(PsaError::Unavailable(transient.reason));
             }
-            if attempt >= MAX_ATTEMPTS {
+            if attempt >= self.attempts {
                 return Err(PsaError::Unavailable(format!(
                     "{} ({attempt} attempts)",
                     transient.reason

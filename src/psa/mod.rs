@@ -147,6 +147,9 @@ pub struct Connection {
     pub allow_http: bool,
     /// The timeout of every call.
     pub timeout: Duration,
+    /// Attempts per call for passing failures (429, 503, no connection): `http::MAX_ATTEMPTS` in
+    /// the background, 1 within a user's request.
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

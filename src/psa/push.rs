@@ -98,11 +98,19 @@ fn send(
     org: &OrgRow,
     fields: &CompanyFields,
     access: &PsaAccess,
-    timeout: Duration,
+    in_request: bool,
 ) -> Result<Option<String>, PsaError> {
-    let connection = saved
+    let timeout = if in_request {
+        IN_REQUEST.min(access.timeout)
+    } else {
+        access.timeout
+    };
+    let mut connection = saved
         .connection(&access.data_key, access.allow_http, timeout)
         .map_err(|e| PsaError::Config(e.to_string()))?;
+    if in_request {
+        connection.attempts = 1;
+    }
     let psa = super::connect(&connection)?;
     match &org.psa_company_id {
         Some(company) => psa.update(company, fields).map(|()| None),
@@ -178,13 +186,7 @@ pub fn after_save(
     };
     drop(conn);
     let psa = saved.kind.label();
-    let sent = send(
-        &saved,
-        &org,
-        &fields,
-        access,
-        IN_REQUEST.min(access.timeout),
-    );
+    let sent = send(&saved, &org, &fields, access, true);
     let mut conn = pool.get()?;
     Ok(match sent {
         Ok(Some(company)) => {
@@ -248,7 +250,7 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
     let Some((saved, org, fields)) = planned else {
         return finish(context, job);
     };
-    match send(&saved, &org, &fields, access, access.timeout) {
+    match send(&saved, &org, &fields, access, false) {
         Ok(Some(company)) => link(&mut *context.conn()?, &saved, &org, &company)?,
         Ok(None) => {}
         Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),

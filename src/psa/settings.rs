@@ -133,6 +133,7 @@ impl PsaSettings {
             defaults: self.defaults.clone(),
             allow_http,
             timeout,
+            attempts: super::http::MAX_ATTEMPTS,
         })
     }
 }

@@ -693,3 +693,100 @@ async fn restore_a_deleted_organization_in_a_browser() {
     assert_eq!(rows(&app, &[org, sub]).await, before);
     browser.stop().await;
 }
+
+/// B9 in a browser: a company deleted in the PSA is an orphan after Sync now; a Manager finds it
+/// on Manage Data and deletes it from there.
+#[tokio::test]
+async fn orphans_on_manage_data_in_a_browser() {
+    use crate::psa::{connectwise_form, org_named, post_owned};
+    use crate::psa_doubles::ConnectWiseDouble;
+
+    let cw = ConnectWiseDouble::start();
+    let app = TestApp::spawn_with(|s| {
+        s.psa_allow_http = Some(true);
+        s.job_poll_ms = Some(50);
+        s.delete_grace_seconds = Some(0);
+    })
+    .await;
+    let email = app.add_user(roster::auth::Role::Manager, "orphans").await;
+    let setup = app.login_as(roster::auth::Role::Administrator).await;
+    assert_eq!(
+        post_owned(&setup, "/settings/psa", &connectwise_form(&cw, "one_way"))
+            .await
+            .status,
+        303
+    );
+    let customer = {
+        use diesel::prelude::*;
+        use roster::db::schema::organization_types as t;
+        app.db(|c| {
+            t::table
+                .filter(t::name.eq("Customer"))
+                .select(t::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await
+    };
+    setup
+        .post(
+            "/settings/psa/mapping",
+            &[(&format!("type_{customer}") as &str, "Client")],
+        )
+        .await;
+    let company = cw.add_company("Orphan Dental", "OrphanDental", "Client", "Active");
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+    browser.submit("nav a[href='/settings/types']").await;
+    browser.submit("a[href='/settings/psa']").await;
+    browser.wait_for("/settings/psa", "Last data loads").await;
+    browser.submit("#sync-now").await;
+    browser
+        .wait_for("/settings/psa", "The data load has started")
+        .await;
+    for _ in 0..100 {
+        if org_named(&app, "Orphan Dental").await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        org_named(&app, "Orphan Dental").await.is_some(),
+        "not brought over"
+    );
+
+    // Deleted in the PSA, then Sync now: an orphan on Manage Data.
+    cw.remove(company);
+    browser.submit("#sync-now").await;
+    for _ in 0..100 {
+        if org_named(&app, "Orphan Dental")
+            .await
+            .and_then(|o| o.2)
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.submit("nav a[href='/manage-data']").await;
+    browser
+        .wait_for(
+            "/manage-data",
+            "The company is no longer in ConnectWise Manage.",
+        )
+        .await;
+    let (id, _, _) = org_named(&app, "Orphan Dental").await.unwrap();
+    browser.submit(&format!("#orphan-{id}")).await;
+    browser.submit("#delete-orphans").await;
+    browser
+        .wait_for("/organizations/bulk-delete", "Delete 1 organization?")
+        .await;
+    browser.fill("confirm", "DELETE").await;
+    browser.submit("#confirm-bulk").await;
+    browser
+        .wait_for("/organizations", "Deleted 1 organization")
+        .await;
+    assert!(org_named(&app, "Orphan Dental").await.is_none());
+    browser.stop().await;
+}

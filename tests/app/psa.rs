@@ -441,3 +441,84 @@ async fn bad_credentials_malformed_pages_and_a_psa_that_is_down() {
     assert!(res.body.contains("https://"), "{}", res.body);
     assert!(!res.body.contains(connectwise::PRIVATE_KEY));
 }
+
+/// The worker in its own process, logging everything (`RUST_LOG=trace`), runs a data load: neither
+/// the keys nor the Authorization header they make appear in its output.
+#[tokio::test]
+async fn the_credentials_never_reach_the_logs() {
+    use base64::Engine;
+
+    let cw = ConnectWiseDouble::start();
+    let app = TestApp::spawn_with(|s| {
+        s.psa_allow_http = Some(true);
+        s.run_jobs = Some(false);
+    })
+    .await;
+    let manager = app.login_as(Role::Manager).await;
+    assert_eq!(
+        post_owned(&manager, "/settings/psa", &connectwise_form(&cw, "two_way"))
+            .await
+            .status,
+        303
+    );
+    let customer = customer_id(&app).await;
+    manager
+        .post(
+            "/settings/psa/mapping",
+            &[(&format!("type_{customer}") as &str, "Client")],
+        )
+        .await;
+    cw.add_company("Logged Dental", "LoggedDental", "Client", "Active");
+    assert_eq!(manager.post("/settings/psa/sync", &[]).await.status, 303);
+
+    let log_path = app.store.dir.path().join("worker.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("serve")
+        .env("ROSTER_DATA_DIR", app.store.dir.path())
+        .env("ROSTER_DATABASE_URL", &app.store.database_url)
+        .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
+        .env("ROSTER_PSA_ALLOW_HTTP", "true")
+        .env("ROSTER_JOB_POLL_MS", "50")
+        .env("RUST_LOG", "trace")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut finished = false;
+    for _ in 0..200 {
+        if loads_finished(&app).await > 0 {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    assert!(finished, "the worker process did not run the load");
+    assert!(org_named(&app, "Logged Dental").await.is_some());
+
+    let output = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        output.len() > 1_000 && output.contains("TRACE"),
+        "the log is not verbose: {output}"
+    );
+    let header = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}+{}:{}",
+        connectwise::COMPANY_ID,
+        connectwise::PUBLIC_KEY,
+        connectwise::PRIVATE_KEY
+    ));
+    for secret in [
+        connectwise::PRIVATE_KEY,
+        connectwise::PUBLIC_KEY,
+        header.as_str(),
+    ] {
+        assert!(!output.contains(secret), "{secret} is in the log");
+    }
+}

@@ -70,6 +70,7 @@ fn cw_connection(double: &ConnectWiseDouble) -> Connection {
         },
         allow_http: true,
         timeout: Duration::from_secs(10),
+        attempts: roster::psa::http::MAX_ATTEMPTS,
     }
 }
 
@@ -326,6 +327,7 @@ fn at_connection(double: &AutotaskDouble) -> Connection {
         },
         allow_http: true,
         timeout: Duration::from_secs(10),
+        attempts: roster::psa::http::MAX_ATTEMPTS,
     }
 }
 
