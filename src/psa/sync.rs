@@ -34,12 +34,13 @@ struct Payload {
     by: String,
 }
 
-/// Queues a data load now ("Sync now"), unless one is already waiting or running.
+/// Queues a data load now ("Sync now"), unless one is already waiting (one that is running may
+/// have read the PSA before the change the user wants to see: another is queued after it).
 pub fn queue_load(conn: &mut DbConn, actor: Option<&User>, trigger: &str) -> QueryResult<JobId> {
     write(conn, |conn| {
         let waiting: Option<i64> = jobs::table
             .filter(jobs::kind.eq(KIND))
-            .filter(jobs::state.eq_any([State::Queued.as_str(), State::Running.as_str()]))
+            .filter(jobs::state.eq(State::Queued.as_str()))
             .select(jobs::id)
             .first(conn)
             .optional()?;
@@ -473,6 +474,16 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
     let Some(saved) = settings::load(&mut conn)? else {
         return Err(JobError::Permanent("the PSA is not set up".into()));
     };
+    // One load at a time, across instances: a second waits for the first.
+    let others: i64 = jobs::table
+        .filter(jobs::kind.eq(KIND))
+        .filter(jobs::state.eq(State::Running.as_str()))
+        .filter(jobs::id.ne(job.id))
+        .count()
+        .get_result(&mut *conn)?;
+    if others > 0 {
+        return Err(JobError::Retry("another data load is running".into()));
+    }
     let load = start_load(&mut conn, saved.kind, &payload.trigger)?;
     drop(conn);
     let read = saved

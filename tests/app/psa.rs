@@ -70,10 +70,20 @@ async fn customer_id(app: &TestApp) -> i64 {
 
 /// Sync now, and wait until that load is finished; returns the settings page after it.
 pub async fn sync_now(app: &TestApp, client: &Client) -> String {
-    let before = loads_finished(app).await;
+    let asked = roster::db::now();
     assert_eq!(client.post("/settings/psa/sync", &[]).await.status, 303);
     for _ in 0..200 {
-        if loads_finished(app).await > before {
+        let finished: i64 = app
+            .db(move |c| {
+                psa_loads::table
+                    .filter(psa_loads::finished_at.is_not_null())
+                    .filter(psa_loads::started_at.ge(asked))
+                    .count()
+                    .get_result(c)
+                    .unwrap()
+            })
+            .await;
+        if finished > 0 {
             return client.get("/settings/psa").await.body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -521,4 +531,38 @@ async fn the_credentials_never_reach_the_logs() {
     ] {
         assert!(!output.contains(secret), "{secret} is in the log");
     }
+}
+
+/// A refusal for invalid data is final: the organization is saved, the user is told why, and
+/// nothing is retried.
+#[tokio::test]
+async fn a_refusal_is_shown_and_not_retried() {
+    let cw = ConnectWiseDouble::start();
+    let app = spawn().await;
+    let manager = app.login_as(Role::Manager).await;
+    let customer = customer_id(&app).await;
+    manager
+        .post(
+            "/settings/psa/mapping",
+            &[(&format!("type_{customer}") as &str, "Client")],
+        )
+        .await;
+    let mut form = connectwise_form(&cw, "two_way");
+    form.retain(|(k, _)| *k != "default_address");
+    assert_eq!(
+        post_owned(&manager, "/settings/psa", &form).await.status,
+        303
+    );
+    let shown = create_org(&app, &manager, "No Address Ltd").await;
+    assert!(
+        shown.body.contains("ConnectWise Manage refused it"),
+        "{}",
+        shown.body
+    );
+    let (_, company, _) = org_named(&app, "No Address Ltd")
+        .await
+        .expect("saved anyway");
+    assert_eq!(company, None);
+    assert!(!shown.body.contains("Waiting to sync"));
+    assert!(cw.companies().iter().all(|c| c.name != "No Address Ltd"));
 }
