@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use roster::auth::Role;
 use roster::db::schema::{organization_types, organizations, psa_loads, psa_settings};
 
-use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble, autotask, connectwise};
+use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble, Faults, autotask, connectwise};
 use crate::support::{Client, TestApp};
 
 pub async fn spawn() -> TestApp {

@@ -12,7 +12,7 @@ use roster::psa::{
 
 use crate::psa_doubles::autotask as at;
 use crate::psa_doubles::connectwise as cw;
-use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble};
+use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble, Faults};
 
 /// Runs `work` with the connector on the blocking pool.
 async fn with<P, T>(psa: P, work: impl FnOnce(&P) -> T + Send + 'static) -> T

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::sandbox_page::{self, Action, Field, Page, Row};
-use super::{Api, Harness, Request, Running, is_json, lock, now_utc, query_pairs, query_value};
+use super::{Api, Harness, Running, is_json, lock, now_utc, query_pairs, query_value};
 
 pub const USERNAME: &str = "sandbox@roster.test";
 pub const SECRET: &str = "sandbox-secret";
@@ -70,6 +70,12 @@ struct Inner {
 pub struct AutotaskDouble {
     state: Arc<Mutex<Inner>>,
     server: Running,
+}
+
+impl super::Faults for AutotaskDouble {
+    fn with_harness<R>(&self, f: impl FnOnce(&mut super::Harness) -> R) -> R {
+        f(&mut lock(&self.state).harness)
+    }
 }
 
 impl AutotaskDouble {
@@ -158,39 +164,9 @@ impl AutotaskDouble {
             .find(|c| c.number.eq_ignore_ascii_case(number))
     }
 
-    /// The next `n` API calls (the zone lookup included) answer `status`, with `Retry-After`
-    /// when given.
-    pub fn fail_next(&self, n: usize, status: u16, retry_after: Option<u64>) {
-        lock(&self.state).harness.fail_next(n, status, retry_after);
-    }
-
-    /// Every API call answers 503 while down.
-    pub fn set_down(&self, down: bool) {
-        lock(&self.state).harness.set_down(down);
-    }
-
-    /// Page `page` (1-based) of company queries answers broken JSON until `clear_faults`.
-    pub fn malformed_page(&self, page: usize) {
-        lock(&self.state).harness.malformed_page(page);
-    }
-
-    /// Every API call waits this long before it answers.
-    pub fn set_latency(&self, latency: Option<std::time::Duration>) {
-        lock(&self.state).harness.set_latency(latency);
-    }
-
-    pub fn clear_faults(&self) {
-        lock(&self.state).harness.clear_faults();
-    }
-
     /// Query pages hold at most `size` companies whatever `MaxRecords` asks (default 500).
     pub fn set_page_size(&self, size: usize) {
         lock(&self.state).page_size = size.clamp(1, MAX_RECORDS);
-    }
-
-    /// Every API call received, in order (the control page's are not recorded).
-    pub fn requests(&self) -> Vec<Request> {
-        lock(&self.state).harness.requests()
     }
 
     /// How many calls had this method and this path under the API root, compared without
@@ -198,10 +174,6 @@ impl AutotaskDouble {
     pub fn request_count(&self, method: &str, path: &str) -> usize {
         let full = format!("{API_ROOT}{path}");
         lock(&self.state).harness.count(method, &full, true)
-    }
-
-    pub fn forget_requests(&self) {
-        lock(&self.state).harness.forget_requests();
     }
 
     fn change(&self, id: i64, f: impl FnOnce(&mut AtCompany)) {

@@ -14,7 +14,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::sandbox_page::{self, Action, Field, Page, Row};
-use super::{Api, Harness, Request, Running, is_json, lock, now_utc, query_pairs, query_value};
+use super::{Api, Harness, Running, is_json, lock, now_utc, query_pairs, query_value};
 
 pub const COMPANY_ID: &str = "roster";
 pub const PUBLIC_KEY: &str = "sandboxpublic";
@@ -85,6 +85,12 @@ struct Inner {
 pub struct ConnectWiseDouble {
     state: Arc<Mutex<Inner>>,
     server: Running,
+}
+
+impl super::Faults for ConnectWiseDouble {
+    fn with_harness<R>(&self, f: impl FnOnce(&mut super::Harness) -> R) -> R {
+        f(&mut lock(&self.state).harness)
+    }
 }
 
 impl ConnectWiseDouble {
@@ -210,38 +216,9 @@ impl ConnectWiseDouble {
         id
     }
 
-    /// The next `n` API calls answer `status` (with `Retry-After` when given).
-    pub fn fail_next(&self, n: usize, status: u16, retry_after: Option<u64>) {
-        lock(&self.state).harness.fail_next(n, status, retry_after);
-    }
-
-    /// Every API call answers 503 while down.
-    pub fn set_down(&self, down: bool) {
-        lock(&self.state).harness.set_down(down);
-    }
-
-    /// Page `page` (1-based) of the company list answers broken JSON until `clear_faults`.
-    pub fn malformed_page(&self, page: usize) {
-        lock(&self.state).harness.malformed_page(page);
-    }
-
-    /// Every API call waits this long before it answers.
-    pub fn set_latency(&self, latency: Option<std::time::Duration>) {
-        lock(&self.state).harness.set_latency(latency);
-    }
-
-    pub fn clear_faults(&self) {
-        lock(&self.state).harness.clear_faults();
-    }
-
     /// Pages hold at most `cap` items whatever `pageSize` asks (`None`: ConnectWise's 1,000).
     pub fn set_page_size_cap(&self, cap: Option<usize>) {
         lock(&self.state).page_size_cap = cap.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    }
-
-    /// Every API call received, in order (the control page's are not recorded).
-    pub fn requests(&self) -> Vec<Request> {
-        lock(&self.state).harness.requests()
     }
 
     /// How many calls had this method and this path under the API root, e.g.
@@ -249,10 +226,6 @@ impl ConnectWiseDouble {
     pub fn request_count(&self, method: &str, path: &str) -> usize {
         let full = format!("{API_ROOT}{path}");
         lock(&self.state).harness.count(method, &full, true)
-    }
-
-    pub fn forget_requests(&self) {
-        lock(&self.state).harness.forget_requests();
     }
 
     fn change(&self, id: i64, f: impl FnOnce(&mut Stored, i64)) {

@@ -129,6 +129,45 @@ impl Harness {
     }
 }
 
+/// The faults and the request log of a double, for tests (both doubles have them).
+pub(crate) trait Faults {
+    /// Runs `f` on the double's harness, under its lock.
+    fn with_harness<R>(&self, f: impl FnOnce(&mut Harness) -> R) -> R;
+
+    /// The next `n` API calls answer `status` (with `Retry-After` when given).
+    fn fail_next(&self, n: usize, status: u16, retry_after: Option<u64>) {
+        self.with_harness(|h| h.fail_next(n, status, retry_after));
+    }
+
+    /// Every API call answers 503 while down.
+    fn set_down(&self, down: bool) {
+        self.with_harness(|h| h.set_down(down));
+    }
+
+    /// Page `page` (1-based) of the company list answers broken JSON until `clear_faults`.
+    fn malformed_page(&self, page: usize) {
+        self.with_harness(|h| h.malformed_page(page));
+    }
+
+    /// Every API call waits this long before it answers.
+    fn set_latency(&self, latency: Option<Duration>) {
+        self.with_harness(|h| h.set_latency(latency));
+    }
+
+    fn clear_faults(&self) {
+        self.with_harness(Harness::clear_faults);
+    }
+
+    /// Every API call received, in order (the control page's are not recorded).
+    fn requests(&self) -> Vec<Request> {
+        self.with_harness(|h| h.requests())
+    }
+
+    fn forget_requests(&self) {
+        self.with_harness(Harness::forget_requests);
+    }
+}
+
 /// What a double's state does for its API: the generic entry point [`api`] records each call,
 /// applies the faults, then hands the call to `answer`.
 pub(crate) trait Api: 'static {
