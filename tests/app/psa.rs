@@ -257,6 +257,14 @@ async fn connectwise_two_way_as_a_new_user_would_set_it_up() {
             .body
             .contains("The company is no longer in ConnectWise Manage.")
     );
+    // The synced ones, by type and status (the orphan is not among them).
+    assert!(
+        manage
+            .body
+            .contains("<tr><td>Customer</td><td>Active</td><td>1</td></tr>"),
+        "{}",
+        manage.body
+    );
     assert_eq!(editor.get("/manage-data").await.status, 403);
     assert_eq!(editor.post("/settings/psa/sync", &[]).await.status, 403);
     // Deleted from there, with the deletion's confirmation.
