@@ -300,3 +300,23 @@ pub fn cancel_queued(conn: &mut DbConn, id: JobId) -> QueryResult<bool> {
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Forgets jobs that ended more than `age` ago (their outcome is in the audit trail), in one
+/// bounded statement; returns how many went.
+pub fn prune(conn: &mut DbConn, age: Duration) -> QueryResult<usize> {
+    let before = now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+    let ids: Vec<i64> = jobs::table
+        .filter(jobs::state.eq_any([
+            State::Done.as_str(),
+            State::Failed.as_str(),
+            State::Cancelled.as_str(),
+        ]))
+        .filter(jobs::finished_at.lt(before))
+        .select(jobs::id)
+        .limit(1000)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(jobs::table.filter(jobs::id.eq_any(&ids))).execute(conn)
+}

@@ -128,9 +128,33 @@ impl Drop for Worker {
     }
 }
 
+/// Ended jobs are kept this long (a deleted organization's page says "deleted" meanwhile).
+const KEEP_ENDED: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How often the worker forgets old jobs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+fn prune(context: &Context) {
+    let pruned = context
+        .pool
+        .get()
+        .map_err(DbError::from)
+        .and_then(|mut conn| Ok(queue::prune(&mut conn, KEEP_ENDED)?));
+    match pruned {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "forgot old jobs"),
+        Err(e) => tracing::warn!(error = %e, "could not forget old jobs"),
+    }
+}
+
 fn run(context: &Context) {
     tracing::info!(owner = %context.owner, "job worker started");
+    let mut pruned_at: Option<std::time::Instant> = None;
     while !context.stop.load(Ordering::Relaxed) {
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            prune(context);
+            pruned_at = Some(std::time::Instant::now());
+        }
         match next(context) {
             Ok(Some(job)) => execute(context, &job),
             Ok(None) => std::thread::park_timeout(context.settings.poll),

@@ -829,3 +829,36 @@ async fn a_worker_killed_in_the_middle_is_taken_over_and_nothing_is_left_behind(
     assert_eq!(rows(&app, &[other]).await, (1, 8, 1, 0));
     assert_no_dangling_rows(&app).await;
 }
+
+#[tokio::test]
+async fn jobs_that_ended_long_ago_are_forgotten() {
+    let app = TestApp::spawn_with(|s| s.run_jobs = Some(false)).await;
+    let ids = app
+        .db(|c| {
+            let mut ids = Vec::new();
+            for (state, days) in [("done", 40), ("done", 2), ("queued", 40)] {
+                let at = roster::db::now() - chrono::Duration::days(days);
+                let id: i64 = diesel::insert_into(jobs::table)
+                    .values((
+                        jobs::kind.eq("purge_organizations"),
+                        jobs::payload.eq("{}"),
+                        jobs::state.eq(state),
+                        jobs::run_after.eq(at),
+                        jobs::created_at.eq(at),
+                        jobs::updated_at.eq(at),
+                        jobs::finished_at.eq((state == "done").then_some(at)),
+                    ))
+                    .returning(jobs::id)
+                    .get_result(c)
+                    .unwrap();
+                ids.push(id);
+            }
+            let pruned =
+                roster::jobs::queue::prune(c, Duration::from_secs(30 * 24 * 3600)).unwrap();
+            assert_eq!(pruned, 1);
+            ids
+        })
+        .await;
+    let left: Vec<i64> = all_jobs(&app).await.iter().map(|j| j.id).collect();
+    assert_eq!(left, ids[1..].to_vec());
+}
