@@ -40,6 +40,10 @@ fn subs_phrase(n: usize) -> String {
     }
 }
 
+fn their(subs: usize) -> &'static str {
+    if subs == 0 { "its" } else { "their" }
+}
+
 // ----- one organization -----
 
 #[derive(Template)]
@@ -93,17 +97,19 @@ fn after_delete(state: &AppState, user: &User, done: &Requested) -> HttpResponse
     } else if state.settings.jobs.delete_grace.is_zero() {
         state.jobs.wake();
         Flash::success(format!(
-            "{name}{} {} being deleted, with all their data. It may take a few moments.",
+            "{name}{} {} being deleted, with all {} data. It may take a few moments.",
             subs_phrase(done.subs),
-            if done.subs == 0 { "is" } else { "are" }
+            if done.subs == 0 { "is" } else { "are" },
+            their(done.subs)
         ))
         .with_link("See progress", progress)
     } else {
         let until = done.purge_at.format("%H:%M UTC");
         if allowed(user.role, Action::ManageData) {
             Flash::success(format!(
-                "Deleted {name}{} with all their data. You can restore it until {until}.",
-                subs_phrase(done.subs)
+                "Deleted {name}{} with all {} data. You can restore it until {until}.",
+                subs_phrase(done.subs),
+                their(done.subs)
             ))
             .with_post(
                 "Restore",
@@ -111,8 +117,9 @@ fn after_delete(state: &AppState, user: &User, done: &Requested) -> HttpResponse
             )
         } else {
             Flash::success(format!(
-                "Deleted {name}{} with all their data. A Manager or Administrator can restore it until {until}.",
-                subs_phrase(done.subs)
+                "Deleted {name}{} with all {} data. A Manager or Administrator can restore it until {until}.",
+                subs_phrase(done.subs),
+                their(done.subs)
             ))
         }
     };
