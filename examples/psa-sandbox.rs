@@ -98,8 +98,8 @@ fn print_settings(title: &str, psa: &str, settings: &[(&str, String)], page: &st
         println!("  {label:<26} {value}");
     }
     println!(
-        "\nThe address is plain http:// on this machine: Roster must be allowed to use http PSA \
-         addresses (local trials)."
+        "\nThe address is plain http:// on this machine: start Roster with \
+         ROSTER_PSA_ALLOW_HTTP=true (for local trials only)."
     );
     println!("\nControl page (add, deactivate, delete companies): {page}");
 }
