@@ -218,66 +218,78 @@ fn link(conn: &mut DbConn, id: i64, psa: PsaKind, company: &str) -> QueryResult<
         .map(|_| ())
 }
 
-/// Applies the companies read from the PSA, in one transaction.
+/// Companies applied per transaction: other writers wait for one chunk at most.
+const CHUNK: usize = 200;
+
+/// Applies the companies read from the PSA, in transactions of `CHUNK` companies (a load that
+/// stops half-way is mended by the next: every step is "make it as the PSA says").
 pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryResult<Outcome> {
-    write(conn, |conn| {
-        let mapping = Mapping::load(conn)?;
-        let mut out = Outcome {
-            companies: i32::try_from(companies.len()).unwrap_or(i32::MAX),
-            ..Outcome::default()
+    let mapping = Mapping::load(conn)?;
+    let mut out = Outcome {
+        companies: i32::try_from(companies.len()).unwrap_or(i32::MAX),
+        ..Outcome::default()
+    };
+    let linked: Vec<Linked> = organizations::table
+        .filter(organizations::psa_kind.eq(psa.as_str()))
+        .filter(organizations::psa_company_id.is_not_null())
+        .filter(organizations::sync_enabled.eq(true))
+        .filter(organizations::deleted_at.is_null())
+        .select(LINKED)
+        .load(conn)?;
+    let by_company: HashMap<&str, &Linked> = linked
+        .iter()
+        .filter_map(|o| o.company.as_deref().map(|c| (c, o)))
+        .collect();
+    let mut sorted: Vec<&Company> = companies.iter().collect();
+    sorted.sort_by_key(|c| (c.id.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()));
+    let mut names: HashMap<&str, &str> = HashMap::new();
+    let mut present: HashSet<&str> = HashSet::new();
+    let mut work: Vec<(Syncing<'_>, Option<&Linked>)> = Vec::new();
+    for company in sorted {
+        let Some(s) = syncing(company, &mapping) else {
+            continue;
         };
-        let linked: Vec<Linked> = organizations::table
-            .filter(organizations::psa_kind.eq(psa.as_str()))
-            .filter(organizations::psa_company_id.is_not_null())
-            .filter(organizations::sync_enabled.eq(true))
-            .filter(organizations::deleted_at.is_null())
-            .select(LINKED)
-            .load(conn)?;
-        let by_company: HashMap<String, Linked> = linked
-            .iter()
-            .filter_map(|o| o.company.clone().map(|c| (c, o.clone())))
-            .collect();
-        let mut sorted: Vec<&Company> = companies.iter().collect();
-        sorted.sort_by_key(|c| (c.id.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()));
-        let mut names: HashMap<&str, &str> = HashMap::new();
-        let mut present: HashSet<&str> = HashSet::new();
-        for company in sorted {
-            let Some(s) = syncing(company, &mapping) else {
-                continue;
-            };
-            present.insert(company.id.as_str());
-            if let Some(first) = names.get(company.name.as_str())
-                && !by_company.contains_key(&company.id)
-            {
-                out.failed += 1;
-                out.report.push(format!(
-                    "Company {} \u{201c}{}\u{201d} has the same name as company {first}: not brought over. Rename one of them in {}.",
-                    company.id,
-                    company.name,
-                    psa.label()
-                ));
-                continue;
-            }
-            names.insert(company.name.as_str(), company.id.as_str());
-            match by_company.get(&company.id) {
-                Some(org) => {
-                    if refresh(conn, psa, org, &s)? {
-                        out.updated += 1;
-                    } else {
-                        out.matched += 1;
-                    }
-                }
-                None => match_or_create(conn, psa, &s, &mut out)?,
-            }
+        present.insert(company.id.as_str());
+        let org = by_company.get(company.id.as_str()).copied();
+        if let Some(first) = names.get(company.name.as_str())
+            && org.is_none()
+        {
+            out.failed += 1;
+            out.report.push(format!(
+                "Company {} \u{201c}{}\u{201d} has the same name as company {first}: not brought over. Rename one of them in {}.",
+                company.id,
+                company.name,
+                psa.label()
+            ));
+            continue;
         }
-        let all: HashMap<&str, &Company> = companies.iter().map(|c| (c.id.as_str(), c)).collect();
-        for org in &linked {
-            let Some(company) = org.company.as_deref() else {
-                continue;
-            };
-            if present.contains(company) || org.orphaned_at.is_some() {
-                continue;
+        names.insert(company.name.as_str(), company.id.as_str());
+        work.push((s, org));
+    }
+    for chunk in work.chunks(CHUNK) {
+        write(conn, |conn| {
+            for (s, org) in chunk {
+                match org {
+                    Some(org) if refresh(conn, psa, org, s)? => out.updated += 1,
+                    Some(_) => out.matched += 1,
+                    None => match_or_create(conn, psa, s, &mut out)?,
+                }
             }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+    }
+    let all: HashMap<&str, &Company> = companies.iter().map(|c| (c.id.as_str(), c)).collect();
+    let orphans: Vec<&Linked> = linked
+        .iter()
+        .filter(|o| {
+            o.company
+                .as_deref()
+                .is_some_and(|c| !present.contains(c) && o.orphaned_at.is_none())
+        })
+        .collect();
+    write(conn, |conn| {
+        for org in &orphans {
+            let company = org.company.as_deref().unwrap_or_default();
             let reason = orphan_reason(all.get(company).copied(), psa);
             diesel::update(organizations::table.find(org.id))
                 .set((
@@ -294,8 +306,9 @@ pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryRes
             )?;
             out.orphaned += 1;
         }
-        Ok(out)
-    })
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(out)
 }
 
 /// A linked organization: the PSA wins; an orphan whose company came back is one no more.
