@@ -206,6 +206,8 @@ struct DeletionPage {
     ctx: PageCtx,
     deletion: Deletion,
     can_restore: bool,
+    /// The organization's audit trail, kept after the purge.
+    history: Vec<crate::audit::Event>,
 }
 
 impl DeletionPage {
@@ -248,9 +250,15 @@ pub async fn deletion_page(
 ) -> Result<Option<HttpResponse>, WebError> {
     let scope = Scope::of(user);
     let found = state
-        .db(move |conn| delete::status(conn, scope, id).map_err(DbError::from))
+        .db(move |conn| {
+            let Some(deletion) = delete::status(conn, scope, id)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let history = crate::audit::for_organization(conn, deletion.payload.root, 20)?;
+            Ok(Some((deletion, history)))
+        })
         .await?;
-    let Some(deletion) = found else {
+    let Some((deletion, history)) = found else {
         return Ok(None);
     };
     let status = if deletion.state() == State::Done {
@@ -262,6 +270,7 @@ pub async fn deletion_page(
         ctx,
         can_restore: allowed(user.role, Action::ManageData) && deletion.restorable(),
         deletion,
+        history,
     };
     render::render(status, &page).map(Some)
 }

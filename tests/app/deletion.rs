@@ -265,6 +265,13 @@ async fn an_organization_goes_with_its_sub_organizations_and_all_their_data() {
     let page = editor.get(&format!("/organizations/{parent}")).await;
     assert_eq!(page.status, 410);
     assert!(page.body.contains("Deleted."), "{}", page.body);
+    // Its history is kept, and shown there.
+    assert!(
+        page.body
+            .contains("Purged Globex and its 3 sub-organizations: 56 rows"),
+        "{}",
+        page.body
+    );
     let trail: Vec<(String, Option<String>, String)> = app
         .db(move |c| {
             audit_events::table
