@@ -131,6 +131,9 @@ impl Drop for Worker {
 /// Ended jobs are kept this long (a deleted organization's page says "deleted" meanwhile).
 const KEEP_ENDED: Duration = Duration::from_secs(30 * 24 * 3600);
 
+/// PSA data loads are listed this long.
+const LOADS_KEPT_DAYS: i64 = 90;
+
 /// How often the worker forgets old jobs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -139,7 +142,11 @@ fn prune(context: &Context) {
         .pool
         .get()
         .map_err(DbError::from)
-        .and_then(|mut conn| Ok(queue::prune(&mut conn, KEEP_ENDED)?));
+        .and_then(|mut conn| {
+            let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
+            crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
+            Ok(jobs)
+        });
     match pruned {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "forgot old jobs"),

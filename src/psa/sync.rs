@@ -92,6 +92,12 @@ pub struct Load {
     pub report: String,
 }
 
+/// Forgets data loads that started more than `days` ago (their summaries stay in the audit log).
+pub fn prune_loads(conn: &mut DbConn, days: i64) -> QueryResult<usize> {
+    let before = now() - chrono::Duration::days(days);
+    diesel::delete(psa_loads::table.filter(psa_loads::started_at.lt(before))).execute(conn)
+}
+
 pub fn recent_loads(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Load>> {
     psa_loads::table
         .order_by(psa_loads::id.desc())
