@@ -296,7 +296,7 @@ impl Psa for ConnectWise {
 
     fn update(&self, id: &str, fields: &CompanyFields) -> Result<(), PsaError> {
         let id: i64 = id.parse().map_err(|_| PsaError::NotFound)?;
-        let (status_id, _) = self.resolve(fields, false)?;
+        let (status_id, type_id) = self.resolve(fields, true)?;
         let mut patch = vec![json!({ "op": "replace", "path": "name", "value": fields.name })];
         let identifier = letters_and_digits(&fields.short_name);
         if !identifier.is_empty() {
@@ -307,6 +307,44 @@ impl Psa for ConnectWise {
         let body = serde_json::Value::Array(patch);
         self.client
             .send(&Request::new(Method::Patch, &url, &self.headers).json(&body))?;
+        match type_id {
+            Some(type_id) => self.set_type(id, type_id),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A type of a company (`/company/companies/{id}/typeAssociations`).
+#[derive(Debug, Deserialize)]
+struct Association {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: Named,
+}
+
+impl ConnectWise {
+    /// Makes `type_id` the company's one type. Types cannot be patched after creation: they are
+    /// associations, added first and then the others removed (a company keeps at least one).
+    fn set_type(&self, company: i64, type_id: i64) -> Result<(), PsaError> {
+        let path = format!("/company/companies/{company}/typeAssociations");
+        let current: Vec<Association> = self.get(&format!("{path}?pageSize=1000"))?;
+        if current.len() == 1 && current.iter().all(|a| a.kind.id == type_id) {
+            return Ok(());
+        }
+        if !current.iter().any(|a| a.kind.id == type_id) {
+            let url = format!("{}{path}", self.root);
+            let body = json!({ "type": { "id": type_id } });
+            self.client.send(
+                &Request::new(Method::Post, &url, &self.headers)
+                    .json(&body)
+                    .once(),
+            )?;
+        }
+        for old in current.iter().filter(|a| a.kind.id != type_id) {
+            let url = format!("{}{path}/{}", self.root, old.id);
+            self.client
+                .send(&Request::new(Method::Delete, &url, &self.headers))?;
+        }
         Ok(())
     }
 }

@@ -142,6 +142,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Delete,
 }
 
 /// One call. `repeatable` is false for calls that must not run twice (creating a company): they
@@ -313,8 +314,12 @@ impl Client {
     }
 
     fn call(&self, request: &Request<'_>) -> Result<Response<ureq::Body>, ureq::Error> {
-        if request.method == Method::Get {
-            let mut builder = self.agent.get(request.url);
+        if matches!(request.method, Method::Get | Method::Delete) {
+            let mut builder = if request.method == Method::Get {
+                self.agent.get(request.url)
+            } else {
+                self.agent.delete(request.url)
+            };
             for (name, value) in request.headers {
                 builder = builder.header(*name, value);
             }

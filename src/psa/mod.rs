@@ -197,8 +197,8 @@ pub trait Psa: Send + Sync {
     /// with its new id.
     fn create(&self, fields: &CompanyFields) -> Result<Company, PsaError>;
 
-    /// Changes a company's name, short name, type and status (ConnectWise: type only if it
-    /// can be changed after creation; see `connectwise.rs`).
+    /// Changes a company's name, short name, type and status (ConnectWise: the type through its
+    /// type associations, since a PATCH cannot change it).
     fn update(&self, id: &str, fields: &CompanyFields) -> Result<(), PsaError>;
 }
 

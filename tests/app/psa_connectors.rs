@@ -196,7 +196,26 @@ async fn connectwise_creates_and_updates_companies() {
     assert_eq!(stored.name, "Acme Corporation");
     assert_eq!(stored.identifier, "ACME");
     assert_eq!(stored.status, "Inactive");
-    assert_eq!(stored.types, ["Client"], "types are set only at creation");
+    assert_eq!(
+        stored.types,
+        ["Vendor"],
+        "the type changes through typeAssociations (a PATCH cannot)"
+    );
+    // The same type again: nothing to change.
+    double.forget_requests();
+    let company = created.id.clone();
+    with(connectwise(&double), move |p| {
+        p.update(
+            &company,
+            &fields("Acme Corporation", "ACME", "Vendor", "Inactive"),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        double.requests().iter().all(|r| r.method != "DELETE"
+            && !(r.method == "POST" && r.path.contains("typeAssociations")))
+    );
 
     let missing = with(connectwise(&double), |p| {
         p.update("999999", &fields("X", "", "Client", "Active"))
