@@ -17,6 +17,10 @@ pub enum JobError {
     /// The server is stopping: give the job back for another worker.
     #[error("the worker is stopping")]
     Stopping,
+    /// Cannot start yet (another data load runs): back to the queue for this long, without
+    /// counting as an attempt.
+    #[error("cannot start yet")]
+    Postpone(std::time::Duration),
     /// Failed for a passing reason (the PSA is down): tried again later, with backoff.
     #[error("{0}")]
     Retry(String),

@@ -283,6 +283,26 @@ pub fn release(
     Ok(changed == 1)
 }
 
+/// Gives a job that could not start yet back to the queue, without counting the attempt.
+pub fn postpone(
+    conn: &mut DbConn,
+    id: JobId,
+    owner: &str,
+    run_after: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(held(id, owner))
+        .set((
+            jobs::state.eq(State::Queued.as_str()),
+            jobs::lease_owner.eq(None::<String>),
+            jobs::lease_until.eq(None::<NaiveDateTime>),
+            jobs::run_after.eq(run_after),
+            jobs::attempts.eq(jobs::attempts - 1),
+            jobs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Withdraws a job that has not started. `false` when it has started (or ended) already. One
 /// `UPDATE ... WHERE state = 'queued'`: a worker's claim and this cannot both win.
 pub fn cancel_queued(conn: &mut DbConn, id: JobId) -> QueryResult<bool> {

@@ -51,6 +51,20 @@ impl Context {
         self.pool.get().map_err(|e| JobError::Db(DbError::from(e)))
     }
 
+    /// A sign of life from a long step, on `conn` (inside the step's transaction, if any):
+    /// extends the job's lease; `Err(LeaseLost)` if another worker has it now, `Err(Stopping)`
+    /// when the server is shutting down.
+    pub fn keep_lease(&self, conn: &mut DbConn, job: super::JobId) -> Result<(), JobError> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(JobError::Stopping);
+        }
+        if queue::checkpoint(conn, job, &self.owner, self.settings.lease, 0)? {
+            Ok(())
+        } else {
+            Err(JobError::LeaseLost)
+        }
+    }
+
     /// Between two steps: `Err(Stopping)` when the server is shutting down.
     pub fn pause(&self, pause: Duration) -> Result<(), JobError> {
         if self.stop.load(Ordering::Relaxed) {
@@ -210,8 +224,12 @@ fn execute(context: &Context, job: &Job) {
         match &outcome {
             Ok(()) => tracing::info!("job done"),
             Err(JobError::LeaseLost) => tracing::warn!("job taken over by another worker"),
+            // Not failures: back to the queue without counting the attempt.
             Err(JobError::Stopping) => {
-                queue::release(conn, id, owner, crate::db::now(), None)?;
+                queue::postpone(conn, id, owner, crate::db::now())?;
+            }
+            Err(JobError::Postpone(wait)) => {
+                queue::postpone(conn, id, owner, queue::after(*wait))?;
             }
             Err(JobError::Permanent(reason)) => {
                 tracing::error!(%reason, "job failed");

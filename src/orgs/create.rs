@@ -10,6 +10,7 @@ use super::{FormProblem, OrgError, OrgId, tree};
 use crate::audit;
 use crate::auth::User;
 use crate::db::DbConn;
+use crate::psa::settings::PsaSettings;
 
 /// The parent's id, after checking it exists for this user and makes no loop.
 fn resolve_parent(
@@ -180,7 +181,7 @@ pub fn update(
 /// name, type and status whatever the form sends (the Edit form shows them read-only).
 fn psa_wins(conn: &mut DbConn, before: &OrgRow, input: &OrgInput) -> Result<OrgInput, OrgError> {
     let mut input = input.clone();
-    if read_only_by_psa(conn, before)? {
+    if psa_owner(crate::psa::settings::load(conn)?.as_ref(), before).is_some() {
         input.name.clone_from(&before.name);
         input.short_name.clone_from(&before.short_name);
         input.type_id = before.type_id;
@@ -189,14 +190,13 @@ fn psa_wins(conn: &mut DbConn, before: &OrgRow, input: &OrgInput) -> Result<OrgI
     Ok(input)
 }
 
-/// Whether the PSA owns this organization's name, short name, type and status (one-way sync).
-pub fn read_only_by_psa(conn: &mut DbConn, org: &OrgRow) -> Result<bool, OrgError> {
-    if org.syncs_with().is_none() {
-        return Ok(false);
-    }
-    let one_way = crate::psa::settings::load(conn)?
-        .is_some_and(|s| !s.two_way() && org.psa_kind.as_deref() == Some(s.kind.as_str()));
-    Ok(one_way)
+/// The PSA that owns this organization's name, short name, type and status: the one it syncs
+/// with, under one-way sync (`saved`: the PSA settings, if any).
+pub fn psa_owner(saved: Option<&PsaSettings>, org: &OrgRow) -> Option<&'static str> {
+    let psa = org.syncs_with()?;
+    saved
+        .filter(|s| !s.two_way() && org.psa_kind.as_deref() == Some(s.kind.as_str()))
+        .map(|_| psa)
 }
 
 /// "type: Customer → Vendor" when `old` and `new` differ, naming them from `list` (one query for both).

@@ -48,14 +48,20 @@ pub enum Pushed {
     AddInPsa { psa: &'static str },
 }
 
-/// What to send, or `None` when nothing is to be pushed.
-fn plan(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<(PsaSettings, OrgRow, CompanyFields)>> {
+/// What a save means for the PSA.
+enum Plan {
+    Nothing,
+    /// One-way sync, and an organization whose type and status sync.
+    AddInPsa(&'static str),
+    /// Two-way sync: create (not linked yet) or change the company.
+    Send(Box<(PsaSettings, OrgRow, CompanyFields)>),
+}
+
+/// What to do for organization `id` after a save (`created`: it is new).
+fn plan(conn: &mut DbConn, id: OrgId, created: bool) -> QueryResult<Plan> {
     let Some(saved) = settings::load(conn)? else {
-        return Ok(None);
+        return Ok(Plan::Nothing);
     };
-    if !saved.two_way() {
-        return Ok(None);
-    }
     let Some(org) = organizations::table
         .find(id.0)
         .filter(organizations::deleted_at.is_null())
@@ -63,25 +69,29 @@ fn plan(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<(PsaSettings, OrgRow
         .first(conn)
         .optional()?
     else {
-        return Ok(None);
+        return Ok(Plan::Nothing);
     };
-    let linked = org.psa_company_id.is_some() && org.sync_enabled;
-    let other_psa = org
-        .psa_kind
-        .as_deref()
-        .is_some_and(|k| k != saved.kind.as_str());
     let mapping = Mapping::load(conn)?;
-    if other_psa || org.orphaned_at.is_some() || !mapping.syncs(org.type_id, org.status_id) {
-        return Ok(None);
+    if !mapping.syncs(org.type_id, org.status_id) {
+        return Ok(Plan::Nothing);
     }
-    if !linked && org.psa_company_id.is_some() {
-        return Ok(None);
+    if !saved.two_way() {
+        return Ok(if created {
+            Plan::AddInPsa(saved.kind.label())
+        } else {
+            Plan::Nothing
+        });
     }
+    // Linked: only while it syncs with this PSA (not after Disable sync, nor as an orphan).
+    let ours = org.psa_company_id.is_none()
+        || (org.syncs_with().is_some() && org.psa_kind.as_deref() == Some(saved.kind.as_str()));
     let (Some(t), Some(s)) = (org.type_id, org.status_id) else {
-        return Ok(None);
+        return Ok(Plan::Nothing);
     };
-    let (Some(type_name), Some(status_name)) = (mapping.psa_type(t), mapping.psa_status(s)) else {
-        return Ok(None);
+    let (true, Some(type_name), Some(status_name)) =
+        (ours, mapping.psa_type(t), mapping.psa_status(s))
+    else {
+        return Ok(Plan::Nothing);
     };
     let fields = CompanyFields {
         name: org.name.clone(),
@@ -89,7 +99,7 @@ fn plan(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<(PsaSettings, OrgRow
         type_name,
         status_name,
     };
-    Ok(Some((saved, org, fields)))
+    Ok(Plan::Send(Box::new((saved, org, fields))))
 }
 
 /// Creates or changes the company: `Ok(Some(id))` of a created company, `Ok(None)` for a change.
@@ -177,14 +187,11 @@ pub fn after_save(
     id: OrgId,
     created: bool,
 ) -> Result<Pushed, DbError> {
-    let mut conn = pool.get()?;
-    if created && let Some(psa) = one_way_syncing(&mut conn, id)? {
-        return Ok(Pushed::AddInPsa { psa });
-    }
-    let Some((saved, org, fields)) = plan(&mut conn, id)? else {
-        return Ok(Pushed::Nothing);
+    let (saved, org, fields) = match plan(&mut *pool.get()?, id, created)? {
+        Plan::Nothing => return Ok(Pushed::Nothing),
+        Plan::AddInPsa(psa) => return Ok(Pushed::AddInPsa { psa }),
+        Plan::Send(planned) => *planned,
     };
-    drop(conn);
     let psa = saved.kind.label();
     let sent = send(&saved, &org, &fields, access, true);
     let mut conn = pool.get()?;
@@ -204,26 +211,6 @@ pub fn after_save(
             reason: e.to_string(),
         },
     })
-}
-
-/// Under one-way sync, the PSA of an organization whose type and status sync (it should have
-/// been added in the PSA).
-fn one_way_syncing(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<&'static str>> {
-    let Some(saved) = settings::load(conn)? else {
-        return Ok(None);
-    };
-    if saved.two_way() {
-        return Ok(None);
-    }
-    let org: Option<(Option<i64>, Option<i64>)> = organizations::table
-        .find(id.0)
-        .select((organizations::type_id, organizations::status_id))
-        .first(conn)
-        .optional()?;
-    let mapping = Mapping::load(conn)?;
-    Ok(org
-        .filter(|(t, s)| mapping.syncs(*t, *s))
-        .map(|_| saved.kind.label()))
 }
 
 /// Why the organization waits to be pushed, if it does.
@@ -246,10 +233,11 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
         .psa
         .as_ref()
         .ok_or_else(|| JobError::Permanent("this worker cannot reach the PSA".into()))?;
-    let planned = plan(&mut *context.conn()?, OrgId(payload.org))?;
-    let Some((saved, org, fields)) = planned else {
+    let planned = plan(&mut *context.conn()?, OrgId(payload.org), false)?;
+    let Plan::Send(planned) = planned else {
         return finish(context, job);
     };
+    let (saved, org, fields) = *planned;
     match send(&saved, &org, &fields, access, false) {
         Ok(Some(company)) => link(&mut *context.conn()?, &saved, &org, &company)?,
         Ok(None) => {}

@@ -97,13 +97,7 @@ impl PsaSettings {
         self.direction == Direction::TwoWay
     }
 
-    /// The connection, with its secrets opened.
-    pub fn connection(
-        &self,
-        key: &SecretKey,
-        allow_http: bool,
-        timeout: Duration,
-    ) -> Result<Connection, secrets::SealError> {
+    fn secrets(&self, key: &SecretKey) -> Result<Secrets, secrets::SealError> {
         let plain = secrets::open(
             key,
             PURPOSE,
@@ -111,7 +105,17 @@ impl PsaSettings {
             &self.sealed.0,
             &self.sealed.1,
         )?;
-        let s: Secrets = serde_json::from_str(&plain).map_err(|_| secrets::SealError)?;
+        serde_json::from_str(&plain).map_err(|_| secrets::SealError)
+    }
+
+    /// The connection, with its secrets opened.
+    pub fn connection(
+        &self,
+        key: &SecretKey,
+        allow_http: bool,
+        timeout: Duration,
+    ) -> Result<Connection, secrets::SealError> {
+        let s = self.secrets(key)?;
         let credentials = match self.kind {
             PsaKind::ConnectWise => Credentials::ConnectWise {
                 company_id: self.account.clone(),
@@ -345,7 +349,7 @@ fn parse(
 pub enum SaveError {
     #[error("the form has errors")]
     Invalid(FieldErrors),
-    #[error("the saved credentials cannot be read with this data key")]
+    #[error("the credentials could not be encrypted")]
     Sealed,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -361,15 +365,8 @@ pub fn save(
 ) -> Result<(), SaveError> {
     write(conn, |conn| {
         let saved = load(conn)?;
-        let saved_secrets = match &saved {
-            Some(s) => {
-                let plain =
-                    secrets::open(key, PURPOSE, &ROW.to_be_bytes(), &s.sealed.0, &s.sealed.1)
-                        .map_err(|_| SaveError::Sealed)?;
-                serde_json::from_str::<Secrets>(&plain).ok()
-            }
-            None => None,
-        };
+        // Secrets sealed under another data key cannot be kept: they must be typed again.
+        let saved_secrets = saved.as_ref().and_then(|s| s.secrets(key).ok());
         let (mut row, plain) =
             parse(form, saved.as_ref(), saved_secrets, allow_http).map_err(SaveError::Invalid)?;
         let json = serde_json::to_string(&plain).map_err(|_| SaveError::Sealed)?;
@@ -419,6 +416,18 @@ pub fn save(
     })
 }
 
+type Due = diesel::dsl::Or<
+    diesel::dsl::IsNull<psa_settings::next_load_at>,
+    diesel::dsl::LtEq<psa_settings::next_load_at, NaiveDateTime>,
+>;
+
+/// The scheduled data load is due at `at`.
+fn due(at: NaiveDateTime) -> Due {
+    psa_settings::next_load_at
+        .is_null()
+        .or(psa_settings::next_load_at.le(at))
+}
+
 /// Takes the scheduled data load if it is due (one instance wins), and sets the next.
 pub fn take_due_load(conn: &mut DbConn) -> QueryResult<bool> {
     write(conn, |conn| {
@@ -427,15 +436,9 @@ pub fn take_due_load(conn: &mut DbConn) -> QueryResult<bool> {
         };
         let at = now();
         let next = at + chrono::Duration::minutes(i64::from(saved.interval_minutes.max(1)));
-        let taken = diesel::update(
-            psa_settings::table.find(ROW).filter(
-                psa_settings::next_load_at
-                    .is_null()
-                    .or(psa_settings::next_load_at.le(at)),
-            ),
-        )
-        .set(psa_settings::next_load_at.eq(Some(next)))
-        .execute(conn)?;
+        let taken = diesel::update(psa_settings::table.find(ROW).filter(due(at)))
+            .set(psa_settings::next_load_at.eq(Some(next)))
+            .execute(conn)?;
         Ok(taken == 1)
     })
 }
@@ -444,25 +447,27 @@ pub fn take_due_load(conn: &mut DbConn) -> QueryResult<bool> {
 pub fn load_due(conn: &mut DbConn) -> QueryResult<bool> {
     let at = now();
     diesel::select(diesel::dsl::exists(
-        psa_settings::table
-            .filter(
-                psa_settings::next_load_at
-                    .is_null()
-                    .or(psa_settings::next_load_at.le(at)),
-            )
-            .select(psa_settings::id),
+        psa_settings::table.filter(due(at)).select(psa_settings::id),
     ))
     .get_result(conn)
 }
 
 // ----- types and statuses -----
 
+/// A Roster type or status, and the PSA names mapped to it (none: its own name).
+#[derive(Debug, Clone)]
+pub struct MappedValue {
+    pub id: i64,
+    pub name: String,
+    pub synced: bool,
+    pub psa_names: Vec<String>,
+}
+
 /// How the PSA's names map to Roster's types and statuses.
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
-    /// (PSA name, Roster id, Roster name, synced).
-    types: Vec<(String, i64, String, bool)>,
-    statuses: Vec<(String, i64, String, bool)>,
+    types: Vec<MappedValue>,
+    statuses: Vec<MappedValue>,
 }
 
 /// What a PSA name maps to: the Roster id and whether it syncs.
@@ -472,49 +477,66 @@ pub struct Mapped {
     pub synced: bool,
 }
 
-fn find(list: &[(String, i64, String, bool)], psa_name: &str) -> Option<Mapped> {
-    let wanted = psa_name.trim().to_lowercase();
+/// The value a PSA name means: one it is mapped to, else the one of the same name.
+fn find(list: &[MappedValue], psa_name: &str) -> Option<Mapped> {
+    let psa_name = psa_name.trim();
     list.iter()
-        .find(|(p, ..)| p.to_lowercase() == wanted)
-        .or_else(|| list.iter().find(|(_, _, r, _)| r.to_lowercase() == wanted))
-        .map(|(_, id, _, synced)| Mapped {
-            id: *id,
-            synced: *synced,
+        .find(|v| v.psa_names.iter().any(|p| p.eq_ignore_ascii_case(psa_name)))
+        .or_else(|| list.iter().find(|v| v.name.eq_ignore_ascii_case(psa_name)))
+        .map(|v| Mapped {
+            id: v.id,
+            synced: v.synced,
         })
 }
 
-fn psa_name_of(list: &[(String, i64, String, bool)], id: i64) -> Option<String> {
+/// The PSA's name for a Roster value: the first mapped to it, else its own.
+fn psa_name_of(list: &[MappedValue], id: i64) -> Option<String> {
     list.iter()
-        .find(|(p, i, ..)| *i == id && !p.is_empty())
-        .or_else(|| list.iter().find(|(_, i, ..)| *i == id))
-        .map(|(p, _, r, _)| if p.is_empty() { r.clone() } else { p.clone() })
+        .find(|v| v.id == id)
+        .map(|v| v.psa_names.first().unwrap_or(&v.name).clone())
+}
+
+fn synced(list: &[MappedValue], id: Option<i64>) -> bool {
+    id.is_some_and(|id| list.iter().any(|v| v.id == id && v.synced))
+}
+
+fn values(all: Vec<(i64, String, bool)>, explicit: &[(String, i64)]) -> Vec<MappedValue> {
+    all.into_iter()
+        .map(|(id, name, synced)| MappedValue {
+            psa_names: explicit
+                .iter()
+                .filter(|(_, i)| *i == id)
+                .map(|(p, _)| p.clone())
+                .collect(),
+            id,
+            name,
+            synced,
+        })
+        .collect()
 }
 
 impl Mapping {
     pub fn load(conn: &mut DbConn) -> QueryResult<Self> {
         let explicit_types: Vec<(String, i64)> = psa_type_map::table
+            .order_by(psa_type_map::psa_name)
             .select((psa_type_map::psa_name, psa_type_map::type_id))
             .load(conn)?;
         let explicit_statuses: Vec<(String, i64)> = psa_status_map::table
+            .order_by(psa_status_map::psa_name)
             .select((psa_status_map::psa_name, psa_status_map::status_id))
             .load(conn)?;
-        let build = |all: Vec<(i64, String, bool)>, explicit: &[(String, i64)]| {
-            let mut list: Vec<(String, i64, String, bool)> = explicit
-                .iter()
-                .filter_map(|(p, id)| {
-                    all.iter()
-                        .find(|(i, ..)| i == id)
-                        .map(|(_, n, s)| (p.clone(), *id, n.clone(), *s))
-                })
-                .collect();
-            // Every Roster value also answers to its own name.
-            list.extend(all.into_iter().map(|(id, n, s)| (String::new(), id, n, s)));
-            list
-        };
         Ok(Self {
-            types: build(kinds::all(conn, Kind::Type)?, &explicit_types),
-            statuses: build(kinds::all(conn, Kind::Status)?, &explicit_statuses),
+            types: values(kinds::all(conn, Kind::Type)?, &explicit_types),
+            statuses: values(kinds::all(conn, Kind::Status)?, &explicit_statuses),
         })
+    }
+
+    /// Roster's types or statuses, by name, with their PSA names.
+    pub fn values(&self, kind: Kind) -> &[MappedValue] {
+        match kind {
+            Kind::Type => &self.types,
+            Kind::Status => &self.statuses,
+        }
     }
 
     pub fn type_of(&self, psa_name: &str) -> Option<Mapped> {
@@ -536,82 +558,83 @@ impl Mapping {
 
     /// Whether a Roster type and status both sync.
     pub fn syncs(&self, type_id: Option<i64>, status_id: Option<i64>) -> bool {
-        let synced = |list: &[(String, i64, String, bool)], id: Option<i64>| {
-            id.is_some_and(|id| list.iter().any(|(_, i, _, s)| *i == id && *s))
-        };
         synced(&self.types, type_id) && synced(&self.statuses, status_id)
-    }
-
-    /// The PSA names mapped to each Roster value, comma-separated (for the settings form).
-    pub fn names_for(&self, kind: Kind, id: i64) -> String {
-        let list = match kind {
-            Kind::Type => &self.types,
-            Kind::Status => &self.statuses,
-        };
-        list.iter()
-            .filter(|(p, i, ..)| *i == id && !p.is_empty())
-            .map(|(p, ..)| p.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
-/// Replaces the mapping: for each Roster id, the PSA names (comma-separated) that mean it.
+/// The mapping form's field of a Roster value (`type_3`, `status_1`).
+pub fn field_of(kind: Kind, id: i64) -> String {
+    match kind {
+        Kind::Type => format!("type_{id}"),
+        Kind::Status => format!("status_{id}"),
+    }
+}
+
+/// The PSA names typed in one field (comma-separated).
+pub fn split_names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Replaces the mapping from the form's fields (`type_{id}`, `status_{id}`: PSA names,
+/// comma-separated). A PSA name may mean one type and one status, not two of either.
 pub fn save_mapping(
     conn: &mut DbConn,
     actor: &User,
-    types: &[(i64, String)],
-    statuses: &[(i64, String)],
-) -> Result<(), FieldErrors> {
-    let split = |text: &str| -> Vec<String> {
-        text.split(',')
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty())
-            .collect()
-    };
-    let mut errors = FieldErrors::default();
-    let mut seen = std::collections::HashSet::new();
-    for (id, text) in types.iter().chain(statuses.iter()) {
-        for name in split(text) {
-            if name.chars().count() > 100 {
-                errors.add(
-                    &format!("map_{id}"),
-                    "PSA names are at most 100 characters.",
-                );
+    fields: &std::collections::HashMap<String, String>,
+) -> Result<(), SaveError> {
+    write(conn, |conn| {
+        let mapping = Mapping::load(conn)?;
+        let mut errors = FieldErrors::default();
+        let mut rows: Vec<(Kind, String, i64)> = Vec::new();
+        for kind in [Kind::Type, Kind::Status] {
+            for value in mapping.values(kind) {
+                let field = field_of(kind, value.id);
+                let typed = fields.get(&field).map(String::as_str).unwrap_or_default();
+                for name in split_names(typed) {
+                    let taken = rows
+                        .iter()
+                        .find(|(k, n, _)| *k == kind && n.eq_ignore_ascii_case(&name));
+                    if name.chars().count() > 100 {
+                        errors.add(&field, "PSA names are at most 100 characters.");
+                    } else if let Some((_, _, other)) = taken {
+                        let other = mapping
+                            .values(kind)
+                            .iter()
+                            .find(|v| v.id == *other)
+                            .map_or("", |v| v.name.as_str());
+                        errors.add(
+                            &field,
+                            format!("\u{201c}{name}\u{201d} already means {other}."),
+                        );
+                    } else {
+                        rows.push((kind, name, value.id));
+                    }
+                }
             }
-            let _ = seen.insert(name.to_lowercase());
         }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let result: QueryResult<()> = write(conn, |conn| {
+        if !errors.is_empty() {
+            return Err(SaveError::Invalid(errors));
+        }
         diesel::delete(psa_type_map::table).execute(conn)?;
         diesel::delete(psa_status_map::table).execute(conn)?;
-        let mut taken = std::collections::HashSet::new();
-        for (id, text) in types {
-            for name in split(text) {
-                if taken.insert(format!("t:{}", name.to_lowercase())) {
-                    diesel::insert_into(psa_type_map::table)
-                        .values((
-                            psa_type_map::psa_name.eq(&name),
-                            psa_type_map::type_id.eq(id),
-                        ))
-                        .execute(conn)?;
-                }
-            }
-        }
-        for (id, text) in statuses {
-            for name in split(text) {
-                if taken.insert(format!("s:{}", name.to_lowercase())) {
-                    diesel::insert_into(psa_status_map::table)
-                        .values((
-                            psa_status_map::psa_name.eq(&name),
-                            psa_status_map::status_id.eq(id),
-                        ))
-                        .execute(conn)?;
-                }
-            }
+        for (kind, name, id) in &rows {
+            match kind {
+                Kind::Type => diesel::insert_into(psa_type_map::table)
+                    .values((
+                        psa_type_map::psa_name.eq(name),
+                        psa_type_map::type_id.eq(id),
+                    ))
+                    .execute(conn)?,
+                Kind::Status => diesel::insert_into(psa_status_map::table)
+                    .values((
+                        psa_status_map::psa_name.eq(name),
+                        psa_status_map::status_id.eq(id),
+                    ))
+                    .execute(conn)?,
+            };
         }
         audit::record(
             conn,
@@ -620,6 +643,5 @@ pub fn save_mapping(
             "Changed how PSA types and statuses map to Roster's",
         )?;
         Ok(())
-    });
-    result.map_err(|e| FieldErrors::single("mapping", e.to_string()))
+    })
 }

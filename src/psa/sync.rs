@@ -1,9 +1,10 @@
-//! The data load (B4, B9): every company of the PSA, page by page, then in one transaction "the
-//! PSA always wins": linked organizations take the PSA's name, short name, type and status;
-//! companies of a syncing type and status are matched (by PSA id, else by exactly the same name)
-//! or created; linked organizations whose company is gone, deleted or no longer syncing become
-//! orphans (and stop being orphans when it comes back). Nothing is written until every page was
-//! read, so a failed load changes nothing. Runs as a job of the queue.
+//! The data load (B4, B9): every company of the PSA, page by page, then "the PSA always wins":
+//! linked organizations take the PSA's name, short name, type and status; companies of a syncing
+//! type and status are matched (by PSA id, else by exactly the same name) or created; linked
+//! organizations whose company is gone, deleted or no longer syncing become orphans (and stop
+//! being orphans when it comes back). Nothing is written until every page was read, so a load
+//! that cannot read the PSA changes nothing; the writes go in short transactions, each one
+//! "make it as the PSA says", so a load stopped half-way is mended by the next. Runs as a job.
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,14 +30,14 @@ pub const MAX_PAGES: usize = 5_000;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
-    /// "schedule" or "manual".
+    /// "schedule", or who clicked Sync now (shown with the load).
     trigger: String,
-    by: String,
 }
 
-/// Queues a data load now ("Sync now"), unless one is already waiting (one that is running may
-/// have read the PSA before the change the user wants to see: another is queued after it).
-pub fn queue_load(conn: &mut DbConn, actor: Option<&User>, trigger: &str) -> QueryResult<JobId> {
+/// Queues a data load now (`actor` clicked Sync now; `None`: the schedule), unless one is already
+/// waiting (one that is running may have read the PSA before the change the user wants to see:
+/// another is queued after it).
+pub fn queue_load(conn: &mut DbConn, actor: Option<&User>) -> QueryResult<JobId> {
     write(conn, |conn| {
         let waiting: Option<i64> = jobs::table
             .filter(jobs::kind.eq(KIND))
@@ -48,8 +49,7 @@ pub fn queue_load(conn: &mut DbConn, actor: Option<&User>, trigger: &str) -> Que
             return Ok(JobId(id));
         }
         let payload = Payload {
-            trigger: trigger.to_owned(),
-            by: actor.map_or_else(|| "schedule".to_owned(), |u| u.email.clone()),
+            trigger: actor.map_or_else(|| "schedule".to_owned(), |u| u.email.clone()),
         };
         queue::enqueue(
             conn,
@@ -67,7 +67,7 @@ pub fn queue_load(conn: &mut DbConn, actor: Option<&User>, trigger: &str) -> Que
 /// Called by the worker between jobs: queues the scheduled load when it is due.
 pub fn schedule(conn: &mut DbConn) -> QueryResult<()> {
     if settings::load_due(conn)? && settings::take_due_load(conn)? {
-        queue_load(conn, None, "schedule")?;
+        queue_load(conn, None)?;
     }
     Ok(())
 }
@@ -118,21 +118,29 @@ pub struct Outcome {
     pub report: Vec<String>,
 }
 
-/// Reads every company, page by page (at most `MAX_PAGES`).
-pub fn read_all(psa: &dyn Psa) -> Result<Vec<Company>, PsaError> {
+/// Reads every company, page by page (at most `MAX_PAGES`), calling `between_pages` after each
+/// (the job's sign of life). The outer error stops the job; the inner one is the load's failure.
+pub fn read_all(
+    psa: &dyn Psa,
+    mut between_pages: impl FnMut() -> Result<(), JobError>,
+) -> Result<Result<Vec<Company>, PsaError>, JobError> {
     let mut all = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let page = psa.companies(cursor.as_deref())?;
+        let page = match psa.companies(cursor.as_deref()) {
+            Ok(page) => page,
+            Err(e) => return Ok(Err(e)),
+        };
         all.extend(page.companies);
         match page.next {
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
-            _ => return Ok(all),
+            _ => return Ok(Ok(all)),
         }
+        between_pages()?;
     }
-    Err(PsaError::Malformed(format!(
+    Ok(Err(PsaError::Malformed(format!(
         "the PSA answered more than {MAX_PAGES} pages of companies"
-    )))
+    ))))
 }
 
 /// A linked organization as the load compares it.
@@ -229,7 +237,13 @@ const CHUNK: usize = 200;
 
 /// Applies the companies read from the PSA, in transactions of `CHUNK` companies (a load that
 /// stops half-way is mended by the next: every step is "make it as the PSA says").
-pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryResult<Outcome> {
+/// `in_each_transaction` runs inside each of them (the job's sign of life).
+pub fn apply(
+    conn: &mut DbConn,
+    psa: PsaKind,
+    companies: &[Company],
+    mut in_each_transaction: impl FnMut(&mut DbConn) -> Result<(), JobError>,
+) -> Result<Outcome, JobError> {
     let mapping = Mapping::load(conn)?;
     let mut out = Outcome {
         companies: i32::try_from(companies.len()).unwrap_or(i32::MAX),
@@ -274,14 +288,24 @@ pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryRes
     }
     for chunk in work.chunks(CHUNK) {
         write(conn, |conn| {
+            in_each_transaction(conn)?;
+            let new: Vec<&str> = chunk
+                .iter()
+                .filter(|(_, org)| org.is_none())
+                .map(|(s, _)| s.company.name.as_str())
+                .collect();
+            let mut unlinked = unlinked_named(conn, &new)?;
             for (s, org) in chunk {
                 match org {
                     Some(org) if refresh(conn, psa, org, s)? => out.updated += 1,
                     Some(_) => out.matched += 1,
-                    None => match_or_create(conn, psa, s, &mut out)?,
+                    None => {
+                        let named = unlinked.remove(&s.company.name).unwrap_or_default();
+                        match_or_create(conn, psa, s, &named, &mut out)?;
+                    }
                 }
             }
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, JobError>(())
         })?;
     }
     let all: HashMap<&str, &Company> = companies.iter().map(|c| (c.id.as_str(), c)).collect();
@@ -294,6 +318,7 @@ pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryRes
         })
         .collect();
     write(conn, |conn| {
+        in_each_transaction(conn)?;
         for org in &orphans {
             let company = org.company.as_deref().unwrap_or_default();
             let reason = orphan_reason(all.get(company).copied(), psa);
@@ -312,9 +337,28 @@ pub fn apply(conn: &mut DbConn, psa: PsaKind, companies: &[Company]) -> QueryRes
             )?;
             out.orphaned += 1;
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, JobError>(())
     })?;
     Ok(out)
+}
+
+/// Organizations not linked to a PSA with exactly one of `names`, by name (one statement for a
+/// chunk of companies instead of one each).
+fn unlinked_named(conn: &mut DbConn, names: &[&str]) -> QueryResult<HashMap<String, Vec<Linked>>> {
+    let mut found: HashMap<String, Vec<Linked>> = HashMap::new();
+    if names.is_empty() {
+        return Ok(found);
+    }
+    let rows: Vec<Linked> = organizations::table
+        .filter(organizations::name.eq_any(names))
+        .filter(organizations::psa_company_id.is_null())
+        .filter(organizations::deleted_at.is_null())
+        .select(LINKED)
+        .load(conn)?;
+    for row in rows {
+        found.entry(row.name.clone()).or_default().push(row);
+    }
+    Ok(found)
 }
 
 /// A linked organization: the PSA wins; an orphan whose company came back is one no more.
@@ -361,17 +405,11 @@ fn match_or_create(
     conn: &mut DbConn,
     psa: PsaKind,
     s: &Syncing<'_>,
+    candidates: &[Linked],
     out: &mut Outcome,
 ) -> QueryResult<()> {
     let c = s.company;
-    let candidates: Vec<Linked> = organizations::table
-        .filter(organizations::name_key.eq(crate::orgs::model::name_key(&c.name)))
-        .filter(organizations::name.eq(&c.name))
-        .filter(organizations::psa_company_id.is_null())
-        .filter(organizations::deleted_at.is_null())
-        .select(LINKED)
-        .load(conn)?;
-    if let [org] = candidates.as_slice() {
+    if let [org] = candidates {
         link(conn, org.id, psa, &c.id)?;
         let linked = Linked {
             orphaned_at: None,
@@ -481,10 +519,8 @@ fn end_load(conn: &mut DbConn, load: i64, result: &Result<Outcome, String>) -> Q
 /// The job: one data load, recorded in `psa_loads` whatever happens. A failed load (wrong
 /// password, malformed answer, PSA down) ends the job; the next scheduled load tries again.
 pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
-    let payload: Payload = serde_json::from_str(&job.payload).unwrap_or(Payload {
-        trigger: "manual".into(),
-        by: String::new(),
-    });
+    let trigger = serde_json::from_str::<Payload>(&job.payload)
+        .map_or_else(|_| "schedule".to_owned(), |p| p.trigger);
     let access = context
         .psa
         .as_ref()
@@ -501,18 +537,26 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
         .count()
         .get_result(&mut *conn)?;
     if others > 0 {
-        return Err(JobError::Retry("another data load is running".into()));
+        return Err(JobError::Postpone(std::time::Duration::from_secs(5)));
     }
-    let load = start_load(&mut conn, saved.kind, &payload.trigger)?;
+    let load = start_load(&mut conn, saved.kind, &trigger)?;
     drop(conn);
-    let read = saved
-        .connection(&access.data_key, access.allow_http, access.timeout)
-        .map_err(|e| e.to_string())
-        .and_then(|c| super::connect(&c).map_err(|e| e.to_string()))
-        .and_then(|psa| read_all(psa.as_ref()).map_err(|e| e.to_string()));
+    let keep_lease = |conn: &mut DbConn| context.keep_lease(conn, job.id());
+    let read = match saved.connection(&access.data_key, access.allow_http, access.timeout) {
+        Err(e) => Err(e.to_string()),
+        Ok(connection) => match super::connect(&connection) {
+            Err(e) => Err(e.to_string()),
+            Ok(psa) => read_all(psa.as_ref(), || keep_lease(&mut *context.conn()?))?
+                .map_err(|e| e.to_string()),
+        },
+    };
     let mut conn = context.conn()?;
     let result = match read {
-        Ok(companies) => apply(&mut conn, saved.kind, &companies).map_err(|e| e.to_string()),
+        Ok(companies) => match apply(&mut conn, saved.kind, &companies, keep_lease) {
+            Ok(outcome) => Ok(outcome),
+            Err(JobError::Db(e)) => Err(e.to_string()),
+            Err(stop) => return Err(stop),
+        },
         Err(reason) => Err(reason),
     };
     if let Err(reason) = &result {

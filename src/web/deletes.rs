@@ -92,10 +92,15 @@ pub struct DeleteForm {
 fn after_delete(state: &AppState, user: &User, done: &Requested) -> HttpResponse {
     let progress = format!("/organizations/{}", done.root.id);
     let name = &done.root.name;
+    let what = format!(
+        "{name}{} with all {} data",
+        subs_phrase(done.subs),
+        their(done.subs)
+    );
+    let until = done.purge_at.format("%H:%M UTC");
     let flash = if done.already {
         Flash::info(format!("{name} is already deleted.")).with_link("See progress", progress)
     } else if state.settings.jobs.delete_grace.is_zero() {
-        state.jobs.wake();
         Flash::success(format!(
             "{name}{} {} being deleted, with all {} data. It may take a few moments.",
             subs_phrase(done.subs),
@@ -103,25 +108,15 @@ fn after_delete(state: &AppState, user: &User, done: &Requested) -> HttpResponse
             their(done.subs)
         ))
         .with_link("See progress", progress)
+    } else if allowed(user.role, Action::ManageData) {
+        Flash::success(format!("Deleted {what}. You can restore it until {until}.")).with_post(
+            "Restore",
+            format!("/organizations/{}/restore", done.root.id),
+        )
     } else {
-        let until = done.purge_at.format("%H:%M UTC");
-        if allowed(user.role, Action::ManageData) {
-            Flash::success(format!(
-                "Deleted {name}{} with all {} data. You can restore it until {until}.",
-                subs_phrase(done.subs),
-                their(done.subs)
-            ))
-            .with_post(
-                "Restore",
-                format!("/organizations/{}/restore", done.root.id),
-            )
-        } else {
-            Flash::success(format!(
-                "Deleted {name}{} with all {} data. A Manager or Administrator can restore it until {until}.",
-                subs_phrase(done.subs),
-                their(done.subs)
-            ))
-        }
+        Flash::success(format!(
+            "Deleted {what}. A Manager or Administrator can restore it until {until}."
+        ))
     };
     flash::see_other_with("/organizations", &flash, &state.settings.session_key)
 }
@@ -139,7 +134,12 @@ pub async fn delete(
         .db(move |conn| delete::request(conn, &actor, id, &typed, grace))
         .await;
     match result {
-        Ok(done) => Ok(after_delete(&state, &user, &done)),
+        Ok(done) => {
+            if grace.is_zero() {
+                state.jobs.wake();
+            }
+            Ok(after_delete(&state, &user, &done))
+        }
         Err(OrgError::Invalid(problem)) => {
             let scope = Scope::of(&user);
             let plan = state.db(move |conn| delete::plan(conn, scope, id)).await?;

@@ -22,6 +22,7 @@ use crate::orgs::model::OrgInput;
 use crate::orgs::store::{self, ListQuery, Sort};
 use crate::orgs::{FormProblem, OrgError, OrgForm, OrgId, OrgRef, OrgRow, Scope, create, tree};
 use crate::psa::push::{self, Pushed};
+use crate::psa::settings::PsaSettings;
 use crate::validation::FieldErrors;
 
 impl From<OrgError> for WebError {
@@ -314,8 +315,6 @@ struct FormPage {
     psa: Option<PsaSection>,
     /// One-way sync: the PSA (the New form says where syncing organizations belong).
     one_way: Option<&'static str>,
-    /// The PSA that owns name, short name, type and status (one-way sync of a linked organization).
-    locked_by: Option<&'static str>,
 }
 
 /// The bottom of the Edit page: the PSA link, Disable sync and Delete Organization.
@@ -326,11 +325,14 @@ struct PsaSection {
     can_delete: bool,
     /// Why it is an orphan, if it is.
     orphan: Option<String>,
+    /// The PSA that owns name, short name, type and status (one-way sync of a linked organization).
+    locked_by: Option<&'static str>,
 }
 
 impl PsaSection {
-    fn of(org: &OrgRow, user: &User) -> Self {
+    fn of(org: &OrgRow, user: &User, saved: Option<&PsaSettings>) -> Self {
         Self {
+            locked_by: create::psa_owner(saved, org),
             syncs_with: org.syncs_with(),
             company: org.psa_company_id.clone().unwrap_or_default(),
             can_delete: allowed(user.role, Action::DeleteOne),
@@ -342,6 +344,10 @@ impl PsaSection {
 }
 
 impl FormPage {
+    fn locked_by(&self) -> Option<&'static str> {
+        self.psa.as_ref().and_then(|p| p.locked_by)
+    }
+
     fn action(&self) -> String {
         self.editing.map_or_else(
             || "/organizations".to_owned(),
@@ -354,36 +360,16 @@ impl FormPage {
     }
 }
 
-/// (one-way sync's PSA, the PSA that owns the fields of the organization being edited).
-async fn psa_form_state(
-    state: &web::Data<AppState>,
-    editing: Option<i64>,
-) -> Result<(Option<&'static str>, Option<&'static str>), WebError> {
-    let found = state
-        .db(move |conn| {
-            let Some(saved) = crate::psa::settings::load(conn)? else {
-                return Ok::<_, OrgError>((None, None));
-            };
-            let one_way = (!saved.two_way()).then(|| saved.kind.label());
-            let org = match editing {
-                Some(id) => store::find(
-                    conn,
-                    Scope {
-                        user_id: 0,
-                        all: true,
-                    },
-                    OrgId(id),
-                )?,
-                None => None,
-            };
-            let locked = match org {
-                Some(org) if create::read_only_by_psa(conn, &org)? => one_way,
-                _ => None,
-            };
-            Ok((one_way, locked))
-        })
-        .await?;
-    Ok(found)
+/// The PSA settings, if the PSA is set up.
+async fn psa_settings(state: &web::Data<AppState>) -> Result<Option<PsaSettings>, WebError> {
+    Ok(state
+        .db(|conn| crate::psa::settings::load(conn).map_err(DbError::from))
+        .await?)
+}
+
+/// Under one-way sync, the PSA (the New form says where syncing organizations belong).
+fn one_way(saved: Option<&PsaSettings>) -> Option<&'static str> {
+    saved.filter(|s| !s.two_way()).map(|s| s.kind.label())
 }
 
 async fn load_kinds(state: &web::Data<AppState>) -> Result<Kinds, WebError> {
@@ -401,11 +387,10 @@ pub async fn new_form(
         ));
     }
     let kinds = load_kinds(&state).await?;
-    let (one_way, _) = psa_form_state(&state, None).await?;
+    let saved = psa_settings(&state).await?;
     render::page(&FormPage {
         ctx,
-        one_way,
-        locked_by: None,
+        one_way: one_way(saved.as_ref()),
         editing: None,
         logo: None,
         form: OrgForm::default(),
@@ -431,11 +416,10 @@ async fn form_again(
     let (kinds, sizes) = state
         .db(move |conn| Ok::<_, DbError>((Kinds::load(conn)?, logos::sizes(conn, &ids)?)))
         .await?;
-    let (one_way, locked_by) = psa_form_state(state, editing).await?;
+    let saved = psa_settings(state).await?;
     let mut page = FormPage {
         ctx,
-        one_way,
-        locked_by,
+        one_way: one_way(saved.as_ref()),
         editing,
         logo: sizes.first().copied(),
         form,
@@ -601,7 +585,8 @@ pub async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     let org = visible_org(&state, &user, *id).await?;
-    let psa = PsaSection::of(&org, &user);
+    let saved = psa_settings(&state).await?;
+    let psa = PsaSection::of(&org, &user, saved.as_ref());
     let parent = org.parent_id;
     let scope = Scope::of(&user);
     let org_id = org.id;
@@ -624,11 +609,9 @@ pub async fn edit_form(
         alert: org.alert,
         confirm_similar: String::new(),
     };
-    let (one_way, locked_by) = psa_form_state(&state, Some(org.id)).await?;
     render::page(&FormPage {
         ctx,
-        one_way,
-        locked_by,
+        one_way: one_way(saved.as_ref()),
         editing: Some(org.id),
         logo: sizes.first().copied(),
         form,
@@ -649,7 +632,8 @@ pub async fn update(
     MultipartForm(upload): MultipartForm<OrgUpload>,
 ) -> Result<HttpResponse, WebError> {
     let org = visible_org(&state, &user, *id).await?;
-    let psa = PsaSection::of(&org, &user);
+    let saved = psa_settings(&state).await?;
+    let psa = PsaSection::of(&org, &user, saved.as_ref());
     save(state, ctx, req, user, Some((org.id, psa)), upload).await
 }
 

@@ -1,6 +1,8 @@
 //! PSA settings (Managers and Administrators): the connection, the mapping of types and statuses,
 //! Test connection, Sync now, and the last data loads.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -12,15 +14,15 @@ use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
 use crate::db::DbError;
-use crate::orgs::kinds::{self, Kind};
+use crate::orgs::kinds::Kind;
 use crate::psa::settings::{self, Mapping, SaveError, SettingsForm};
 use crate::psa::sync::{self, Load};
 use crate::psa::{self, PsaKind};
 use crate::validation::FieldErrors;
 
-/// A type or status with the PSA names mapped to it.
+/// A type or status with the PSA names mapped to it (as saved, or as typed).
 struct MapRow {
-    id: i64,
+    field: String,
     name: String,
     synced: bool,
     psa_names: String,
@@ -44,36 +46,56 @@ impl PsaPage {
     fn is_kind(&self, kind: &PsaKind) -> bool {
         self.form.kind == kind.as_str()
     }
+
+    /// The mapping table's two groups.
+    fn groups(&self) -> [(&'static str, &[MapRow]); 2] {
+        [("Type", &self.types), ("Status", &self.statuses)]
+    }
+}
+
+/// What a form sent back with errors shows again instead of what is saved.
+#[derive(Default)]
+struct Typed {
+    settings: Option<SettingsForm>,
+    mapping: Option<HashMap<String, String>>,
 }
 
 async fn page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
-    typed: Option<SettingsForm>,
+    typed: Typed,
     errors: FieldErrors,
 ) -> Result<HttpResponse, WebError> {
-    let (saved, mapping, all_types, all_statuses, loads) = state
+    let (saved, mapping, loads) = state
         .db(|conn| {
             Ok::<_, DbError>((
                 settings::load(conn)?,
                 Mapping::load(conn)?,
-                kinds::all(conn, Kind::Type)?,
-                kinds::all(conn, Kind::Status)?,
                 sync::recent_loads(conn, 10)?,
             ))
         })
         .await?;
-    let rows = |all: Vec<(i64, String, bool)>, kind: Kind| {
-        all.into_iter()
-            .map(|(id, name, synced)| MapRow {
-                psa_names: mapping.names_for(kind, id),
-                id,
-                name,
-                synced,
+    let rows = |kind: Kind| {
+        mapping
+            .values(kind)
+            .iter()
+            .map(|v| {
+                let field = settings::field_of(kind, v.id);
+                let psa_names = match &typed.mapping {
+                    Some(typed) => typed.get(&field).cloned().unwrap_or_default(),
+                    None => v.psa_names.join(", "),
+                };
+                MapRow {
+                    field,
+                    name: v.name.clone(),
+                    synced: v.synced,
+                    psa_names,
+                }
             })
             .collect()
     };
-    let form = typed.unwrap_or_else(|| {
+    let (types, statuses) = (rows(Kind::Type), rows(Kind::Status));
+    let form = typed.settings.unwrap_or_else(|| {
         saved
             .as_ref()
             .map_or_else(SettingsForm::blank, SettingsForm::of)
@@ -83,8 +105,8 @@ async fn page(
         form,
         saved: saved.is_some(),
         kinds: PsaKind::ALL,
-        types: rows(all_types, Kind::Type),
-        statuses: rows(all_statuses, Kind::Status),
+        types,
+        statuses,
         loads,
         allow_http: state.settings.psa_allow_http,
         errors,
@@ -94,11 +116,20 @@ async fn page(
 }
 
 pub async fn show(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, WebError> {
-    page(&state, ctx, None, FieldErrors::default()).await
+    page(&state, ctx, Typed::default(), FieldErrors::default()).await
 }
 
 fn back(state: &AppState, flash: &Flash) -> HttpResponse {
     flash::see_other_with("/settings/psa", flash, &state.settings.session_key)
+}
+
+/// A failed save: its field errors for the page, or an error for the error page.
+fn rejected(e: SaveError) -> Result<FieldErrors, WebError> {
+    match e {
+        SaveError::Invalid(errors) => Ok(errors),
+        SaveError::Db(e) => Err(DbError::from(e).into()),
+        SaveError::Sealed => Err(WebError::Internal(e.into())),
+    }
 }
 
 pub async fn save(
@@ -113,39 +144,36 @@ pub async fn save(
         form.clone(),
     );
     let saved = state
-        .db(
-            move |conn| match settings::save(conn, &user, &typed, &key, allow_http) {
-                Err(SaveError::Db(e)) => Err(DbError::from(e)),
-                other => Ok(other),
-            },
-        )
+        .db(move |conn| Ok::<_, DbError>(settings::save(conn, &user, &typed, &key, allow_http)))
         .await?;
-    match saved {
+    let errors = match saved {
         Ok(()) => {
             state.jobs.wake();
-            Ok(back(
+            return Ok(back(
                 &state,
                 &Flash::success("PSA settings saved. The first data load starts now."),
-            ))
+            ));
         }
-        Err(SaveError::Invalid(errors)) => {
-            // Secrets are never sent back to the browser.
-            let form = SettingsForm {
-                public_key: String::new(),
-                private_key: String::new(),
-                secret: String::new(),
-                ..form
-            };
-            page(&state, ctx, Some(form), errors).await
-        }
-        Err(e) => Ok(back(&state, &Flash::error(e.to_string()))),
-    }
+        Err(e) => rejected(e)?,
+    };
+    // Secrets are never sent back to the browser.
+    let form = SettingsForm {
+        public_key: String::new(),
+        private_key: String::new(),
+        secret: String::new(),
+        ..form
+    };
+    let typed = Typed {
+        settings: Some(form),
+        mapping: None,
+    };
+    page(&state, ctx, typed, errors).await
 }
 
 #[derive(Deserialize)]
 pub struct MappingForm {
     #[serde(flatten)]
-    fields: std::collections::HashMap<String, String>,
+    fields: HashMap<String, String>,
 }
 
 pub async fn save_mapping(
@@ -154,23 +182,25 @@ pub async fn save_mapping(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<MappingForm>,
 ) -> Result<HttpResponse, WebError> {
-    let pick = |prefix: &str| -> Vec<(i64, String)> {
-        form.fields
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.parse().ok()?, v.clone())))
-            .collect()
-    };
-    let (types, statuses) = (pick("type_"), pick("status_"));
+    let fields = form.fields;
+    let typed = fields.clone();
     let saved = state
-        .db(move |conn| Ok::<_, DbError>(settings::save_mapping(conn, &user, &types, &statuses)))
+        .db(move |conn| Ok::<_, DbError>(settings::save_mapping(conn, &user, &typed)))
         .await?;
-    match saved {
-        Ok(()) => Ok(back(
-            &state,
-            &Flash::success("The mapping of types and statuses was saved."),
-        )),
-        Err(errors) => page(&state, ctx, None, errors).await,
-    }
+    let errors = match saved {
+        Ok(()) => {
+            return Ok(back(
+                &state,
+                &Flash::success("The mapping of types and statuses was saved."),
+            ));
+        }
+        Err(e) => rejected(e)?,
+    };
+    let typed = Typed {
+        settings: None,
+        mapping: Some(fields),
+    };
+    page(&state, ctx, typed, errors).await
 }
 
 pub async fn test_connection(
@@ -220,7 +250,7 @@ pub async fn sync_now(
             if settings::load(conn)?.is_none() {
                 return Ok::<_, DbError>(false);
             }
-            sync::queue_load(conn, Some(&user), "manual")?;
+            sync::queue_load(conn, Some(&user))?;
             Ok(true)
         })
         .await?;

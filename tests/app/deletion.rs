@@ -10,7 +10,7 @@ use roster::db::DbConn;
 use roster::db::schema::{audit_events, jobs, logos, organizations, records, user_organizations};
 use roster::records::Kind;
 
-use crate::support::{TestApp, backend};
+use crate::support::TestApp;
 
 /// An app whose purge starts at once, in small batches.
 pub async fn spawn_purging(batch: u32, pause_ms: u64) -> TestApp {
@@ -742,7 +742,6 @@ async fn several_workers_run_each_job_exactly_once() {
         .await;
     assert_eq!(purged, 12);
     assert_eq!(rows(&first, &ids).await, (0, 0, 0, 0));
-    let _ = backend();
 }
 
 /// `roster serve` as its own process on the store, with a fast, slow-paced purge.

@@ -574,3 +574,43 @@ async fn a_refusal_is_shown_and_not_retried() {
     assert!(!shown.body.contains("Waiting to sync"));
     assert!(cw.companies().iter().all(|c| c.name != "No Address Ltd"));
 }
+
+/// The mapping: a PSA name that would mean two types is refused beside the field, and the
+/// form comes back as typed.
+#[tokio::test]
+async fn a_psa_name_cannot_mean_two_types() {
+    let app = spawn().await;
+    let manager = app.login_as(Role::Manager).await;
+    let customer = customer_id(&app).await;
+    let vendor: i64 = app
+        .db(|c| {
+            organization_types::table
+                .filter(organization_types::name.eq("Vendor"))
+                .select(organization_types::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let (customer_field, vendor_field) = (format!("type_{customer}"), format!("type_{vendor}"));
+    let res = manager
+        .post(
+            "/settings/psa/mapping",
+            &[
+                (&customer_field as &str, "Client, Key Account"),
+                (&vendor_field, "client"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let beside = format!("id=\"{vendor_field}-error\">");
+    let message = res.body.split(&beside).nth(1).unwrap_or_default();
+    assert!(
+        message.contains("client") && message.contains("already means Customer."),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("value=\"Client, Key Account\""));
+    // Nothing was saved.
+    let page = manager.get("/settings/psa").await;
+    assert!(!page.body.contains("Key Account"));
+}

@@ -21,7 +21,7 @@ fn company(id: &str, name: &str, kind: &str, status: &str) -> Company {
 }
 
 async fn load(app: &TestApp, companies: Vec<Company>) -> Outcome {
-    app.db(move |c| apply(c, PsaKind::ConnectWise, &companies).unwrap())
+    app.db(move |c| apply(c, PsaKind::ConnectWise, &companies, |_| Ok(())).unwrap())
         .await
 }
 
