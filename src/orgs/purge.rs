@@ -4,8 +4,6 @@
 //! wait at most one batch, a killed worker loses at most one batch, and the next worker goes on
 //! where it stopped. The PSA is never called.
 
-use std::collections::HashSet;
-
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -61,9 +59,9 @@ fn adopt(conn: &mut DbConn, job: JobId) -> QueryResult<usize> {
     let marked = crate::db::now();
     let mut adopted = 0;
     loop {
-        let members: Vec<Option<i64>> = in_job(job)
-            .select(organizations::id.nullable())
-            .load(conn)?;
+        let members = parent
+            .filter(parent.field(organizations::deletion_job_id).eq(Some(job.0)))
+            .select(parent.field(organizations::id).nullable());
         let strays: Vec<i64> = organizations::table
             .filter(organizations::parent_id.eq_any(members))
             .filter(
@@ -72,6 +70,7 @@ fn adopt(conn: &mut DbConn, job: JobId) -> QueryResult<usize> {
                     .or(organizations::deletion_job_id.ne(Some(job.0))),
             )
             .select(organizations::id)
+            .limit(PAGE)
             .load(conn)?;
         if strays.is_empty() {
             return Ok(adopted);
@@ -85,23 +84,24 @@ fn adopt(conn: &mut DbConn, job: JobId) -> QueryResult<usize> {
     }
 }
 
+/// At most this many ids go into one statement (SQLite's limit on parameters is far above).
+const PAGE: i64 = 1_000;
+
+diesel::alias!(organizations as parent: ParentOrgs, organizations as child: ChildOrgs);
+
 /// Organizations of the job without sub-organizations, at most `limit`.
-fn leaves(conn: &mut DbConn, job: JobId, limit: i64) -> QueryResult<(Vec<i64>, usize)> {
-    let ids: Vec<i64> = in_job(job).load(conn)?;
-    let parents: HashSet<i64> = organizations::table
-        .filter(organizations::parent_id.eq_any(ids.iter().map(|id| Some(*id)).collect::<Vec<_>>()))
-        .select(organizations::parent_id)
-        .load::<Option<i64>>(conn)?
-        .into_iter()
-        .flatten()
-        .collect();
-    let leaves = ids
-        .iter()
-        .copied()
-        .filter(|id| !parents.contains(id))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok((leaves, ids.len()))
+fn leaves(conn: &mut DbConn, job: JobId, limit: i64) -> QueryResult<Vec<i64>> {
+    let children = child
+        .filter(
+            child
+                .field(organizations::parent_id)
+                .eq(organizations::id.nullable()),
+        )
+        .select(child.field(organizations::id));
+    in_job(job)
+        .filter(diesel::dsl::not(diesel::dsl::exists(children)))
+        .limit(limit.min(PAGE))
+        .load(conn)
 }
 
 enum Step {
@@ -135,11 +135,12 @@ fn delete_batch(conn: &mut DbConn, job: JobId, limit: i64) -> QueryResult<Option
         // Their records go first, in the next batches.
         return Ok(Some(0));
     }
-    let (leaves, left) = leaves(conn, job, limit)?;
-    if left == 0 {
-        return Ok(None);
-    }
+    let leaves = leaves(conn, job, limit)?;
     if leaves.is_empty() {
+        let left: i64 = in_job(job).count().get_result(conn)?;
+        if left == 0 {
+            return Ok(None);
+        }
         // Only a loop of parents can leave no leaf; cut it.
         diesel::update(organizations::table.filter(organizations::deletion_job_id.eq(Some(job.0))))
             .set(organizations::parent_id.eq(None::<i64>))

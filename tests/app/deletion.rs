@@ -868,3 +868,52 @@ async fn jobs_that_ended_long_ago_are_forgotten() {
     let left: Vec<i64> = all_jobs(&app).await.iter().map(|j| j.id).collect();
     assert_eq!(left, ids[1..].to_vec());
 }
+
+/// Organizations saved under a deleted one after it was marked (a save that raced the delete) go
+/// with it, and a loop of parents (damaged data) does not stop the purge.
+#[tokio::test]
+async fn the_purge_takes_latecomers_and_cuts_loops() {
+    let app = TestApp::spawn_with(|s| {
+        s.delete_grace_seconds = Some(0);
+        s.run_jobs = Some(false);
+    })
+    .await;
+    let parent = app.add_org("Umbrella", None).await;
+    let child = app.add_org("Umbrella Labs", Some("Umbrella")).await;
+    let editor = app.login_as(Role::Editor).await;
+    let res = editor
+        .post(
+            &format!("/organizations/{parent}/delete"),
+            &[("confirm_name", "Umbrella")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    // A latecomer under the deleted parent, with a record, and a loop between parent and child.
+    let late = app
+        .db(move |c| {
+            let id: i64 = diesel::insert_into(organizations::table)
+                .values((
+                    organizations::name.eq("Umbrella Late"),
+                    organizations::name_key.eq("umbrellalate"),
+                    organizations::search_text.eq("umbrella late\n"),
+                    organizations::parent_id.eq(Some(parent)),
+                    organizations::created_at.eq(roster::db::now()),
+                    organizations::updated_at.eq(roster::db::now()),
+                ))
+                .returning(organizations::id)
+                .get_result(c)
+                .unwrap();
+            diesel::update(organizations::table.find(parent))
+                .set(organizations::parent_id.eq(Some(child)))
+                .execute(c)
+                .unwrap();
+            id
+        })
+        .await;
+    fill(&app, late, 1).await;
+    let worker = TestApp::spawn_on(app.store.clone(), |s| s.job_poll_ms = Some(50)).await;
+    let jobs = jobs_finished(&worker, 30).await;
+    assert_eq!(jobs[0].state, "done");
+    assert_eq!(rows(&app, &[parent, child, late]).await, (0, 0, 0, 0));
+    assert_no_dangling_rows(&app).await;
+}
