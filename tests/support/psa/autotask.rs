@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::sandbox_page::{self, Action, Field, Page, Row};
-use super::{Api, Harness, Running, is_json, lock, now_utc, query_pairs, query_value};
+use super::{Api, Harness, is_json, lock, now_utc, query_pairs, query_value};
 
 pub const USERNAME: &str = "sandbox@roster.test";
 pub const SECRET: &str = "sandbox-secret";
@@ -57,7 +57,7 @@ pub struct AtCompany {
     pub last_modified: String,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     harness: Harness,
     /// `http://127.0.0.1:{port}`.
     origin: String,
@@ -67,16 +67,7 @@ struct Inner {
 }
 
 /// An Autotask server on 127.0.0.1 (zone lookup and zone in one); dropping it stops it.
-pub struct AutotaskDouble {
-    state: Arc<Mutex<Inner>>,
-    server: Running,
-}
-
-impl super::Faults for AutotaskDouble {
-    fn with_harness<R>(&self, f: impl FnOnce(&mut super::Harness) -> R) -> R {
-        f(&mut lock(&self.state).harness)
-    }
-}
+pub(crate) type AutotaskDouble = super::Double<Inner>;
 
 impl AutotaskDouble {
     /// On a free port.
@@ -87,22 +78,21 @@ impl AutotaskDouble {
 
     /// On `port` (0: any free port).
     pub fn start_on_port(port: u16) -> io::Result<Self> {
-        let state = Arc::new(Mutex::new(Inner {
+        let inner = Inner {
             harness: Harness::default(),
             origin: String::new(),
             companies: BTreeMap::new(),
             next_id: 29683,
             page_size: MAX_RECORDS,
-        }));
-        let shared = state.clone();
-        let server = Running::start(port, move |cfg| configure(cfg, &shared))?;
-        lock(&state).origin = format!("http://127.0.0.1:{}", server.port);
-        Ok(Self { state, server })
+        };
+        Self::launch(port, inner, configure, |inner, origin| {
+            inner.origin = origin;
+        })
     }
 
     /// What Roster's settings take as the PSA address: the zone lookup's root.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}/atservicesrest", self.server.port)
+        format!("http://127.0.0.1:{}/atservicesrest", self.port())
     }
 
     /// The zone's address, as the zone lookup answers it (ends with `/`).
@@ -110,18 +100,15 @@ impl AutotaskDouble {
         format!("{}/", self.base_url())
     }
 
-    pub fn port(&self) -> u16 {
-        self.server.port
-    }
-
     pub fn control_page_url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.server.port)
+        format!("http://127.0.0.1:{}/", self.port())
     }
 
     /// Adds a company owned by [`OWNER_RESOURCE_ID`]; panics on a type the picklist lacks.
     pub fn add_company(&self, name: &str, number: &str, type_name: &str, active: bool) -> i64 {
         let company_type = type_id(type_name);
-        lock(&self.state).insert(name, number, company_type, active, DEFAULT_PHONE)
+        self.state()
+            .insert(name, number, company_type, active, DEFAULT_PHONE)
     }
 
     pub fn rename(&self, id: i64, name: &str) {
@@ -143,19 +130,15 @@ impl AutotaskDouble {
 
     /// Removes the company (Autotask has no deleted flag: a deleted company is not listed).
     pub fn remove(&self, id: i64) {
-        lock(&self.state).companies.remove(&id);
+        self.state().companies.remove(&id);
     }
 
     pub fn companies(&self) -> Vec<AtCompany> {
-        lock(&self.state)
-            .companies
-            .values()
-            .map(with_label)
-            .collect()
+        self.state().companies.values().map(with_label).collect()
     }
 
     pub fn company(&self, id: i64) -> Option<AtCompany> {
-        lock(&self.state).companies.get(&id).map(with_label)
+        self.state().companies.get(&id).map(with_label)
     }
 
     pub fn company_by_number(&self, number: &str) -> Option<AtCompany> {
@@ -166,18 +149,18 @@ impl AutotaskDouble {
 
     /// Query pages hold at most `size` companies whatever `MaxRecords` asks (default 500).
     pub fn set_page_size(&self, size: usize) {
-        lock(&self.state).page_size = size.clamp(1, MAX_RECORDS);
+        self.state().page_size = size.clamp(1, MAX_RECORDS);
     }
 
     /// How many calls had this method and this path under the API root, compared without
     /// regard to case, e.g. `request_count("POST", "/Companies/query")`.
     pub fn request_count(&self, method: &str, path: &str) -> usize {
         let full = format!("{API_ROOT}{path}");
-        lock(&self.state).harness.count(method, &full, true)
+        self.state().harness.count(method, &full, true)
     }
 
     fn change(&self, id: i64, f: impl FnOnce(&mut AtCompany)) {
-        let mut inner = lock(&self.state);
+        let mut inner = self.state();
         let Some(company) = inner.companies.get_mut(&id) else {
             panic!("the Autotask double has no company {id}");
         };

@@ -14,7 +14,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::sandbox_page::{self, Action, Field, Page, Row};
-use super::{Api, Harness, Running, is_json, lock, now_utc, query_pairs, query_value};
+use super::{Api, Harness, is_json, lock, now_utc, query_pairs, query_value};
 
 pub const COMPANY_ID: &str = "roster";
 pub const PUBLIC_KEY: &str = "sandboxpublic";
@@ -68,7 +68,7 @@ struct Stored {
     updated: String,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     harness: Harness,
     base: String,
     companies: BTreeMap<i64, Stored>,
@@ -82,16 +82,7 @@ struct Inner {
 }
 
 /// A ConnectWise Manage server on 127.0.0.1; dropping it stops it.
-pub struct ConnectWiseDouble {
-    state: Arc<Mutex<Inner>>,
-    server: Running,
-}
-
-impl super::Faults for ConnectWiseDouble {
-    fn with_harness<R>(&self, f: impl FnOnce(&mut super::Harness) -> R) -> R {
-        f(&mut lock(&self.state).harness)
-    }
-}
+pub(crate) type ConnectWiseDouble = super::Double<Inner>;
 
 impl ConnectWiseDouble {
     /// On a free port.
@@ -102,7 +93,7 @@ impl ConnectWiseDouble {
 
     /// On `port` (0: any free port).
     pub fn start_on_port(port: u16) -> io::Result<Self> {
-        let state = Arc::new(Mutex::new(Inner {
+        let inner = Inner {
             harness: Harness::default(),
             base: String::new(),
             companies: BTreeMap::new(),
@@ -111,20 +102,13 @@ impl ConnectWiseDouble {
             last_company: 249,
             last_other: 1000,
             page_size_cap: MAX_PAGE_SIZE,
-        }));
-        let shared = state.clone();
-        let server = Running::start(port, move |cfg| configure(cfg, &shared))?;
-        lock(&state).base = format!("http://127.0.0.1:{}", server.port);
-        Ok(Self { state, server })
+        };
+        Self::launch(port, inner, configure, |inner, origin| inner.base = origin)
     }
 
     /// What Roster's settings take as the PSA address (the "site"); the codebase is [`CODEBASE`].
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.server.port)
-    }
-
-    pub fn port(&self) -> u16 {
-        self.server.port
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     pub fn codebase(&self) -> &'static str {
@@ -142,7 +126,7 @@ impl ConnectWiseDouble {
 
     /// Adds a company at site [`DEFAULT_SITE`]; panics on a type or status the double lacks.
     pub fn add_company(&self, name: &str, identifier: &str, type_name: &str, status: &str) -> i64 {
-        let mut inner = lock(&self.state);
+        let mut inner = self.state();
         let type_id = inner.type_id(type_name);
         let status = inner.status_id(status);
         inner.insert(
@@ -165,12 +149,12 @@ impl ConnectWiseDouble {
 
     /// Replaces the company's types by this one.
     pub fn set_type(&self, id: i64, type_name: &str) {
-        let type_id = lock(&self.state).type_id(type_name);
+        let type_id = self.state().type_id(type_name);
         self.change(id, |c, next| c.types = vec![(next, type_id)]);
     }
 
     pub fn set_status(&self, id: i64, status: &str) {
-        let status = lock(&self.state).status_id(status);
+        let status = self.state().status_id(status);
         self.change(id, |c, _| c.status = status);
     }
 
@@ -181,16 +165,16 @@ impl ConnectWiseDouble {
 
     /// Removes the company entirely (it is no longer listed at all).
     pub fn remove(&self, id: i64) {
-        lock(&self.state).companies.remove(&id);
+        self.state().companies.remove(&id);
     }
 
     pub fn companies(&self) -> Vec<CwCompany> {
-        let inner = lock(&self.state);
+        let inner = self.state();
         inner.companies.values().map(|c| inner.public(c)).collect()
     }
 
     pub fn company(&self, id: i64) -> Option<CwCompany> {
-        let inner = lock(&self.state);
+        let inner = self.state();
         inner.companies.get(&id).map(|c| inner.public(c))
     }
 
@@ -202,7 +186,7 @@ impl ConnectWiseDouble {
 
     /// Adds a company type; returns its id.
     pub fn add_type(&self, name: &str) -> i64 {
-        let mut inner = lock(&self.state);
+        let mut inner = self.state();
         let id = inner.types.len() as i64 + 1;
         inner.types.push((id, name.to_owned()));
         id
@@ -210,7 +194,7 @@ impl ConnectWiseDouble {
 
     /// Adds a company status; returns its id.
     pub fn add_status(&self, name: &str) -> i64 {
-        let mut inner = lock(&self.state);
+        let mut inner = self.state();
         let id = inner.statuses.len() as i64 + 1;
         inner.statuses.push((id, name.to_owned()));
         id
@@ -218,18 +202,18 @@ impl ConnectWiseDouble {
 
     /// Pages hold at most `cap` items whatever `pageSize` asks (`None`: ConnectWise's 1,000).
     pub fn set_page_size_cap(&self, cap: Option<usize>) {
-        lock(&self.state).page_size_cap = cap.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+        self.state().page_size_cap = cap.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     }
 
     /// How many calls had this method and this path under the API root, e.g.
     /// `request_count("POST", "/company/companies")`.
     pub fn request_count(&self, method: &str, path: &str) -> usize {
         let full = format!("{API_ROOT}{path}");
-        lock(&self.state).harness.count(method, &full, true)
+        self.state().harness.count(method, &full, true)
     }
 
     fn change(&self, id: i64, f: impl FnOnce(&mut Stored, i64)) {
-        let mut inner = lock(&self.state);
+        let mut inner = self.state();
         let next = inner.other_id();
         let Some(company) = inner.companies.get_mut(&id) else {
             panic!("the ConnectWise double has no company {id}");

@@ -13,13 +13,13 @@ pub mod autotask;
 pub mod connectwise;
 mod sandbox_page;
 
-pub use autotask::AutotaskDouble;
-pub use connectwise::ConnectWiseDouble;
+pub(crate) use autotask::AutotaskDouble;
+pub(crate) use connectwise::ConnectWiseDouble;
 
 use std::collections::BTreeSet;
 use std::io;
 use std::net::TcpListener;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -126,6 +126,46 @@ impl Harness {
 
     pub fn forget_requests(&mut self) {
         self.requests.clear();
+    }
+}
+
+/// A double: its state and its server; dropping it stops the server.
+pub(crate) struct Double<S> {
+    state: Arc<Mutex<S>>,
+    server: Running,
+}
+
+impl<S: Api + Send> Double<S> {
+    /// Serves `state` on 127.0.0.1:`port` (0: any free port) with `configure`, then tells the
+    /// state its own origin (`http://127.0.0.1:{port}`) through `located`.
+    fn launch(
+        port: u16,
+        state: S,
+        configure: fn(&mut web::ServiceConfig, &Arc<Mutex<S>>),
+        located: fn(&mut S, String),
+    ) -> io::Result<Self> {
+        let state = Arc::new(Mutex::new(state));
+        let shared = state.clone();
+        let server = Running::start(port, move |cfg| configure(cfg, &shared))?;
+        located(
+            &mut lock(&state),
+            format!("http://127.0.0.1:{}", server.port),
+        );
+        Ok(Self { state, server })
+    }
+
+    fn state(&self) -> MutexGuard<'_, S> {
+        lock(&self.state)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+}
+
+impl<S: Api> Faults for Double<S> {
+    fn with_harness<R>(&self, f: impl FnOnce(&mut Harness) -> R) -> R {
+        f(lock(&self.state).harness())
     }
 }
 
