@@ -86,6 +86,14 @@ impl From<CwCompany> for Company {
     }
 }
 
+/// A type of a company (`/company/companies/{id}/typeAssociations`).
+#[derive(Debug, Deserialize)]
+struct Association {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: Named,
+}
+
 impl ConnectWise {
     pub fn new(connection: Connection) -> Result<Self, PsaError> {
         http::check_address(&connection.base_url, connection.allow_http)?;
@@ -215,6 +223,31 @@ impl ConnectWise {
             .find(|c| !used.contains(&c.to_ascii_lowercase()));
         Ok(candidate.unwrap_or_else(|| with_suffix(base, 2)))
     }
+
+    /// Makes `type_id` the company's one type. Types cannot be patched after creation: they are
+    /// associations, added first and then the others removed (a company keeps at least one).
+    fn set_type(&self, company: i64, type_id: i64) -> Result<(), PsaError> {
+        let path = format!("/company/companies/{company}/typeAssociations");
+        let current: Vec<Association> = self.get(&format!("{path}?pageSize=1000"))?;
+        if current.len() == 1 && current.iter().all(|a| a.kind.id == type_id) {
+            return Ok(());
+        }
+        if !current.iter().any(|a| a.kind.id == type_id) {
+            let url = format!("{}{path}", self.root);
+            let body = json!({ "type": { "id": type_id } });
+            self.client.send(
+                &Request::new(Method::Post, &url, &self.headers)
+                    .json(&body)
+                    .once(),
+            )?;
+        }
+        for old in current.iter().filter(|a| a.kind.id != type_id) {
+            let url = format!("{}{path}/{}", self.root, old.id);
+            self.client
+                .send(&Request::new(Method::Delete, &url, &self.headers))?;
+        }
+        Ok(())
+    }
 }
 
 impl Psa for ConnectWise {
@@ -311,41 +344,6 @@ impl Psa for ConnectWise {
             Some(type_id) => self.set_type(id, type_id),
             None => Ok(()),
         }
-    }
-}
-
-/// A type of a company (`/company/companies/{id}/typeAssociations`).
-#[derive(Debug, Deserialize)]
-struct Association {
-    id: i64,
-    #[serde(rename = "type")]
-    kind: Named,
-}
-
-impl ConnectWise {
-    /// Makes `type_id` the company's one type. Types cannot be patched after creation: they are
-    /// associations, added first and then the others removed (a company keeps at least one).
-    fn set_type(&self, company: i64, type_id: i64) -> Result<(), PsaError> {
-        let path = format!("/company/companies/{company}/typeAssociations");
-        let current: Vec<Association> = self.get(&format!("{path}?pageSize=1000"))?;
-        if current.len() == 1 && current.iter().all(|a| a.kind.id == type_id) {
-            return Ok(());
-        }
-        if !current.iter().any(|a| a.kind.id == type_id) {
-            let url = format!("{}{path}", self.root);
-            let body = json!({ "type": { "id": type_id } });
-            self.client.send(
-                &Request::new(Method::Post, &url, &self.headers)
-                    .json(&body)
-                    .once(),
-            )?;
-        }
-        for old in current.iter().filter(|a| a.kind.id != type_id) {
-            let url = format!("{}{path}/{}", self.root, old.id);
-            self.client
-                .send(&Request::new(Method::Delete, &url, &self.headers))?;
-        }
-        Ok(())
     }
 }
 
