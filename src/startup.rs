@@ -55,11 +55,7 @@ impl Application {
         let worker = if settings.jobs.run {
             let pool = db::build_pool(&settings.database_url, 2)
                 .context("cannot open the job worker's connections")?;
-            let psa = crate::jobs::worker::PsaAccess {
-                data_key: settings.data_key.clone(),
-                allow_http: settings.psa_allow_http,
-                timeout: settings.psa_timeout,
-            };
+            let psa = crate::psa::PsaAccess::of(&settings);
             Some(Worker::start_with(pool, settings.jobs, Some(psa))?)
         } else {
             None

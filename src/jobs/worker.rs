@@ -24,24 +24,13 @@ impl Waker {
     }
 }
 
-/// What jobs that call the PSA need.
-#[derive(Clone)]
-pub struct PsaAccess {
-    /// Opens the saved PSA credentials.
-    pub data_key: crate::config::SecretKey,
-    /// Plain `http://` PSA addresses (local trials and tests).
-    pub allow_http: bool,
-    /// The timeout of each call to the PSA.
-    pub timeout: Duration,
-}
-
 /// What a running job may ask of its worker.
 pub struct Context {
     pub pool: DbPool,
     pub owner: String,
     pub settings: JobSettings,
     /// Absent when the worker was started without PSA access (PSA jobs then fail).
-    pub psa: Option<PsaAccess>,
+    pub psa: Option<crate::psa::PsaAccess>,
     stop: Arc<AtomicBool>,
 }
 
@@ -98,7 +87,7 @@ impl Worker {
     pub fn start_with(
         pool: DbPool,
         settings: JobSettings,
-        psa: Option<PsaAccess>,
+        psa: Option<crate::psa::PsaAccess>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let owner = format!(

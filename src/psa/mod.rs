@@ -202,6 +202,27 @@ pub trait Psa: Send + Sync {
     fn update(&self, id: &str, fields: &CompanyFields) -> Result<(), PsaError>;
 }
 
+/// What code that calls the PSA needs from the server's settings.
+#[derive(Clone)]
+pub struct PsaAccess {
+    /// Opens the saved PSA credentials.
+    pub data_key: crate::config::SecretKey,
+    /// Plain `http://` PSA addresses (local trials and tests).
+    pub allow_http: bool,
+    /// The timeout of each call to the PSA.
+    pub timeout: Duration,
+}
+
+impl PsaAccess {
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        Self {
+            data_key: settings.data_key.clone(),
+            allow_http: settings.psa_allow_http,
+            timeout: settings.psa_timeout,
+        }
+    }
+}
+
 /// The connector for `connection`, after checking its address.
 pub fn connect(connection: &Connection) -> Result<Box<dyn Psa>, PsaError> {
     http::check_address(&connection.base_url, connection.allow_http)?;

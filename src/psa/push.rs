@@ -9,12 +9,13 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::PsaAccess;
 use super::settings::{self, Mapping, PsaSettings};
 use super::{CompanyFields, PsaError};
 use crate::audit;
 use crate::db::schema::{jobs, organizations};
 use crate::db::{DbConn, DbError, DbPool, write};
-use crate::jobs::worker::{Context, PsaAccess};
+use crate::jobs::worker::Context;
 use crate::jobs::{Job, JobError, NewJob, State, queue};
 use crate::orgs::{OrgId, OrgRow};
 
@@ -110,15 +111,11 @@ fn send(
     access: &PsaAccess,
     in_request: bool,
 ) -> Result<Option<String>, PsaError> {
-    let timeout = if in_request {
-        IN_REQUEST.min(access.timeout)
-    } else {
-        access.timeout
-    };
     let mut connection = saved
-        .connection(&access.data_key, access.allow_http, timeout)
+        .connection(access)
         .map_err(|e| PsaError::Config(e.to_string()))?;
     if in_request {
+        connection.timeout = IN_REQUEST.min(connection.timeout);
         connection.attempts = 1;
     }
     let psa = super::connect(&connection)?;

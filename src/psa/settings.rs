@@ -2,13 +2,11 @@
 //! the data key (never shown again, never logged), and the mapping of the PSA's company types and
 //! statuses to Roster's.
 
-use std::time::Duration;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Connection, CreateDefaults, Credentials, PsaKind};
+use super::{Connection, CreateDefaults, Credentials, PsaAccess, PsaKind};
 use crate::audit;
 use crate::auth::User;
 use crate::config::SecretKey;
@@ -109,13 +107,8 @@ impl PsaSettings {
     }
 
     /// The connection, with its secrets opened.
-    pub fn connection(
-        &self,
-        key: &SecretKey,
-        allow_http: bool,
-        timeout: Duration,
-    ) -> Result<Connection, secrets::SealError> {
-        let s = self.secrets(key)?;
+    pub fn connection(&self, access: &PsaAccess) -> Result<Connection, secrets::SealError> {
+        let s = self.secrets(&access.data_key)?;
         let credentials = match self.kind {
             PsaKind::ConnectWise => Credentials::ConnectWise {
                 company_id: self.account.clone(),
@@ -135,8 +128,8 @@ impl PsaSettings {
             codebase: self.codebase.clone(),
             credentials,
             defaults: self.defaults.clone(),
-            allow_http,
-            timeout,
+            allow_http: access.allow_http,
+            timeout: access.timeout,
             attempts: super::http::MAX_ATTEMPTS,
         })
     }

@@ -542,7 +542,7 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
     let load = start_load(&mut conn, saved.kind, &trigger)?;
     drop(conn);
     let keep_lease = |conn: &mut DbConn| context.keep_lease(conn, job.id());
-    let read = match saved.connection(&access.data_key, access.allow_http, access.timeout) {
+    let read = match saved.connection(access) {
         Err(e) => Err(e.to_string()),
         Ok(connection) => match super::connect(&connection) {
             Err(e) => Err(e.to_string()),

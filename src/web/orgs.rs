@@ -453,11 +453,7 @@ async fn form_again(
 /// Two-way sync: the PSA gets the new or changed organization (within the request, briefly).
 async fn push(state: &web::Data<AppState>, id: OrgId, created: bool) -> Result<Pushed, WebError> {
     let pool = state.pool.clone();
-    let access = crate::jobs::worker::PsaAccess {
-        data_key: state.settings.data_key.clone(),
-        allow_http: state.settings.psa_allow_http,
-        timeout: state.settings.psa_timeout,
-    };
+    let access = crate::psa::PsaAccess::of(&state.settings);
     let pushed = web::block(move || push::after_save(&pool, &access, id, created))
         .await
         .map_err(|_| WebError::from(DbError::Cancelled))??;

@@ -207,11 +207,7 @@ pub async fn test_connection(
     state: web::Data<AppState>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    let (key, allow_http, timeout) = (
-        state.settings.data_key.clone(),
-        state.settings.psa_allow_http,
-        state.settings.psa_timeout,
-    );
+    let access = psa::PsaAccess::of(&state.settings);
     let saved = state
         .db(|conn| settings::load(conn).map_err(DbError::from))
         .await?;
@@ -220,9 +216,7 @@ pub async fn test_connection(
     };
     let label = saved.kind.label();
     let checked = web::block(move || {
-        let connection = saved
-            .connection(&key, allow_http, timeout)
-            .map_err(|e| e.to_string())?;
+        let connection = saved.connection(&access).map_err(|e| e.to_string())?;
         let psa = psa::connect(&connection).map_err(|e| e.to_string())?;
         psa.check().map_err(|e| e.to_string())?;
         psa.vocabulary().map_err(|e| e.to_string())
