@@ -262,13 +262,14 @@ pub fn fail(conn: &mut DbConn, id: JobId, owner: &str, error: &str) -> QueryResu
     end(conn, id, owner, State::Failed, Some(error))
 }
 
-/// Gives the job back to the queue, to run again at `run_after` (a retry, or a stopping worker).
-pub fn release(
+/// Back to the queue at `run_after`; `refund` takes the attempt back (it was not a failure).
+fn requeue(
     conn: &mut DbConn,
     id: JobId,
     owner: &str,
     run_after: NaiveDateTime,
     error: Option<&str>,
+    refund: bool,
 ) -> QueryResult<bool> {
     let changed = diesel::update(held(id, owner))
         .set((
@@ -277,30 +278,33 @@ pub fn release(
             jobs::lease_until.eq(None::<NaiveDateTime>),
             jobs::run_after.eq(run_after),
             jobs::last_error.eq(error),
+            jobs::attempts.eq(jobs::attempts - i32::from(refund)),
             jobs::updated_at.eq(now()),
         ))
         .execute(conn)?;
     Ok(changed == 1)
 }
 
-/// Gives a job that could not start yet back to the queue, without counting the attempt.
+/// Gives a failed job back to the queue, to run again at `run_after` (a retry).
+pub fn release(
+    conn: &mut DbConn,
+    id: JobId,
+    owner: &str,
+    run_after: NaiveDateTime,
+    error: Option<&str>,
+) -> QueryResult<bool> {
+    requeue(conn, id, owner, run_after, error, false)
+}
+
+/// Gives a job that could not start yet (or whose server is stopping) back to the queue,
+/// without counting the attempt.
 pub fn postpone(
     conn: &mut DbConn,
     id: JobId,
     owner: &str,
     run_after: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(held(id, owner))
-        .set((
-            jobs::state.eq(State::Queued.as_str()),
-            jobs::lease_owner.eq(None::<String>),
-            jobs::lease_until.eq(None::<NaiveDateTime>),
-            jobs::run_after.eq(run_after),
-            jobs::attempts.eq(jobs::attempts - 1),
-            jobs::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(changed == 1)
+    requeue(conn, id, owner, run_after, None, true)
 }
 
 /// Withdraws a job that has not started. `false` when it has started (or ended) already. One

@@ -716,18 +716,7 @@ async fn orphans_on_manage_data_in_a_browser() {
             .status,
         303
     );
-    let customer = {
-        use diesel::prelude::*;
-        use roster::db::schema::organization_types as t;
-        app.db(|c| {
-            t::table
-                .filter(t::name.eq("Customer"))
-                .select(t::id)
-                .first::<i64>(c)
-                .unwrap()
-        })
-        .await
-    };
+    let customer = crate::psa::type_id(&app, "Customer").await;
     setup
         .post(
             "/settings/psa/mapping",

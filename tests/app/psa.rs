@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use roster::auth::Role;
-use roster::db::schema::{organization_types, organizations, psa_loads, psa_settings};
+use roster::db::schema::{
+    organization_statuses, organization_types, organizations, psa_loads, psa_settings,
+};
 
 use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble, Faults, autotask, connectwise};
 use crate::support::{Client, TestApp};
@@ -57,15 +59,32 @@ pub async fn post_owned(
     client.post(path, &fields).await
 }
 
-async fn customer_id(app: &TestApp) -> i64 {
-    app.db(|c| {
+/// The id of the organization type named `name`.
+pub async fn type_id(app: &TestApp, name: &'static str) -> i64 {
+    app.db(move |c| {
         organization_types::table
-            .filter(organization_types::name.eq("Customer"))
+            .filter(organization_types::name.eq(name))
             .select(organization_types::id)
             .first(c)
             .unwrap()
     })
     .await
+}
+
+/// The id of the organization status named `name`.
+async fn status_id(app: &TestApp, name: &'static str) -> i64 {
+    app.db(move |c| {
+        organization_statuses::table
+            .filter(organization_statuses::name.eq(name))
+            .select(organization_statuses::id)
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn customer_id(app: &TestApp) -> i64 {
+    type_id(app, "Customer").await
 }
 
 /// Sync now, and wait until that load is finished; returns the settings page after it.
@@ -123,16 +142,7 @@ pub async fn org_named(app: &TestApp, name: &str) -> Option<(i64, Option<String>
 
 async fn create_org(app: &TestApp, client: &Client, name: &str) -> crate::support::Resp {
     let customer = customer_id(app).await.to_string();
-    let active: i64 = app
-        .db(|c| {
-            use roster::db::schema::organization_statuses as s;
-            s::table
-                .filter(s::name.eq("Active"))
-                .select(s::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let active = status_id(app, "Active").await;
     let active = active.to_string();
     let res = client
         .post_multipart(
@@ -287,16 +297,7 @@ async fn connectwise_two_way_as_a_new_user_would_set_it_up() {
 }
 
 async fn made_status(app: &TestApp) -> String {
-    app.db(|c| {
-        use roster::db::schema::organization_statuses as s;
-        s::table
-            .filter(s::name.eq("Active"))
-            .select(s::id)
-            .first::<i64>(c)
-            .unwrap()
-    })
-    .await
-    .to_string()
+    status_id(app, "Active").await.to_string()
 }
 
 #[tokio::test]
@@ -582,15 +583,7 @@ async fn a_psa_name_cannot_mean_two_types() {
     let app = spawn().await;
     let manager = app.login_as(Role::Manager).await;
     let customer = customer_id(&app).await;
-    let vendor: i64 = app
-        .db(|c| {
-            organization_types::table
-                .filter(organization_types::name.eq("Vendor"))
-                .select(organization_types::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let vendor = type_id(&app, "Vendor").await;
     let (customer_field, vendor_field) = (format!("type_{customer}"), format!("type_{vendor}"));
     let res = manager
         .post(
