@@ -115,8 +115,7 @@ fn send(
         .connection(access)
         .map_err(|e| PsaError::Config(e.to_string()))?;
     if in_request {
-        connection.timeout = IN_REQUEST.min(connection.timeout);
-        connection.attempts = 1;
+        connection = connection.within_request(IN_REQUEST);
     }
     let psa = super::connect(&connection)?;
     match &org.psa_company_id {

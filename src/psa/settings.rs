@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Connection, CreateDefaults, Credentials, PsaAccess, PsaKind};
+use super::address::{self, AddressPolicy};
+use super::{Connection, CreateDefaults, Credentials, PsaAccess, PsaError, PsaKind, Vocabulary};
 use crate::audit;
 use crate::auth::User;
 use crate::config::SecretKey;
@@ -18,6 +19,9 @@ use crate::validation::FieldErrors;
 
 const PURPOSE: &str = "roster-psa-credentials";
 const ROW: i64 = 1;
+
+/// The longest Test connection waits for each call to the PSA.
+pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One-way: the PSA is the source, Roster reads. Two-way: Roster also creates and changes companies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,9 +132,29 @@ impl PsaSettings {
             codebase: self.codebase.clone(),
             credentials,
             defaults: self.defaults.clone(),
-            allow_http: access.allow_http,
+            policy: access.policy,
             timeout: access.timeout,
-            attempts: super::http::MAX_ATTEMPTS,
+            attempts: super::retry::MAX_ATTEMPTS,
+            quote_answers: true,
+        })
+    }
+
+    /// Test connection: proves the address and the credentials and reads the PSA's types and
+    /// statuses, with one attempt of at most `TEST_TIMEOUT` per call. Its errors give the status
+    /// and a fixed reason, never what the PSA answered (the address may be anything).
+    pub fn test(&self, access: &PsaAccess) -> Result<Vocabulary, PsaError> {
+        let mut connection = self
+            .connection(access)
+            .map_err(|e| PsaError::Config(e.to_string()))?
+            .within_request(TEST_TIMEOUT);
+        connection.quote_answers = false;
+        let psa = super::connect(&connection)?;
+        let checked = psa.check().and_then(|()| psa.vocabulary());
+        checked.map_err(|e| match e {
+            PsaError::NotFound => PsaError::Config(
+                "the PSA answered 404: nothing is at this address (check the address and the codebase)".into(),
+            ),
+            other => other,
         })
     }
 }
@@ -226,12 +250,38 @@ impl SettingsForm {
     }
 }
 
-/// Checks the form; `saved` supplies secrets left empty. `allow_http` lets `http://` through.
+/// Why saved secrets are not kept for `typed`: `None` when the PSA, the account, the address's
+/// origin and the codebase are all as saved (the secrets would go nowhere else).
+fn secrets_not_kept(
+    saved: &PsaSettings,
+    kind: Option<PsaKind>,
+    account: &str,
+    base_url: &str,
+    codebase: &str,
+) -> Option<&'static str> {
+    if Some(saved.kind) != kind {
+        Some("The PSA changed")
+    } else if saved.account != account {
+        Some(match saved.kind {
+            PsaKind::ConnectWise => "The company id changed",
+            PsaKind::Autotask => "The API user changed",
+        })
+    } else if !address::same_origin(&saved.base_url, base_url) {
+        Some("The address changed")
+    } else if saved.kind == PsaKind::ConnectWise && saved.codebase != codebase {
+        Some("The codebase changed")
+    } else {
+        None
+    }
+}
+
+/// Checks the form; `saved` supplies secrets left empty (while they would go to the same PSA).
+/// `policy` says which addresses are allowed.
 fn parse(
     form: &SettingsForm,
     saved: Option<&PsaSettings>,
     saved_secrets: Option<Secrets>,
-    allow_http: bool,
+    policy: AddressPolicy,
 ) -> Result<(Row, Secrets), FieldErrors> {
     let mut errors = FieldErrors::default();
     let kind = PsaKind::parse(form.kind.trim());
@@ -239,7 +289,7 @@ fn parse(
         errors.add("kind", "Choose ConnectWise Manage or Autotask.");
     }
     let base_url = form.base_url.trim().trim_end_matches('/').to_owned();
-    if let Err(e) = super::http::check_address(&base_url, allow_http) {
+    if let Err(e) = address::check_address(&base_url, policy) {
         errors.add("base_url", e.to_string());
     }
     let direction = Direction::parse(form.direction.trim());
@@ -265,12 +315,12 @@ fn parse(
             },
         );
     }
-    // Secrets left empty keep the saved ones, when the PSA and the account are the same.
-    let same = saved.is_some_and(|s| Some(s.kind) == kind && s.account == account);
-    let keep = if same {
-        saved_secrets.unwrap_or_default()
-    } else {
-        Secrets::default()
+    // Secrets left empty keep the saved ones only while they would go to the same PSA.
+    let codebase = form.codebase.trim();
+    let changed = saved.and_then(|s| secrets_not_kept(s, kind, &account, &base_url, codebase));
+    let keep = match (saved, changed) {
+        (Some(_), None) => saved_secrets.unwrap_or_default(),
+        _ => Secrets::default(),
     };
     let pick = |typed: &str, kept: String| {
         let typed = typed.trim();
@@ -287,25 +337,31 @@ fn parse(
         secret: pick(&form.secret, keep.secret),
         integration_code: pick(&form.integration_code, keep.integration_code),
     };
-    let mut require = |field: &str, value: &str, label: &str| {
+    let mut require_secret = |field: &str, value: &str, label: &str| {
         if value.is_empty() {
-            errors.add(field, format!("Enter the {label}."));
+            errors.add(
+                field,
+                match changed {
+                    Some(why) => {
+                        format!("{why}, so the saved keys are not kept: enter the {label} again.")
+                    }
+                    None => format!("Enter the {label}."),
+                },
+            );
         }
     };
     match kind {
         Some(PsaKind::ConnectWise) => {
-            require(
-                "codebase",
-                form.codebase.trim(),
-                "codebase (for example v4_6_release)",
-            );
-            require("public_key", &secrets.public_key, "public key");
-            require("private_key", &secrets.private_key, "private key");
-            require("client_id", &secrets.client_id, "client id");
+            require_secret("public_key", &secrets.public_key, "public key");
+            require_secret("private_key", &secrets.private_key, "private key");
+            require_secret("client_id", &secrets.client_id, "client id");
+            if codebase.is_empty() {
+                errors.add("codebase", "Enter the codebase (for example v4_6_release).");
+            }
         }
         Some(PsaKind::Autotask) => {
-            require("secret", &secrets.secret, "API user's secret");
-            require(
+            require_secret("secret", &secrets.secret, "API user's secret");
+            require_secret(
                 "integration_code",
                 &secrets.integration_code,
                 "API tracking identifier (integration code)",
@@ -321,7 +377,7 @@ fn parse(
             Row {
                 kind: kind.as_str().into(),
                 base_url,
-                codebase: form.codebase.trim().into(),
+                codebase: codebase.into(),
                 account,
                 credentials_nonce: Vec::new(),
                 credentials_sealed: Vec::new(),
@@ -354,14 +410,14 @@ pub fn save(
     actor: &User,
     form: &SettingsForm,
     key: &SecretKey,
-    allow_http: bool,
+    policy: AddressPolicy,
 ) -> Result<(), SaveError> {
     write(conn, |conn| {
         let saved = load(conn)?;
         // Secrets sealed under another data key cannot be kept: they must be typed again.
         let saved_secrets = saved.as_ref().and_then(|s| s.secrets(key).ok());
         let (mut row, plain) =
-            parse(form, saved.as_ref(), saved_secrets, allow_http).map_err(SaveError::Invalid)?;
+            parse(form, saved.as_ref(), saved_secrets, policy).map_err(SaveError::Invalid)?;
         let json = serde_json::to_string(&plain).map_err(|_| SaveError::Sealed)?;
         let (nonce, sealed) = secrets::seal(key, PURPOSE, &ROW.to_be_bytes(), &json)
             .map_err(|_| SaveError::Sealed)?;

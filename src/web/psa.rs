@@ -40,6 +40,7 @@ struct PsaPage {
     statuses: Vec<MapRow>,
     loads: Vec<Load>,
     allow_http: bool,
+    allow_private: bool,
 }
 
 impl PsaPage {
@@ -109,6 +110,7 @@ async fn page(
         statuses,
         loads,
         allow_http: state.settings.psa_allow_http,
+        allow_private: state.settings.psa_allow_private,
         errors,
     };
     let has_errors = !page.errors.is_empty();
@@ -138,13 +140,13 @@ pub async fn save(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (key, allow_http, typed) = (
+    let (key, policy, typed) = (
         state.settings.data_key.clone(),
-        state.settings.psa_allow_http,
+        psa::PsaAccess::of(&state.settings).policy,
         form.clone(),
     );
     let saved = state
-        .db(move |conn| Ok::<_, DbError>(settings::save(conn, &user, &typed, &key, allow_http)))
+        .db(move |conn| Ok::<_, DbError>(settings::save(conn, &user, &typed, &key, policy)))
         .await?;
     let errors = match saved {
         Ok(()) => {
@@ -215,14 +217,9 @@ pub async fn test_connection(
         return Ok(back(&state, &Flash::error("Save the PSA settings first.")));
     };
     let label = saved.kind.label();
-    let checked = web::block(move || {
-        let connection = saved.connection(&access).map_err(|e| e.to_string())?;
-        let psa = psa::connect(&connection).map_err(|e| e.to_string())?;
-        psa.check().map_err(|e| e.to_string())?;
-        psa.vocabulary().map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|_| WebError::from(DbError::Cancelled))?;
+    let checked = web::block(move || saved.test(&access))
+        .await
+        .map_err(|_| WebError::from(DbError::Cancelled))?;
     let flash = match checked {
         Ok(v) => Flash::success(format!(
             "Connected to {label}. Its company types: {}. Its statuses: {}.",
