@@ -8,6 +8,7 @@ pub mod answers;
 pub mod autotask;
 pub mod connectwise;
 pub mod http;
+pub mod mapping;
 pub mod orphans;
 pub mod push;
 pub mod retry;

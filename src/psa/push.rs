@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::PsaAccess;
-use super::settings::{self, Mapping, PsaSettings};
+use super::mapping::Mapping;
+use super::settings::{self, PsaSettings};
 use super::{CompanyFields, PsaError};
 use crate::audit;
 use crate::db::schema::{jobs, organizations};

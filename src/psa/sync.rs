@@ -13,7 +13,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::settings::{self, Mapping};
+use super::mapping::Mapping;
+use super::settings;
 use super::{Company, Psa, PsaError, PsaKind};
 use crate::audit;
 use crate::auth::User;

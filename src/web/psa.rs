@@ -15,7 +15,8 @@ use super::render;
 use super::state::AppState;
 use crate::db::DbError;
 use crate::orgs::kinds::Kind;
-use crate::psa::settings::{self, Mapping, SaveError, SettingsForm};
+use crate::psa::mapping::{self, Mapping};
+use crate::psa::settings::{self, SaveError, SettingsForm};
 use crate::psa::sync::{self, Load};
 use crate::psa::{self, PsaKind};
 use crate::validation::FieldErrors;
@@ -81,7 +82,7 @@ async fn page(
             .values(kind)
             .iter()
             .map(|v| {
-                let field = settings::field_of(kind, v.id);
+                let field = mapping::field_of(kind, v.id);
                 let psa_names = match &typed.mapping {
                     Some(typed) => typed.get(&field).cloned().unwrap_or_default(),
                     None => v.psa_names.join(", "),
@@ -187,7 +188,7 @@ pub async fn save_mapping(
     let fields = form.fields;
     let typed = fields.clone();
     let saved = state
-        .db(move |conn| Ok::<_, DbError>(settings::save_mapping(conn, &user, &typed)))
+        .db(move |conn| Ok::<_, DbError>(mapping::save_mapping(conn, &user, &typed)))
         .await?;
     let errors = match saved {
         Ok(()) => {
