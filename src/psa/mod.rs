@@ -157,7 +157,9 @@ pub struct Connection {
     /// the background, 1 within a user's request.
     pub attempts: u32,
     /// Whether error messages may quote the PSA's answers (its refusal messages, an excerpt of
-    /// what is not JSON); false for Test connection, where the address may be anything.
+    /// what is not JSON). True only for the push, whose refusals say what to fix in the data
+    /// sent; Test connection and the data load show the status and a fixed reason (whatever
+    /// answers at the address, its text is not shown).
     pub quote_answers: bool,
 }
 

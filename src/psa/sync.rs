@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mapping::Mapping;
 use super::settings;
-use super::{Company, Psa, PsaError, PsaKind};
+use super::{Company, Connection, Psa, PsaError, PsaKind};
 use crate::audit;
 use crate::auth::User;
 use crate::db::schema::{jobs, organizations, psa_loads};
@@ -570,7 +570,11 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
     let keep_lease = |conn: &mut DbConn| context.keep_lease(conn, job.id());
     let read = match saved.connection(access) {
         Err(e) => Err(e.to_string()),
-        Ok(connection) => match super::connect(&connection) {
+        // The load's error is shown on the settings page: the status, never what was answered.
+        Ok(connection) => match super::connect(&Connection {
+            quote_answers: false,
+            ..connection
+        }) {
             Err(e) => Err(e.to_string()),
             Ok(psa) => read_all(psa.as_ref(), || keep_lease(&mut *context.conn()?))?
                 .map_err(|e| e.to_string()),

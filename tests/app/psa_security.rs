@@ -289,16 +289,18 @@ fn endless_pages() -> Recorder {
     })
 }
 
-#[tokio::test]
-async fn a_hostile_psa_cannot_fill_the_workers_memory() {
-    let psa = endless_pages();
+/// The error of the first data load against `psa` (saved as a ConnectWise address), once it ended.
+async fn first_load_error(psa: &Recorder) -> (TestApp, Client, String) {
     let app = crate::psa::spawn().await;
     let manager = app.login_as(Role::Manager).await;
     let cw = ConnectWiseDouble::start();
-    let form = with(connectwise_form(&cw, "one_way"), "base_url", &psa.url());
-    save(&manager, &form).await;
+    save(
+        &manager,
+        &with(connectwise_form(&cw, "one_way"), "base_url", &psa.url()),
+    )
+    .await;
     let started = Instant::now();
-    let error = loop {
+    loop {
         let done: Option<Option<String>> = app
             .db(|c| {
                 psa_loads::table
@@ -310,18 +312,44 @@ async fn a_hostile_psa_cannot_fill_the_workers_memory() {
             })
             .await;
         if let Some(error) = done {
-            break error.unwrap_or_default();
+            return (app, manager, error.unwrap_or_default());
         }
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "the load did not end"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_psa_cannot_fill_the_workers_memory() {
+    let psa = endless_pages();
+    let (_app, manager, error) = first_load_error(&psa).await;
     assert!(error.contains("at most"), "{error}");
     assert!(error.contains("MB"), "{error}");
     let pages = psa.heads().len();
     assert!(pages <= 12, "{pages} pages were read");
     let page = manager.get("/settings/psa").await.body;
     assert!(page.contains("at most"), "{page}");
+}
+
+/// Sync now is no oracle either: a failed load names the status, not what was answered.
+#[tokio::test]
+async fn a_failed_data_load_does_not_show_the_answer() {
+    for (status, body) in [
+        ("200 OK", "<html>INTERNAL-7f3a9c</html>"),
+        ("400 Bad Request", r#"{"message":"INTERNAL-7f3a9c"}"#),
+    ] {
+        let psa = Recorder::answering(status, body);
+        let (_app, manager, error) = first_load_error(&psa).await;
+        assert!(
+            !error.is_empty() && !error.contains(MARKER),
+            "{status}: {error}"
+        );
+        let code = &status[..3];
+        assert!(error.contains(code), "{status}: {error}");
+        let page = manager.get("/settings/psa").await.body;
+        assert!(!page.contains(MARKER), "{status}: {page}");
+    }
 }
