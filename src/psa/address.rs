@@ -199,6 +199,31 @@ pub fn same_origin(a: &str, b: &str) -> bool {
     matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Resolves the address's host once and checks what it gives: at save time, so that the form can
+/// say why (every connection checks again, and connects only to what it checked). A name that
+/// does not resolve now, or an address `check_address` refuses, passes here.
+pub fn check_resolved(
+    url: &str,
+    policy: AddressPolicy,
+    timeout: std::time::Duration,
+) -> Result<(), PsaError> {
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Ok(());
+    };
+    let wait = NextTimeout {
+        after: timeout.into(),
+        reason: ureq::Timeout::Resolve,
+        ..NextTimeout::default()
+    };
+    match CheckedResolver::new(policy).resolve(&uri, &Config::default(), wait) {
+        Err(ureq::Error::Other(e)) => match e.downcast_ref::<AddressRefused>() {
+            Some(AddressRefused(message)) => Err(PsaError::Config(message.clone())),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
 /// A resolved address the policy refuses (carried through ureq as `Error::Other`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -359,6 +384,21 @@ mod tests {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(classify(ip), None, "{ip}");
         }
+    }
+
+    #[test]
+    fn names_are_checked_for_what_they_resolve_to() {
+        let wait = std::time::Duration::from_secs(5);
+        let Err(PsaError::Config(m)) = check_resolved("http://localhost:9/", HTTP, wait) else {
+            panic!("localhost passed");
+        };
+        assert!(
+            m.contains("resolves to") && m.contains("ROSTER_PSA_ALLOW_PRIVATE"),
+            "{m}"
+        );
+        assert!(check_resolved("http://localhost:9/", ON_PREMISES, wait).is_ok());
+        // Unknown names pass here; the connection says they are not found.
+        assert!(check_resolved("https://no-such-host.invalid/", STRICT, wait).is_ok());
     }
 
     #[test]

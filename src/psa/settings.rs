@@ -19,6 +19,9 @@ use crate::validation::FieldErrors;
 const PURPOSE: &str = "roster-psa-credentials";
 const ROW: i64 = 1;
 
+/// The longest a save waits for the PSA's host name to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The longest Test connection waits for each call to the PSA.
 pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -411,12 +414,30 @@ pub fn save(
     key: &SecretKey,
     policy: AddressPolicy,
 ) -> Result<(), SaveError> {
+    // What the host resolves to, looked up before the transaction (a lookup may take a while).
+    let base_url = form.base_url.trim().trim_end_matches('/');
+    let resolved = address::check_resolved(base_url, policy, RESOLVE_TIMEOUT);
     write(conn, |conn| {
         let saved = load(conn)?;
         // Secrets sealed under another data key cannot be kept: they must be typed again.
         let saved_secrets = saved.as_ref().and_then(|s| s.secrets(key).ok());
-        let (mut row, plain) =
-            parse(form, saved.as_ref(), saved_secrets, policy).map_err(SaveError::Invalid)?;
+        let parsed = parse(form, saved.as_ref(), saved_secrets, policy);
+        let (mut row, plain) = match (parsed, &resolved) {
+            (Ok(parsed), Ok(())) => parsed,
+            (Ok(_), Err(e)) => {
+                return Err(SaveError::Invalid(FieldErrors::single(
+                    "base_url",
+                    e.to_string(),
+                )));
+            }
+            (Err(mut errors), Err(e)) => {
+                if errors.get("base_url").is_none() {
+                    errors.add("base_url", e.to_string());
+                }
+                return Err(SaveError::Invalid(errors));
+            }
+            (Err(errors), Ok(())) => return Err(SaveError::Invalid(errors)),
+        };
         let json = serde_json::to_string(&plain).map_err(|_| SaveError::Sealed)?;
         let (nonce, sealed) = secrets::seal(key, PURPOSE, &ROW.to_be_bytes(), &json)
             .map_err(|_| SaveError::Sealed)?;
