@@ -2,9 +2,11 @@
 //! a short excerpt, the PSA's own words for a refusal, `Link` paging, names matched as the PSA
 //! spells them, and what a connector reads once and keeps. Also query-string encoding.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 
 use super::PsaError;
 
@@ -146,6 +148,40 @@ pub(super) fn clip(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// A JSON array of at most `N` entries: decoding stops at the first entry past `N`, so a page of
+/// companies holds (and allocates) no more than the PSA's own maximum page, whatever was sent.
+#[derive(Debug)]
+pub struct AtMost<T, const N: usize>(pub Vec<T>);
+
+impl<'de, T: de::Deserialize<'de>, const N: usize> de::Deserialize<'de> for AtMost<T, N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<T, const N: usize>(PhantomData<T>);
+
+        impl<'de, T: de::Deserialize<'de>, const N: usize> Visitor<'de> for Entries<T, N> {
+            type Value = AtMost<T, N>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an array of at most {N} entries")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(N));
+                while let Some(item) = seq.next_element()? {
+                    if items.len() == N {
+                        return Err(de::Error::custom(format!(
+                            "more than {N} entries in one page"
+                        )));
+                    }
+                    items.push(item);
+                }
+                Ok(AtMost(items))
+            }
+        }
+
+        deserializer.deserialize_seq(Entries(PhantomData))
+    }
+}
+
 /// What a connector reads once and keeps (types, statuses, field definitions), read again on demand.
 pub struct Memo<T>(Mutex<Option<Arc<T>>>);
 
@@ -271,5 +307,15 @@ mod tests {
         assert_eq!(find("vendor"), Some("Vendor"));
         assert_eq!(find("CLIENT"), None);
         assert_eq!(find("Prospect"), None);
+    }
+
+    #[test]
+    fn a_page_holds_at_most_its_maximum() {
+        let AtMost(three) = decode::<AtMost<u8, 3>>(b"[1,2,3]").unwrap();
+        assert_eq!(three, vec![1, 2, 3]);
+        let Err(PsaError::Malformed(m)) = decode::<AtMost<u8, 3>>(b"[1,2,3,4,5]") else {
+            panic!("four entries taken");
+        };
+        assert!(m.contains("more than 3 entries"), "{m}");
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use ureq::http::Uri;
 
 use super::address;
-use super::answers::{self, Memo};
+use super::answers::{self, AtMost, Memo};
 use super::http::{Client, Method, Request};
 use super::{
     Company, CompanyFields, CompanyPage, Connection, CreateDefaults, Credentials, Psa, PsaError,
@@ -104,7 +104,7 @@ struct AtCompany {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct QueryPage {
-    items: Vec<AtCompany>,
+    items: AtMost<AtCompany, { MAX_PAGE_SIZE as usize }>,
     #[serde(default)]
     page_details: Option<PageDetails>,
 }
@@ -347,7 +347,12 @@ impl Psa for Autotask {
         }
         let fields = self.fields(false)?;
         let types = type_values(&fields);
-        let companies = page.items.into_iter().map(|c| company(c, types)).collect();
+        let companies = page
+            .items
+            .0
+            .into_iter()
+            .map(|c| company(c, types))
+            .collect();
         Ok(CompanyPage { companies, next })
     }
 
@@ -516,6 +521,7 @@ mod tests {
         let fields = fields();
         let companies: Vec<Company> = page
             .items
+            .0
             .into_iter()
             .map(|c| company(c, type_values(&fields)))
             .collect();

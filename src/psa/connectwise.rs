@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::address;
-use super::answers::{self, Memo};
+use super::answers::{self, AtMost, Memo};
 use super::http::{self, Client, Method, Request};
 use super::{
     Company, CompanyFields, CompanyPage, Connection, CreateDefaults, Credentials, Psa, PsaError,
@@ -284,7 +284,7 @@ impl Psa for ConnectWise {
         let reply = self
             .client
             .send(&Request::new(Method::Get, &url, &self.headers))?;
-        let found: Vec<CwCompany> = reply.json()?;
+        let AtMost(found) = reply.json::<AtMost<CwCompany, { MAX_PAGE_SIZE as usize }>>()?;
         let full = u32::try_from(found.len()).is_ok_and(|n| n >= self.page_size);
         let more = !found.is_empty()
             && (full || reply.link.as_deref().is_some_and(answers::link_has_next));

@@ -334,6 +334,19 @@ async fn a_hostile_psa_cannot_fill_the_workers_memory() {
     assert!(page.contains("at most"), "{page}");
 }
 
+/// A page of far more companies than asked for (300,000 tiny ones, 3 MB): decoding stops past the
+/// PSA's maximum page, and the load ends on the first page.
+#[tokio::test]
+async fn a_page_larger_than_asked_for_ends_the_load() {
+    let entries: Vec<String> = (1..=300_000).map(|i| format!(r#"{{"id":{i}}}"#)).collect();
+    let body = format!("[{}]", entries.join(","));
+    let psa = Recorder::start(move |_| response("200 OK", &[], body.as_bytes()));
+    let (_app, _manager, error) = first_load_error(&psa).await;
+    // Refused as a page (not decoded whole and then found to be too many companies).
+    assert!(error.contains("other than the JSON expected"), "{error}");
+    assert_eq!(psa.heads().len(), 1);
+}
+
 /// Sync now is no oracle either: a failed load names the status, not what was answered.
 #[tokio::test]
 async fn a_failed_data_load_does_not_show_the_answer() {
