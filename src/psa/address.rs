@@ -50,7 +50,7 @@ fn classify_v4(ip: Ipv4Addr) -> Option<Refusal> {
         (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => Some(Special("a documentation address")),
         (224..=239, ..) => Some(Special("a multicast address")),
         (240..=255, ..) => Some(Special("a reserved or broadcast address")),
-        (127, ..) => Some(Private("a loopback address (this server)")),
+        (127, ..) => Some(Private("a loopback address")),
         (10, ..) | (192, 168, _) => Some(Private("a private address")),
         (172, 16..=31, _) => Some(Private("a private address")),
         (100, 64..=127, _) => Some(Private("a shared (carrier-grade NAT) address")),
@@ -66,7 +66,7 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Refusal> {
         return Some(Special("an unspecified address"));
     }
     if ip.is_loopback() {
-        return Some(Private("a loopback address (this server)"));
+        return Some(Private("a loopback address"));
     }
     // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible form (::a.b.c.d) reach
     // the IPv4 address they hold.
