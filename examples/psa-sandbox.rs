@@ -98,8 +98,8 @@ fn print_settings(title: &str, psa: &str, settings: &[(&str, String)], page: &st
         println!("  {label:<26} {value}");
     }
     println!(
-        "\nThe address is plain http:// on this machine: start Roster with \
-         ROSTER_PSA_ALLOW_HTTP=true (for local trials only)."
+        "\nThe address is plain http:// on this machine (127.0.0.1): start Roster with \
+         ROSTER_PSA_ALLOW_HTTP=true ROSTER_PSA_ALLOW_PRIVATE=true (for local trials only)."
     );
     println!("\nControl page (add, deactivate, delete companies): {page}");
 }

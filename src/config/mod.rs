@@ -65,6 +65,9 @@ pub struct RawSettings {
     pub run_jobs: Option<bool>,
     /// Allow a plain `http://` PSA address (local trials and tests only).
     pub psa_allow_http: Option<bool>,
+    /// Allow a PSA address on this server's own network (loopback, private, ULA, NAT64): an
+    /// on-premises PSA, or the test doubles and the sandbox.
+    pub psa_allow_private: Option<bool>,
     /// The timeout of each call to the PSA during a data load.
     pub psa_timeout_seconds: Option<u64>,
 }
@@ -90,6 +93,7 @@ pub struct Settings {
     pub trust_proxy: bool,
     pub jobs: JobSettings,
     pub psa_allow_http: bool,
+    pub psa_allow_private: bool,
     pub psa_timeout: Duration,
 }
 
@@ -152,6 +156,9 @@ impl RawSettings {
         }
         if let Some(v) = text("ROSTER_PSA_ALLOW_HTTP") {
             self.psa_allow_http = Some(flag(v));
+        }
+        if let Some(v) = text("ROSTER_PSA_ALLOW_PRIVATE") {
+            self.psa_allow_private = Some(flag(v));
         }
         self.psa_timeout_seconds =
             number("ROSTER_PSA_TIMEOUT_SECONDS")?.or(self.psa_timeout_seconds);
@@ -217,6 +224,7 @@ impl RawSettings {
                 run: self.run_jobs.unwrap_or(true),
             },
             psa_allow_http: self.psa_allow_http.unwrap_or(false),
+            psa_allow_private: self.psa_allow_private.unwrap_or(false),
             psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
         })
     }

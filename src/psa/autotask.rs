@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use ureq::http::Uri;
 
-use super::http::{self, Client, Memo, Method, Request};
+use super::address;
+use super::answers::{self, AtMost, Memo};
+use super::http::{Client, Method, Request};
 use super::{
     Company, CompanyFields, CompanyPage, Connection, CreateDefaults, Credentials, Psa, PsaError,
     PsaKind, Vocabulary,
@@ -27,7 +29,7 @@ pub struct Autotask {
     username: String,
     headers: Vec<(&'static str, String)>,
     defaults: CreateDefaults,
-    allow_http: bool,
+    policy: address::AddressPolicy,
     client: Client,
     page_size: u32,
     /// The zone's API address, ending with `/`.
@@ -102,7 +104,7 @@ struct AtCompany {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct QueryPage {
-    items: Vec<AtCompany>,
+    items: AtMost<AtCompany, { MAX_PAGE_SIZE as usize }>,
     #[serde(default)]
     page_details: Option<PageDetails>,
 }
@@ -122,7 +124,7 @@ struct Created {
 
 impl Autotask {
     pub fn new(connection: Connection) -> Result<Self, PsaError> {
-        http::check_address(&connection.base_url, connection.allow_http)?;
+        address::check_address(&connection.base_url, connection.policy)?;
         let Credentials::Autotask {
             username,
             secret,
@@ -142,10 +144,9 @@ impl Autotask {
                 ("Secret", secret.clone()),
                 ("Content-Type", "application/json".into()),
             ],
+            client: connection.client(),
             defaults: connection.defaults,
-            allow_http: connection.allow_http,
-            client: Client::new(connection.timeout, connection.allow_http)
-                .with_attempts(connection.attempts),
+            policy: connection.policy,
             page_size: MAX_PAGE_SIZE,
             zone: OnceLock::new(),
             fields: Memo::default(),
@@ -172,7 +173,7 @@ impl Autotask {
         let url = format!(
             "{}/v1.0/zoneInformation?user={}",
             self.lookup,
-            http::encode(&self.username)
+            answers::encode(&self.username)
         );
         // Autotask answers an unknown user name with 500 and `{"errors": [...]}`.
         let lookup = Request::new(Method::Get, &url, &[]).refusals_in_500();
@@ -184,7 +185,7 @@ impl Autotask {
         let zone = info.url.filter(|u| !u.trim().is_empty()).ok_or_else(|| {
             PsaError::Malformed("Autotask's zone lookup named no API address".into())
         })?;
-        http::check_address(zone.trim_end_matches('/'), self.allow_http).map_err(|e| {
+        address::check_address(zone.trim_end_matches('/'), self.policy).map_err(|e| {
             PsaError::Malformed(format!(
                 "Autotask's zone lookup named an unusable address: {e}"
             ))
@@ -215,7 +216,7 @@ impl Autotask {
     /// when it is missing), with its label as Autotask spells it.
     fn company_type(&self, name: &str) -> Result<(Value, String), PsaError> {
         let pick = |fields: &[Field]| {
-            http::find_named(type_values(fields), name, |v| v.label.as_deref())
+            answers::find_named(type_values(fields), name, |v| v.label.as_deref())
                 .map(|v| (v.to_json(), v.label.clone().unwrap_or_default()))
         };
         if let Some(found) = pick(&self.fields(false)?) {
@@ -346,7 +347,12 @@ impl Psa for Autotask {
         }
         let fields = self.fields(false)?;
         let types = type_values(&fields);
-        let companies = page.items.into_iter().map(|c| company(c, types)).collect();
+        let companies = page
+            .items
+            .0
+            .into_iter()
+            .map(|c| company(c, types))
+            .collect();
         Ok(CompanyPage { companies, next })
     }
 
@@ -447,7 +453,7 @@ fn company(c: AtCompany, types: &[PicklistValue]) -> Company {
 
 /// Whether a next page address is on the zone's scheme, host and port.
 fn on_zone(url: &str, zone: &str) -> bool {
-    http::same_origin(url, zone)
+    address::same_origin(url, zone)
 }
 
 fn foreign_page() -> PsaError {
@@ -488,7 +494,9 @@ mod tests {
         {"name":"phone","isRequired":true}]}"#;
 
     fn fields() -> Vec<Field> {
-        http::decode::<FieldList>(FIELDS.as_bytes()).unwrap().fields
+        answers::decode::<FieldList>(FIELDS.as_bytes())
+            .unwrap()
+            .fields
     }
 
     fn company_fields(type_name: &str, status_name: &str) -> CompanyFields {
@@ -502,7 +510,7 @@ mod tests {
 
     #[test]
     fn companies_map_from_the_api_json_with_type_labels() {
-        let page: QueryPage = http::decode(
+        let page: QueryPage = answers::decode(
             br#"{"items":[{"id":29683,"companyName":"Acme Corp","companyNumber":"ACME01","companyType":1,
                 "isActive":true,"ownerResourceID":29682,"phone":"555-0100"},
                 {"id":29684,"companyName":"Old","companyNumber":null,"companyType":42,"isActive":false}],
@@ -513,6 +521,7 @@ mod tests {
         let fields = fields();
         let companies: Vec<Company> = page
             .items
+            .0
             .into_iter()
             .map(|c| company(c, type_values(&fields)))
             .collect();

@@ -6,7 +6,9 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{self, Client, Memo, Method, Request};
+use super::address;
+use super::answers::{self, AtMost, Memo};
+use super::http::{self, Client, Method, Request};
 use super::{
     Company, CompanyFields, CompanyPage, Connection, CreateDefaults, Credentials, Psa, PsaError,
     PsaKind, Vocabulary,
@@ -96,7 +98,7 @@ struct Association {
 
 impl ConnectWise {
     pub fn new(connection: Connection) -> Result<Self, PsaError> {
-        http::check_address(&connection.base_url, connection.allow_http)?;
+        address::check_address(&connection.base_url, connection.policy)?;
         let Credentials::ConnectWise {
             company_id,
             public_key,
@@ -126,9 +128,8 @@ impl ConnectWise {
                 ("Authorization", format!("Basic {token}")),
                 ("clientId", client_id.clone()),
             ],
+            client: connection.client(),
             defaults: connection.defaults,
-            client: Client::new(connection.timeout, connection.allow_http)
-                .with_attempts(connection.attempts),
             page_size: MAX_PAGE_SIZE,
             ids: Memo::default(),
         })
@@ -206,7 +207,7 @@ impl ConnectWise {
     /// the first 1,000 identifiers starting like it tell.
     fn free_identifier(&self, base: &str) -> Result<String, PsaError> {
         let stem = base.get(..IDENTIFIER_LEN - 2).unwrap_or(base);
-        let condition = http::encode(&format!("identifier like \"{stem}%\""));
+        let condition = answers::encode(&format!("identifier like \"{stem}%\""));
         let path =
             format!("/company/companies?conditions={condition}&fields=identifier&pageSize=1000");
         let used: Vec<String> = match self.get::<Vec<Identifier>>(&path) {
@@ -283,10 +284,10 @@ impl Psa for ConnectWise {
         let reply = self
             .client
             .send(&Request::new(Method::Get, &url, &self.headers))?;
-        let found: Vec<CwCompany> = reply.json()?;
+        let AtMost(found) = reply.json::<AtMost<CwCompany, { MAX_PAGE_SIZE as usize }>>()?;
         let full = u32::try_from(found.len()).is_ok_and(|n| n >= self.page_size);
-        let more =
-            !found.is_empty() && (full || reply.link.as_deref().is_some_and(http::link_has_next));
+        let more = !found.is_empty()
+            && (full || reply.link.as_deref().is_some_and(answers::link_has_next));
         if more && page >= MAX_PAGES {
             return Err(PsaError::Malformed(format!(
                 "ConnectWise lists more than {MAX_PAGES} pages of companies"
@@ -348,7 +349,7 @@ impl Psa for ConnectWise {
 }
 
 fn find(list: &[Named], name: &str) -> Option<i64> {
-    http::find_named(list, name, |n| n.name.as_deref()).map(|n| n.id)
+    answers::find_named(list, name, |n| n.name.as_deref()).map(|n| n.id)
 }
 
 fn unknown(what: &str, name: &str, known: &[Named]) -> PsaError {
@@ -447,9 +448,10 @@ mod tests {
             codebase: codebase.into(),
             credentials,
             defaults: CreateDefaults::default(),
-            allow_http: false,
+            policy: crate::psa::AddressPolicy::default(),
             timeout: Duration::from_secs(5),
-            attempts: crate::psa::http::MAX_ATTEMPTS,
+            attempts: crate::psa::retry::MAX_ATTEMPTS,
+            quote_answers: true,
         }
     }
 
@@ -469,7 +471,7 @@ mod tests {
             "deletedFlag": false, "site": {"id": 7, "name": "Main"}, "addressLine1": "1 Main St",
             "_info": {"lastUpdated": "2026-11-01T10:00:00Z"}},
             {"id": 9, "identifier": null, "name": "Gone", "status": null, "types": [], "deletedFlag": true}]"#;
-        let found: Vec<CwCompany> = http::decode(json.as_bytes()).unwrap();
+        let found: Vec<CwCompany> = answers::decode(json.as_bytes()).unwrap();
         let companies: Vec<Company> = found.into_iter().map(Company::from).collect();
         assert_eq!(
             companies[0],
@@ -491,7 +493,7 @@ mod tests {
     #[test]
     fn answers_with_identifiers_only_decode() {
         // `fields=identifier` leaves out everything else, the id included.
-        let found: Vec<Identifier> = http::decode(br#"[{"identifier":"Acme"},{}]"#).unwrap();
+        let found: Vec<Identifier> = answers::decode(br#"[{"identifier":"Acme"},{}]"#).unwrap();
         assert_eq!(found[0].identifier.as_deref(), Some("Acme"));
         assert_eq!(found[1].identifier, None);
     }
@@ -531,6 +533,7 @@ mod tests {
             status,
             link: None,
             body: body.as_bytes().to_vec(),
+            quote: true,
         };
         let duplicate = r#"{"code":"InvalidObject","message":"company object is invalid","errors":[{"code":"Duplicate","message":"The identifier is in use.","resource":"company","field":"identifier"}]}"#;
         assert!(is_duplicate_identifier(&reply(400, duplicate)));
@@ -543,7 +546,7 @@ mod tests {
 
     #[test]
     fn types_and_statuses_are_found_by_name() {
-        let list: Vec<Named> = http::decode(
+        let list: Vec<Named> = answers::decode(
             br#"[{"id":1,"name":"Client"},{"id":5,"name":"Vendor"},{"id":6,"name":null}]"#,
         )
         .unwrap();

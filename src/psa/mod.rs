@@ -1,17 +1,23 @@
 //! PSA sync (B4, B5, B7 Disable sync, B9): ConnectWise Manage and Autotask behind one small trait.
 //! `connectwise.rs` and `autotask.rs` speak the vendors' REST APIs through `http.rs` (timeouts,
-//! retries on 429 and 5xx honouring `Retry-After`, size caps); the rest of Roster sees only `Psa`.
+//! `retry.rs`, size caps, only addresses `address.rs` allows); the rest of Roster sees only `Psa`.
 //! No HTTP server types here, and no database in the connectors.
 
+pub mod address;
+pub mod answers;
 pub mod autotask;
 pub mod connectwise;
 pub mod http;
+pub mod mapping;
 pub mod orphans;
 pub mod push;
+pub mod retry;
 pub mod settings;
 pub mod sync;
 
 use std::time::Duration;
+
+pub use address::AddressPolicy;
 
 /// Which PSA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,19 +149,43 @@ pub struct Connection {
     pub codebase: String,
     pub credentials: Credentials,
     pub defaults: CreateDefaults,
-    /// Plain `http://` addresses are refused unless this is set (local trials and tests).
-    pub allow_http: bool,
+    /// Plain `http://` and addresses on the server's own network are refused unless allowed.
+    pub policy: AddressPolicy,
     /// The timeout of every call.
     pub timeout: Duration,
-    /// Attempts per call for passing failures (429, 503, no connection): `http::MAX_ATTEMPTS` in
+    /// Attempts per call for passing failures (429, 503, no connection): `retry::MAX_ATTEMPTS` in
     /// the background, 1 within a user's request.
     pub attempts: u32,
+    /// Whether error messages may quote the PSA's answers (its refusal messages, an excerpt of
+    /// what is not JSON). True only for the push, whose refusals say what to fix in the data
+    /// sent; Test connection and the data load show the status and a fixed reason (whatever
+    /// answers at the address, its text is not shown).
+    pub quote_answers: bool,
+}
+
+impl Connection {
+    /// For a call within a user's request: one attempt, at most `timeout`.
+    pub fn within_request(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout.min(self.timeout);
+        self.attempts = 1;
+        self
+    }
+
+    /// The HTTP client the connectors use for this connection.
+    pub fn client(&self) -> http::Client {
+        let client = http::Client::new(self.timeout, self.policy).with_attempts(self.attempts);
+        if self.quote_answers {
+            client
+        } else {
+            client.without_quotes()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PsaError {
     /// 401/403.
-    #[error("the PSA refused the credentials")]
+    #[error("the PSA refused the credentials (HTTP 401 or 403)")]
     Unauthorized,
     /// 400 and the like: the data was refused; trying again will not help.
     #[error("the PSA refused the data: {0}")]
@@ -207,8 +237,8 @@ pub trait Psa: Send + Sync {
 pub struct PsaAccess {
     /// Opens the saved PSA credentials.
     pub data_key: crate::config::SecretKey,
-    /// Plain `http://` PSA addresses (local trials and tests).
-    pub allow_http: bool,
+    /// Plain `http://` PSA addresses, and addresses on the server's own network.
+    pub policy: AddressPolicy,
     /// The timeout of each call to the PSA.
     pub timeout: Duration,
 }
@@ -217,7 +247,10 @@ impl PsaAccess {
     pub fn of(settings: &crate::config::Settings) -> Self {
         Self {
             data_key: settings.data_key.clone(),
-            allow_http: settings.psa_allow_http,
+            policy: AddressPolicy {
+                allow_http: settings.psa_allow_http,
+                allow_private: settings.psa_allow_private,
+            },
             timeout: settings.psa_timeout,
         }
     }
@@ -225,7 +258,7 @@ impl PsaAccess {
 
 /// The connector for `connection`, after checking its address.
 pub fn connect(connection: &Connection) -> Result<Box<dyn Psa>, PsaError> {
-    http::check_address(&connection.base_url, connection.allow_http)?;
+    address::check_address(&connection.base_url, connection.policy)?;
     Ok(match connection.kind {
         PsaKind::ConnectWise => Box::new(connectwise::ConnectWise::new(connection.clone())?),
         PsaKind::Autotask => Box::new(autotask::Autotask::new(connection.clone())?),

@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::PsaAccess;
-use super::settings::{self, Mapping, PsaSettings};
+use super::mapping::Mapping;
+use super::settings::{self, PsaSettings};
 use super::{CompanyFields, PsaError};
 use crate::audit;
 use crate::db::schema::{jobs, organizations};
@@ -115,8 +116,7 @@ fn send(
         .connection(access)
         .map_err(|e| PsaError::Config(e.to_string()))?;
     if in_request {
-        connection.timeout = IN_REQUEST.min(connection.timeout);
-        connection.attempts = 1;
+        connection = connection.within_request(IN_REQUEST);
     }
     let psa = super::connect(&connection)?;
     match &org.psa_company_id {

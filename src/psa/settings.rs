@@ -1,23 +1,29 @@
 //! The PSA connection as saved on the PSA settings page: one row, its secret parts encrypted with
-//! the data key (never shown again, never logged), and the mapping of the PSA's company types and
-//! statuses to Roster's.
+//! the data key (never shown again, never logged) and kept only while they would go to the same
+//! PSA. The mapping of types and statuses is in `mapping.rs`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Connection, CreateDefaults, Credentials, PsaAccess, PsaKind};
+use super::address::{self, AddressPolicy};
+use super::{Connection, CreateDefaults, Credentials, PsaAccess, PsaError, PsaKind, Vocabulary};
 use crate::audit;
 use crate::auth::User;
 use crate::config::SecretKey;
-use crate::db::schema::{psa_settings, psa_status_map, psa_type_map};
+use crate::db::schema::psa_settings;
 use crate::db::{DbConn, now, write};
-use crate::orgs::kinds::{self, Kind};
 use crate::secrets;
 use crate::validation::FieldErrors;
 
 const PURPOSE: &str = "roster-psa-credentials";
 const ROW: i64 = 1;
+
+/// The longest a save waits for the PSA's host name to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The longest Test connection waits for each call to the PSA.
+pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One-way: the PSA is the source, Roster reads. Two-way: Roster also creates and changes companies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,9 +134,29 @@ impl PsaSettings {
             codebase: self.codebase.clone(),
             credentials,
             defaults: self.defaults.clone(),
-            allow_http: access.allow_http,
+            policy: access.policy,
             timeout: access.timeout,
-            attempts: super::http::MAX_ATTEMPTS,
+            attempts: super::retry::MAX_ATTEMPTS,
+            quote_answers: true,
+        })
+    }
+
+    /// Test connection: proves the address and the credentials and reads the PSA's types and
+    /// statuses, with one attempt of at most `TEST_TIMEOUT` per call. Its errors give the status
+    /// and a fixed reason, never what the PSA answered (the address may be anything).
+    pub fn test(&self, access: &PsaAccess) -> Result<Vocabulary, PsaError> {
+        let mut connection = self
+            .connection(access)
+            .map_err(|e| PsaError::Config(e.to_string()))?
+            .within_request(TEST_TIMEOUT);
+        connection.quote_answers = false;
+        let psa = super::connect(&connection)?;
+        let checked = psa.check().and_then(|()| psa.vocabulary());
+        checked.map_err(|e| match e {
+            PsaError::NotFound => PsaError::Config(
+                "the PSA answered 404: nothing is at this address (check the address and the codebase)".into(),
+            ),
+            other => other,
         })
     }
 }
@@ -226,12 +252,38 @@ impl SettingsForm {
     }
 }
 
-/// Checks the form; `saved` supplies secrets left empty. `allow_http` lets `http://` through.
+/// Why saved secrets are not kept for `typed`: `None` when the PSA, the account, the address's
+/// origin and the codebase are all as saved (the secrets would go nowhere else).
+fn secrets_not_kept(
+    saved: &PsaSettings,
+    kind: Option<PsaKind>,
+    account: &str,
+    base_url: &str,
+    codebase: &str,
+) -> Option<&'static str> {
+    if Some(saved.kind) != kind {
+        Some("The PSA changed")
+    } else if saved.account != account {
+        Some(match saved.kind {
+            PsaKind::ConnectWise => "The company id changed",
+            PsaKind::Autotask => "The API user changed",
+        })
+    } else if !address::same_origin(&saved.base_url, base_url) {
+        Some("The address changed")
+    } else if saved.kind == PsaKind::ConnectWise && saved.codebase != codebase {
+        Some("The codebase changed")
+    } else {
+        None
+    }
+}
+
+/// Checks the form; `saved` supplies secrets left empty (while they would go to the same PSA).
+/// `policy` says which addresses are allowed.
 fn parse(
     form: &SettingsForm,
     saved: Option<&PsaSettings>,
     saved_secrets: Option<Secrets>,
-    allow_http: bool,
+    policy: AddressPolicy,
 ) -> Result<(Row, Secrets), FieldErrors> {
     let mut errors = FieldErrors::default();
     let kind = PsaKind::parse(form.kind.trim());
@@ -239,7 +291,7 @@ fn parse(
         errors.add("kind", "Choose ConnectWise Manage or Autotask.");
     }
     let base_url = form.base_url.trim().trim_end_matches('/').to_owned();
-    if let Err(e) = super::http::check_address(&base_url, allow_http) {
+    if let Err(e) = address::check_address(&base_url, policy) {
         errors.add("base_url", e.to_string());
     }
     let direction = Direction::parse(form.direction.trim());
@@ -265,12 +317,12 @@ fn parse(
             },
         );
     }
-    // Secrets left empty keep the saved ones, when the PSA and the account are the same.
-    let same = saved.is_some_and(|s| Some(s.kind) == kind && s.account == account);
-    let keep = if same {
-        saved_secrets.unwrap_or_default()
-    } else {
-        Secrets::default()
+    // Secrets left empty keep the saved ones only while they would go to the same PSA.
+    let codebase = form.codebase.trim();
+    let changed = saved.and_then(|s| secrets_not_kept(s, kind, &account, &base_url, codebase));
+    let keep = match (saved, changed) {
+        (Some(_), None) => saved_secrets.unwrap_or_default(),
+        _ => Secrets::default(),
     };
     let pick = |typed: &str, kept: String| {
         let typed = typed.trim();
@@ -287,25 +339,31 @@ fn parse(
         secret: pick(&form.secret, keep.secret),
         integration_code: pick(&form.integration_code, keep.integration_code),
     };
-    let mut require = |field: &str, value: &str, label: &str| {
+    let mut require_secret = |field: &str, value: &str, label: &str| {
         if value.is_empty() {
-            errors.add(field, format!("Enter the {label}."));
+            errors.add(
+                field,
+                match changed {
+                    Some(why) => {
+                        format!("{why}, so the saved keys are not kept: enter the {label} again.")
+                    }
+                    None => format!("Enter the {label}."),
+                },
+            );
         }
     };
     match kind {
         Some(PsaKind::ConnectWise) => {
-            require(
-                "codebase",
-                form.codebase.trim(),
-                "codebase (for example v4_6_release)",
-            );
-            require("public_key", &secrets.public_key, "public key");
-            require("private_key", &secrets.private_key, "private key");
-            require("client_id", &secrets.client_id, "client id");
+            require_secret("public_key", &secrets.public_key, "public key");
+            require_secret("private_key", &secrets.private_key, "private key");
+            require_secret("client_id", &secrets.client_id, "client id");
+            if codebase.is_empty() {
+                errors.add("codebase", "Enter the codebase (for example v4_6_release).");
+            }
         }
         Some(PsaKind::Autotask) => {
-            require("secret", &secrets.secret, "API user's secret");
-            require(
+            require_secret("secret", &secrets.secret, "API user's secret");
+            require_secret(
                 "integration_code",
                 &secrets.integration_code,
                 "API tracking identifier (integration code)",
@@ -321,7 +379,7 @@ fn parse(
             Row {
                 kind: kind.as_str().into(),
                 base_url,
-                codebase: form.codebase.trim().into(),
+                codebase: codebase.into(),
                 account,
                 credentials_nonce: Vec::new(),
                 credentials_sealed: Vec::new(),
@@ -354,14 +412,32 @@ pub fn save(
     actor: &User,
     form: &SettingsForm,
     key: &SecretKey,
-    allow_http: bool,
+    policy: AddressPolicy,
 ) -> Result<(), SaveError> {
+    // What the host resolves to, looked up before the transaction (a lookup may take a while).
+    let base_url = form.base_url.trim().trim_end_matches('/');
+    let resolved = address::check_resolved(base_url, policy, RESOLVE_TIMEOUT);
     write(conn, |conn| {
         let saved = load(conn)?;
         // Secrets sealed under another data key cannot be kept: they must be typed again.
         let saved_secrets = saved.as_ref().and_then(|s| s.secrets(key).ok());
-        let (mut row, plain) =
-            parse(form, saved.as_ref(), saved_secrets, allow_http).map_err(SaveError::Invalid)?;
+        let parsed = parse(form, saved.as_ref(), saved_secrets, policy);
+        let (mut row, plain) = match (parsed, &resolved) {
+            (Ok(parsed), Ok(())) => parsed,
+            (Ok(_), Err(e)) => {
+                return Err(SaveError::Invalid(FieldErrors::single(
+                    "base_url",
+                    e.to_string(),
+                )));
+            }
+            (Err(mut errors), Err(e)) => {
+                if errors.get("base_url").is_none() {
+                    errors.add("base_url", e.to_string());
+                }
+                return Err(SaveError::Invalid(errors));
+            }
+            (Err(errors), Ok(())) => return Err(SaveError::Invalid(errors)),
+        };
         let json = serde_json::to_string(&plain).map_err(|_| SaveError::Sealed)?;
         let (nonce, sealed) = secrets::seal(key, PURPOSE, &ROW.to_be_bytes(), &json)
             .map_err(|_| SaveError::Sealed)?;
@@ -443,198 +519,4 @@ pub fn load_due(conn: &mut DbConn) -> QueryResult<bool> {
         psa_settings::table.filter(due(at)).select(psa_settings::id),
     ))
     .get_result(conn)
-}
-
-// ----- types and statuses -----
-
-/// A Roster type or status, and the PSA names mapped to it (none: its own name).
-#[derive(Debug, Clone)]
-pub struct MappedValue {
-    pub id: i64,
-    pub name: String,
-    pub synced: bool,
-    pub psa_names: Vec<String>,
-}
-
-/// How the PSA's names map to Roster's types and statuses.
-#[derive(Debug, Clone, Default)]
-pub struct Mapping {
-    types: Vec<MappedValue>,
-    statuses: Vec<MappedValue>,
-}
-
-/// What a PSA name maps to: the Roster id and whether it syncs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mapped {
-    pub id: i64,
-    pub synced: bool,
-}
-
-/// The value a PSA name means: one it is mapped to, else the one of the same name.
-fn find(list: &[MappedValue], psa_name: &str) -> Option<Mapped> {
-    let psa_name = psa_name.trim();
-    list.iter()
-        .find(|v| v.psa_names.iter().any(|p| p.eq_ignore_ascii_case(psa_name)))
-        .or_else(|| list.iter().find(|v| v.name.eq_ignore_ascii_case(psa_name)))
-        .map(|v| Mapped {
-            id: v.id,
-            synced: v.synced,
-        })
-}
-
-/// The PSA's name for a Roster value: the first mapped to it, else its own.
-fn psa_name_of(list: &[MappedValue], id: i64) -> Option<String> {
-    list.iter()
-        .find(|v| v.id == id)
-        .map(|v| v.psa_names.first().unwrap_or(&v.name).clone())
-}
-
-fn synced(list: &[MappedValue], id: Option<i64>) -> bool {
-    id.is_some_and(|id| list.iter().any(|v| v.id == id && v.synced))
-}
-
-fn values(all: Vec<(i64, String, bool)>, explicit: &[(String, i64)]) -> Vec<MappedValue> {
-    all.into_iter()
-        .map(|(id, name, synced)| MappedValue {
-            psa_names: explicit
-                .iter()
-                .filter(|(_, i)| *i == id)
-                .map(|(p, _)| p.clone())
-                .collect(),
-            id,
-            name,
-            synced,
-        })
-        .collect()
-}
-
-impl Mapping {
-    pub fn load(conn: &mut DbConn) -> QueryResult<Self> {
-        let explicit_types: Vec<(String, i64)> = psa_type_map::table
-            .order_by(psa_type_map::psa_name)
-            .select((psa_type_map::psa_name, psa_type_map::type_id))
-            .load(conn)?;
-        let explicit_statuses: Vec<(String, i64)> = psa_status_map::table
-            .order_by(psa_status_map::psa_name)
-            .select((psa_status_map::psa_name, psa_status_map::status_id))
-            .load(conn)?;
-        Ok(Self {
-            types: values(kinds::all(conn, Kind::Type)?, &explicit_types),
-            statuses: values(kinds::all(conn, Kind::Status)?, &explicit_statuses),
-        })
-    }
-
-    /// Roster's types or statuses, by name, with their PSA names.
-    pub fn values(&self, kind: Kind) -> &[MappedValue] {
-        match kind {
-            Kind::Type => &self.types,
-            Kind::Status => &self.statuses,
-        }
-    }
-
-    pub fn type_of(&self, psa_name: &str) -> Option<Mapped> {
-        find(&self.types, psa_name)
-    }
-
-    pub fn status_of(&self, psa_name: &str) -> Option<Mapped> {
-        find(&self.statuses, psa_name)
-    }
-
-    /// The PSA's name for a Roster type (for pushing).
-    pub fn psa_type(&self, type_id: i64) -> Option<String> {
-        psa_name_of(&self.types, type_id)
-    }
-
-    pub fn psa_status(&self, status_id: i64) -> Option<String> {
-        psa_name_of(&self.statuses, status_id)
-    }
-
-    /// Whether a Roster type and status both sync.
-    pub fn syncs(&self, type_id: Option<i64>, status_id: Option<i64>) -> bool {
-        synced(&self.types, type_id) && synced(&self.statuses, status_id)
-    }
-}
-
-/// The mapping form's field of a Roster value (`type_3`, `status_1`).
-pub fn field_of(kind: Kind, id: i64) -> String {
-    match kind {
-        Kind::Type => format!("type_{id}"),
-        Kind::Status => format!("status_{id}"),
-    }
-}
-
-/// The PSA names typed in one field (comma-separated).
-pub fn split_names(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect()
-}
-
-/// Replaces the mapping from the form's fields (`type_{id}`, `status_{id}`: PSA names,
-/// comma-separated). A PSA name may mean one type and one status, not two of either.
-pub fn save_mapping(
-    conn: &mut DbConn,
-    actor: &User,
-    fields: &std::collections::HashMap<String, String>,
-) -> Result<(), SaveError> {
-    write(conn, |conn| {
-        let mapping = Mapping::load(conn)?;
-        let mut errors = FieldErrors::default();
-        let mut rows: Vec<(Kind, String, i64)> = Vec::new();
-        for kind in [Kind::Type, Kind::Status] {
-            for value in mapping.values(kind) {
-                let field = field_of(kind, value.id);
-                let typed = fields.get(&field).map(String::as_str).unwrap_or_default();
-                for name in split_names(typed) {
-                    let taken = rows
-                        .iter()
-                        .find(|(k, n, _)| *k == kind && n.eq_ignore_ascii_case(&name));
-                    if name.chars().count() > 100 {
-                        errors.add(&field, "PSA names are at most 100 characters.");
-                    } else if let Some((_, _, other)) = taken {
-                        let other = mapping
-                            .values(kind)
-                            .iter()
-                            .find(|v| v.id == *other)
-                            .map_or("", |v| v.name.as_str());
-                        errors.add(
-                            &field,
-                            format!("\u{201c}{name}\u{201d} already means {other}."),
-                        );
-                    } else {
-                        rows.push((kind, name, value.id));
-                    }
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(SaveError::Invalid(errors));
-        }
-        diesel::delete(psa_type_map::table).execute(conn)?;
-        diesel::delete(psa_status_map::table).execute(conn)?;
-        for (kind, name, id) in &rows {
-            match kind {
-                Kind::Type => diesel::insert_into(psa_type_map::table)
-                    .values((
-                        psa_type_map::psa_name.eq(name),
-                        psa_type_map::type_id.eq(id),
-                    ))
-                    .execute(conn)?,
-                Kind::Status => diesel::insert_into(psa_status_map::table)
-                    .values((
-                        psa_status_map::psa_name.eq(name),
-                        psa_status_map::status_id.eq(id),
-                    ))
-                    .execute(conn)?,
-            };
-        }
-        audit::record(
-            conn,
-            Some(actor),
-            "psa.mapping",
-            "Changed how PSA types and statuses map to Roster's",
-        )?;
-        Ok(())
-    })
 }

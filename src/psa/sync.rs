@@ -3,8 +3,9 @@
 //! type and status are matched (by PSA id, else by exactly the same name) or created; linked
 //! organizations whose company is gone, deleted or no longer syncing become orphans (and stop
 //! being orphans when it comes back). Nothing is written until every page was read, so a load
-//! that cannot read the PSA changes nothing; the writes go in short transactions, each one
-//! "make it as the PSA says", so a load stopped half-way is mended by the next. Runs as a job.
+//! that cannot read the PSA changes nothing; what is kept meanwhile is capped (`MAX_COMPANIES`,
+//! `MAX_KEPT_BYTES`). The writes go in short transactions, each one "make it as the PSA says", so
+//! a load stopped half-way is mended by the next. Runs as a job.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,8 +13,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::settings::{self, Mapping};
-use super::{Company, Psa, PsaError, PsaKind};
+use super::mapping::Mapping;
+use super::settings;
+use super::{Company, Connection, Psa, PsaError, PsaKind};
 use crate::audit;
 use crate::auth::User;
 use crate::db::schema::{jobs, organizations, psa_loads};
@@ -27,6 +29,21 @@ pub const KIND: &str = "psa_load";
 
 /// More pages than this is not a PSA we can read in one load.
 pub const MAX_PAGES: usize = 5_000;
+/// The most companies one load keeps (the largest MSPs have tens of thousands).
+pub const MAX_COMPANIES: usize = 100_000;
+/// The most memory the companies kept by one load may take (their text and their records): a
+/// PSA, or whatever answers at its address, that sends more ends the load, not the worker.
+pub const MAX_KEPT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Roughly the memory a company read takes.
+fn kept_bytes(c: &Company) -> usize {
+    std::mem::size_of::<Company>()
+        + c.id.len()
+        + c.name.len()
+        + c.short_name.len()
+        + c.type_name.as_ref().map_or(0, String::len)
+        + c.status_name.as_ref().map_or(0, String::len)
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
@@ -118,20 +135,29 @@ pub struct Outcome {
     pub report: Vec<String>,
 }
 
-/// Reads every company, page by page (at most `MAX_PAGES`), calling `between_pages` after each
-/// (the job's sign of life). The outer error stops the job; the inner one is the load's failure.
+/// Reads every company, page by page (at most `MAX_PAGES`, `MAX_COMPANIES` and `MAX_KEPT_BYTES`),
+/// calling `between_pages` after each (the job's sign of life). The outer error stops the job;
+/// the inner one is the load's failure.
 pub fn read_all(
     psa: &dyn Psa,
     mut between_pages: impl FnMut() -> Result<(), JobError>,
 ) -> Result<Result<Vec<Company>, PsaError>, JobError> {
     let mut all = Vec::new();
+    let mut kept = 0;
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let page = match psa.companies(cursor.as_deref()) {
             Ok(page) => page,
             Err(e) => return Ok(Err(e)),
         };
+        kept += page.companies.iter().map(kept_bytes).sum::<usize>();
         all.extend(page.companies);
+        if all.len() > MAX_COMPANIES || kept > MAX_KEPT_BYTES {
+            return Ok(Err(PsaError::Malformed(format!(
+                "the PSA sent more than a data load keeps (at most {MAX_COMPANIES} companies and {} MB of their names); nothing was changed",
+                MAX_KEPT_BYTES / (1024 * 1024)
+            ))));
+        }
         match page.next {
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
             _ => return Ok(Ok(all)),
@@ -544,7 +570,11 @@ pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
     let keep_lease = |conn: &mut DbConn| context.keep_lease(conn, job.id());
     let read = match saved.connection(access) {
         Err(e) => Err(e.to_string()),
-        Ok(connection) => match super::connect(&connection) {
+        // The load's error is shown on the settings page: the status, never what was answered.
+        Ok(connection) => match super::connect(&Connection {
+            quote_answers: false,
+            ..connection
+        }) {
             Err(e) => Err(e.to_string()),
             Ok(psa) => read_all(psa.as_ref(), || keep_lease(&mut *context.conn()?))?
                 .map_err(|e| e.to_string()),

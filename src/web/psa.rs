@@ -15,7 +15,8 @@ use super::render;
 use super::state::AppState;
 use crate::db::DbError;
 use crate::orgs::kinds::Kind;
-use crate::psa::settings::{self, Mapping, SaveError, SettingsForm};
+use crate::psa::mapping::{self, Mapping};
+use crate::psa::settings::{self, SaveError, SettingsForm};
 use crate::psa::sync::{self, Load};
 use crate::psa::{self, PsaKind};
 use crate::validation::FieldErrors;
@@ -40,6 +41,7 @@ struct PsaPage {
     statuses: Vec<MapRow>,
     loads: Vec<Load>,
     allow_http: bool,
+    allow_private: bool,
 }
 
 impl PsaPage {
@@ -80,7 +82,7 @@ async fn page(
             .values(kind)
             .iter()
             .map(|v| {
-                let field = settings::field_of(kind, v.id);
+                let field = mapping::field_of(kind, v.id);
                 let psa_names = match &typed.mapping {
                     Some(typed) => typed.get(&field).cloned().unwrap_or_default(),
                     None => v.psa_names.join(", "),
@@ -109,6 +111,7 @@ async fn page(
         statuses,
         loads,
         allow_http: state.settings.psa_allow_http,
+        allow_private: state.settings.psa_allow_private,
         errors,
     };
     let has_errors = !page.errors.is_empty();
@@ -138,13 +141,13 @@ pub async fn save(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (key, allow_http, typed) = (
+    let (key, policy, typed) = (
         state.settings.data_key.clone(),
-        state.settings.psa_allow_http,
+        psa::PsaAccess::of(&state.settings).policy,
         form.clone(),
     );
     let saved = state
-        .db(move |conn| Ok::<_, DbError>(settings::save(conn, &user, &typed, &key, allow_http)))
+        .db(move |conn| Ok::<_, DbError>(settings::save(conn, &user, &typed, &key, policy)))
         .await?;
     let errors = match saved {
         Ok(()) => {
@@ -185,7 +188,7 @@ pub async fn save_mapping(
     let fields = form.fields;
     let typed = fields.clone();
     let saved = state
-        .db(move |conn| Ok::<_, DbError>(settings::save_mapping(conn, &user, &typed)))
+        .db(move |conn| Ok::<_, DbError>(mapping::save_mapping(conn, &user, &typed)))
         .await?;
     let errors = match saved {
         Ok(()) => {
@@ -215,14 +218,9 @@ pub async fn test_connection(
         return Ok(back(&state, &Flash::error("Save the PSA settings first.")));
     };
     let label = saved.kind.label();
-    let checked = web::block(move || {
-        let connection = saved.connection(&access).map_err(|e| e.to_string())?;
-        let psa = psa::connect(&connection).map_err(|e| e.to_string())?;
-        psa.check().map_err(|e| e.to_string())?;
-        psa.vocabulary().map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|_| WebError::from(DbError::Cancelled))?;
+    let checked = web::block(move || saved.test(&access))
+        .await
+        .map_err(|_| WebError::from(DbError::Cancelled))?;
     let flash = match checked {
         Ok(v) => Flash::success(format!(
             "Connected to {label}. Its company types: {}. Its statuses: {}.",

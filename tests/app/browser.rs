@@ -704,6 +704,7 @@ async fn orphans_on_manage_data_in_a_browser() {
     let cw = ConnectWiseDouble::start();
     let app = TestApp::spawn_with(|s| {
         s.psa_allow_http = Some(true);
+        s.psa_allow_private = Some(true);
         s.job_poll_ms = Some(50);
         s.delete_grace_seconds = Some(0);
     })

@@ -17,6 +17,7 @@ mod psa;
 mod psa_connectors;
 #[path = "../support/psa/mod.rs"]
 pub mod psa_doubles;
+mod psa_security;
 mod psa_sync;
 mod records;
 mod schema;

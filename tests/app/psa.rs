@@ -15,8 +15,20 @@ use crate::support::{Client, TestApp};
 pub async fn spawn() -> TestApp {
     TestApp::spawn_with(|s| {
         s.psa_allow_http = Some(true);
+        s.psa_allow_private = Some(true);
         s.job_poll_ms = Some(50);
         s.psa_timeout_seconds = Some(5);
+    })
+    .await
+}
+
+/// An app that may reach the doubles and runs no background work (no data load unless a test
+/// runs one).
+pub async fn spawn_without_worker() -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.psa_allow_http = Some(true);
+        s.psa_allow_private = Some(true);
+        s.run_jobs = Some(false);
     })
     .await
 }
@@ -468,11 +480,7 @@ async fn the_credentials_never_reach_the_logs() {
     use base64::Engine;
 
     let cw = ConnectWiseDouble::start();
-    let app = TestApp::spawn_with(|s| {
-        s.psa_allow_http = Some(true);
-        s.run_jobs = Some(false);
-    })
-    .await;
+    let app = spawn_without_worker().await;
     let manager = app.login_as(Role::Manager).await;
     assert_eq!(
         post_owned(&manager, "/settings/psa", &connectwise_form(&cw, "two_way"))
@@ -503,6 +511,7 @@ async fn the_credentials_never_reach_the_logs() {
         .env("ROSTER_DATABASE_URL", &app.store.database_url)
         .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
         .env("ROSTER_PSA_ALLOW_HTTP", "true")
+        .env("ROSTER_PSA_ALLOW_PRIVATE", "true")
         .env("ROSTER_JOB_POLL_MS", "50")
         .env("RUST_LOG", "trace")
         .stdout(log.try_clone().unwrap())

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use roster::psa::autotask::Autotask;
 use roster::psa::connectwise::ConnectWise;
 use roster::psa::{
-    Company, CompanyFields, Connection, CreateDefaults, Credentials, Psa, PsaError, PsaKind,
+    AddressPolicy, Company, CompanyFields, Connection, CreateDefaults, Credentials, Psa, PsaError,
+    PsaKind,
 };
 
 use crate::psa_doubles::autotask as at;
@@ -68,11 +69,18 @@ fn cw_connection(double: &ConnectWiseDouble) -> Connection {
             owner_resource_id: String::new(),
             phone: String::new(),
         },
-        allow_http: true,
+        policy: LOCAL,
         timeout: Duration::from_secs(10),
-        attempts: roster::psa::http::MAX_ATTEMPTS,
+        attempts: roster::psa::retry::MAX_ATTEMPTS,
+        quote_answers: true,
     }
 }
+
+/// The doubles run on 127.0.0.1, over plain http.
+const LOCAL: AddressPolicy = AddressPolicy {
+    allow_http: true,
+    allow_private: true,
+};
 
 fn connectwise(double: &ConnectWiseDouble) -> ConnectWise {
     ConnectWise::new(cw_connection(double)).expect("connector")
@@ -111,7 +119,7 @@ async fn connectwise_wrong_credentials_are_unauthorized() {
 async fn connectwise_plain_http_needs_the_setting() {
     let double = ConnectWiseDouble::start();
     let mut connection = cw_connection(&double);
-    connection.allow_http = false;
+    connection.policy.allow_http = false;
     match roster::psa::connect(&connection) {
         Err(PsaError::Config(m)) => assert!(m.contains("https://"), "{m}"),
         Err(other) => panic!("{other:?}"),
@@ -344,9 +352,10 @@ fn at_connection(double: &AutotaskDouble) -> Connection {
             owner_resource_id: at::OWNER_RESOURCE_ID.to_string(),
             phone: String::new(),
         },
-        allow_http: true,
+        policy: LOCAL,
         timeout: Duration::from_secs(10),
-        attempts: roster::psa::http::MAX_ATTEMPTS,
+        attempts: roster::psa::retry::MAX_ATTEMPTS,
+        quote_answers: true,
     }
 }
 

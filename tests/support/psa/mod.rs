@@ -11,6 +11,7 @@
 
 pub mod autotask;
 pub mod connectwise;
+pub mod recorder;
 mod sandbox_page;
 
 pub(crate) use autotask::AutotaskDouble;
