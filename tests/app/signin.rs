@@ -1,0 +1,301 @@
+//! Sign-in as an attacker tries it: off-site `next` targets, locks per account and client address
+//! instead of per account, the account-wide slowdown, unknown emails, long emails and forwarded
+//! addresses behind a proxy.
+
+use std::time::Duration;
+
+use roster::auth::Role;
+
+use crate::support::{Client, PASSWORD, Resp, TestApp};
+
+/// Values of `next` that must never leave the site (after the query or form is decoded).
+const OFF_SITE: [&str; 7] = [
+    "/\t/x",
+    "/\n/x",
+    "/%09/x",
+    "/%0A/x",
+    "/\\x",
+    "//x",
+    "https://x",
+];
+
+/// Every byte but letters and digits percent-encoded, as a form or query value.
+fn encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_signed_in_login_page_redirects_to_this_site_only() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    for bad in OFF_SITE {
+        let res = client.get(&format!("/login?next={}", encoded(bad))).await;
+        assert_eq!(res.status, 303, "next={bad:?}: {}", res.body);
+        assert_eq!(res.location(), "/", "next={bad:?}");
+    }
+    // The probe's own queries, exactly as sent.
+    for raw in ["/%09/evil.example/x", "/%0A/x", "/%5C/x", "%2F%2Fx"] {
+        let res = client.get(&format!("/login?next={raw}")).await;
+        assert_eq!(res.status, 303, "next={raw}: {}", res.body);
+        assert_eq!(res.location(), "/", "next={raw}");
+    }
+    let res = client.get("/login?next=%2Fusers%3Fx%3D1").await;
+    assert_eq!(res.location(), "/users?x=1");
+}
+
+#[tokio::test]
+async fn a_sign_in_carries_only_local_next_targets() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(Role::Editor, "nia").await;
+    for bad in OFF_SITE {
+        let client = app.client();
+        let page = client.get(&format!("/login?next={}", encoded(bad))).await;
+        assert_eq!(page.status, 200, "next={bad:?}");
+        assert!(page.body.contains("name=\"next\" value=\"/\""), "{bad:?}");
+        let fields = [
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("next", bad),
+        ];
+        let res = client.post("/login", &fields).await;
+        assert_eq!(res.status, 303, "next={bad:?}: {}", res.body);
+        assert_eq!(res.location(), "/", "next={bad:?}");
+    }
+}
+
+/// A proxied app: the client address is the one in X-Forwarded-For.
+async fn proxied() -> TestApp {
+    TestApp::spawn_with(|s| s.trust_proxy = Some(true)).await
+}
+
+/// One sign-in attempt "from" `address`.
+async fn attempt(client: &Client, email: &str, password: &str, address: &str) -> Resp {
+    let token = client.csrf().await;
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("email", email),
+        ("password", password),
+    ];
+    client
+        .post_with_headers("/login", &fields, &[("x-forwarded-for", address)])
+        .await
+}
+
+/// The error shown on the sign-in page, if any.
+fn error_of(res: &Resp) -> String {
+    let marker = "id=\"login-error\">";
+    res.body
+        .find(marker)
+        .map(|at| {
+            let rest = &res.body[at + marker.len()..];
+            rest[..rest.find('<').unwrap_or(rest.len())].to_owned()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_attacker_elsewhere_does_not_lock_the_real_user_out() {
+    let app = proxied().await;
+    let email = app.add_user(Role::Administrator, "ola").await;
+    let attacker = app.client();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(
+            attempt(&attacker, &email, "wrong password!", "198.51.100.1")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429; 2]);
+
+    let user = app.client();
+    let res = attempt(&user, &email, PASSWORD, "203.0.113.9").await;
+    assert_eq!(res.status, 303, "{}", error_of(&res));
+
+    // The attacker's address stays locked, even with the right password.
+    let res = attempt(&attacker, &email, PASSWORD, "198.51.100.1").await;
+    assert_eq!(res.status, 429);
+    assert!(attacker.cookie("__Host-roster-session").is_none());
+}
+
+#[tokio::test]
+async fn an_unknown_email_answers_exactly_like_a_known_one() {
+    let app = proxied().await;
+    let known = app.add_user(Role::Editor, "pia").await;
+    let mut answers = Vec::new();
+    for (email, address) in [
+        (known.as_str(), "198.51.100.2"),
+        ("nobody@example.com", "198.51.100.3"),
+    ] {
+        let client = app.client();
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            let res = attempt(&client, email, "wrong password!", address).await;
+            seen.push((res.status, error_of(&res)));
+        }
+        // After a restart (fresh in-memory limits) the stored counters still answer alike.
+        let restarted = TestApp::spawn_on(app.store.clone(), |s| s.trust_proxy = Some(true)).await;
+        let res = attempt(&restarted.client(), email, "wrong password!", address).await;
+        seen.push((res.status, error_of(&res)));
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(
+        answers[0].iter().any(|(s, _)| *s == 429),
+        "{:?}",
+        answers[0]
+    );
+    // The unknown email is counted in the database like the known one.
+    let rows: i64 = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::login_failures::dsl::*;
+            login_failures.count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(
+        rows, 4,
+        "a row per (email, address) and per email, for both"
+    );
+}
+
+#[tokio::test]
+async fn the_account_wide_slowdown_shows_and_ends() {
+    let app = proxied().await;
+    let email = app.add_user(Role::Editor, "quin").await;
+    let attacker = app.client();
+    for i in 0..10 {
+        let res = attempt(&attacker, &email, "wrong password!", "198.51.100.4").await;
+        assert_eq!(res.status, 401, "attempt {i}");
+    }
+    // The eleventh failure for the account, from a second address, starts the slowdown.
+    let res = attempt(&attacker, &email, "wrong password!", "198.51.100.5").await;
+    assert_eq!(res.status, 401);
+
+    let user = app.client();
+    let res = attempt(&user, &email, PASSWORD, "203.0.113.10").await;
+    assert_eq!(res.status, 429);
+    let error = error_of(&res);
+    assert!(error.contains("Wait 1 second"), "{error}");
+
+    // After the wait, the right password gets in; the success ends the slowdown.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let res = attempt(&user, &email, PASSWORD, "203.0.113.10").await;
+    assert_eq!(res.status, 303, "{}", error_of(&res));
+    let res = attempt(&attacker, &email, "wrong password!", "198.51.100.6").await;
+    assert_eq!(res.status, 401);
+    let again = app.client();
+    let res = attempt(&again, &email, PASSWORD, "203.0.113.11").await;
+    assert_eq!(res.status, 303, "{}", error_of(&res));
+}
+
+#[tokio::test]
+async fn a_300_character_email_gets_the_normal_refusal() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let long = format!("{}@example.com", "a".repeat(288));
+    assert_eq!(long.len(), 300);
+    // Refused like a wrong password, and never counted under the email: 25 quick tries (fewer
+    // than the address allows) all get the same answer.
+    for i in 0..25 {
+        let res = client.login(&long, "wrong password!").await;
+        assert_eq!(res.status, 401, "attempt {i}");
+        assert_eq!(
+            error_of(&res),
+            "The email address or password is incorrect."
+        );
+    }
+    let rows: i64 = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::login_failures::dsl::*;
+            login_failures.count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(rows, 0, "an email no account can have is not counted");
+}
+
+/// 35 sign-in attempts for unknown accounts, each with the given headers (the i-th of them).
+async fn statuses_with(app: &TestApp, header: &str, value: impl Fn(usize) -> String) -> Vec<u16> {
+    let client = app.client();
+    let token = client.csrf().await;
+    let mut statuses = Vec::new();
+    for i in 0..35 {
+        let email = format!("nobody{i}@example.com");
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("email", email.as_str()),
+            ("password", "wrong password!"),
+        ];
+        let value = value(i);
+        let res = client
+            .post_with_headers("/login", &fields, &[(header, value.as_str())])
+            .await;
+        statuses.push(res.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_client_written_forwarded_header_is_ignored() {
+    let app = proxied().await;
+    let statuses = statuses_with(&app, "forwarded", |i| format!("for=203.0.113.{i}")).await;
+    assert!(
+        statuses.contains(&429),
+        "one real address, 35 attempts: throttled ({statuses:?})"
+    );
+}
+
+#[tokio::test]
+async fn the_right_most_address_not_a_trusted_proxy_counts() {
+    // The client writes any first entry it likes; the proxy appends the address it saw.
+    let app = proxied().await;
+    let statuses = statuses_with(&app, "x-forwarded-for", |i| {
+        format!("203.0.113.{i}, 198.51.100.7")
+    })
+    .await;
+    assert!(
+        statuses.contains(&429),
+        "one real address, 35 attempts: throttled ({statuses:?})"
+    );
+
+    // Behind two proxies of ours, the address before them counts.
+    let app = TestApp::spawn_with(|s| {
+        s.trust_proxy = Some(true);
+        s.trusted_proxies = Some("127.0.0.0/8, 10.0.0.0/8".into());
+    })
+    .await;
+    let statuses = statuses_with(&app, "x-forwarded-for", |i| {
+        format!("192.0.2.1, 203.0.113.{i}, 10.1.2.3")
+    })
+    .await;
+    assert!(
+        statuses.iter().all(|s| *s == 401),
+        "35 addresses: none throttled ({statuses:?})"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+    // The connection comes from 127.0.0.1, which is not in the configured list.
+    let app = TestApp::spawn_with(|s| {
+        s.trust_proxy = Some(true);
+        s.trusted_proxies = Some("10.0.0.0/8".into());
+    })
+    .await;
+    let statuses = statuses_with(&app, "x-forwarded-for", |i| format!("203.0.113.{i}")).await;
+    assert!(
+        statuses.contains(&429),
+        "one real address, 35 attempts: throttled ({statuses:?})"
+    );
+}
