@@ -38,8 +38,27 @@ impl EmailKey {
         Self(mac.finalize().into_bytes().into())
     }
 
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Whose attempt it is: the email, the client's address, and whether the browser carries a
+/// device token for this email (`auth::device`), which exempts it from the account's slowdown.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub email: EmailKey,
+    pub address: Option<IpAddr>,
+    pub known_device: bool,
+}
+
+impl Source {
+    fn keys(&self) -> (String, String) {
+        (self.email.hex(), address_text(self.address))
     }
 }
 
@@ -78,15 +97,14 @@ fn later(at: NaiveDateTime, by: Duration) -> NaiveDateTime {
 
 /// Decides whether this attempt may check a password. When the account is being slowed down,
 /// the attempt takes the next slot atomically, so that parallel requests (from many addresses,
-/// or many instances) do not all get through when it opens.
+/// or many instances) do not all get through when it opens; a known device skips the queue.
 pub fn gate(
     conn: &mut DbConn,
-    email: &EmailKey,
-    address: Option<IpAddr>,
+    source: &Source,
     limits: Limits,
     now: NaiveDateTime,
 ) -> QueryResult<Gate> {
-    let (hash, address) = (email.hex(), address_text(address));
+    let (hash, address) = source.keys();
     let rows: Vec<(String, i32, Option<NaiveDateTime>)> = lf::table
         .filter(lf::email_hash.eq(&hash))
         .filter(lf::address.eq_any([address.as_str(), EVERY_ADDRESS]))
@@ -102,6 +120,9 @@ pub fn gate(
     let Some((_, failures, until)) = rows.iter().find(|(a, ..)| a == EVERY_ADDRESS) else {
         return Ok(Gate::Open);
     };
+    if source.known_device {
+        return Ok(Gate::Open);
+    }
     let Some(pause) = delay(*failures, limits.max_failures) else {
         return Ok(Gate::Open);
     };
@@ -123,12 +144,11 @@ pub fn gate(
 /// out of the account for `lock`; beyond `max_failures` from anywhere the account slows down.
 pub fn record_failure(
     conn: &mut DbConn,
-    email: &EmailKey,
-    address: Option<IpAddr>,
+    source: &Source,
     limits: Limits,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let (hash, address) = (email.hex(), address_text(address));
+    let (hash, address) = source.keys();
     if count(conn, &hash, &address, now)? >= limits.max_failures {
         diesel::update(lf::table.find((&hash, &address)))
             .set((
@@ -148,12 +168,8 @@ pub fn record_failure(
 
 /// A success from `address` clears its counter and ends the account's slowdown; other
 /// addresses' locks stay.
-pub fn record_success(
-    conn: &mut DbConn,
-    email: &EmailKey,
-    address: Option<IpAddr>,
-) -> QueryResult<()> {
-    let (hash, address) = (email.hex(), address_text(address));
+pub fn record_success(conn: &mut DbConn, source: &Source) -> QueryResult<()> {
+    let (hash, address) = source.keys();
     diesel::delete(
         lf::table
             .filter(lf::email_hash.eq(&hash))

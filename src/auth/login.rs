@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::lockout::{self, EmailKey, Gate, Limits};
+use super::device;
+use super::lockout::{self, EmailKey, Gate, Limits, Source};
 use super::session::{self, Lifetimes};
 use super::users::{self, UserRow};
 use super::{AuthError, User, password};
@@ -22,38 +23,50 @@ pub struct LoginPolicy {
     pub sessions: Lifetimes,
 }
 
-/// A sign-in attempt as it arrives: an email that some account could have, the password, and the
-/// client's address.
+/// A sign-in attempt as it arrives: an email that some account could have, the password, the
+/// client's address and the browser's device token, if any.
 pub struct Attempt {
     email: String,
-    key: EmailKey,
     password: String,
-    address: Option<IpAddr>,
+    source: Source,
+}
+
+/// What the browser sent besides the form.
+pub struct Client<'a> {
+    pub address: Option<IpAddr>,
+    pub device_token: Option<&'a str>,
 }
 
 impl Attempt {
     /// None when no account can have this email (too long): refuse it without counting it.
-    pub fn parse(
-        email: &str,
-        password: String,
-        address: Option<IpAddr>,
-        key: &SecretKey,
-    ) -> Option<Self> {
+    pub fn parse(email: &str, password: String, client: &Client, key: &SecretKey) -> Option<Self> {
         let email = email.trim().to_lowercase();
         if email.len() > MAX_EMAIL_LEN {
             return None;
         }
+        let email_key = EmailKey::of(&email, key);
+        let known_device = client
+            .device_token
+            .is_some_and(|token| device::is_valid(key, &email_key, token));
         Some(Self {
-            key: EmailKey::of(&email, key),
             email,
             password,
-            address,
+            source: Source {
+                email: email_key,
+                address: client.address,
+                known_device,
+            },
         })
     }
 
     /// What the in-memory limiter counts this attempt under.
     pub fn limiter_key(&self) -> (EmailKey, Option<IpAddr>) {
-        (self.key, self.address)
+        (self.source.email, self.source.address)
+    }
+
+    /// The email's key, for the device token a sign-in hands out.
+    pub fn email_key(&self) -> EmailKey {
+        self.source.email
     }
 }
 
@@ -79,8 +92,8 @@ pub fn attempt(
         max_failures: policy.max_failures,
         lock: policy.lock,
     };
-    let (key, address) = (&attempt.key, attempt.address);
-    match lockout::gate(conn, key, address, limits, now())? {
+    let source = &attempt.source;
+    match lockout::gate(conn, source, limits, now())? {
         Gate::Open => {}
         Gate::Locked => return Ok(LoginOutcome::Locked),
         Gate::Wait(left) => return Ok(LoginOutcome::Wait(left)),
@@ -92,11 +105,11 @@ pub fn attempt(
     let matches = password::verify(&attempt.password, hash);
     match row {
         Some(row) if matches && row.active => {
-            lockout::record_success(conn, key, address)?;
+            lockout::record_success(conn, source)?;
             signed_in(conn, &row, policy)
         }
         _ => {
-            lockout::record_failure(conn, key, address, limits, now())?;
+            lockout::record_failure(conn, source, limits, now())?;
             Ok(LoginOutcome::Refused)
         }
     }

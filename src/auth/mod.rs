@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod csrf;
+pub mod device;
 pub mod lockout;
 pub mod login;
 pub mod password;

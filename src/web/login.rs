@@ -14,10 +14,13 @@ use super::flash::{self, Flash, host_cookie};
 use super::guard::{PRE_COOKIE, SESSION_COOKIE, removal};
 use super::render;
 use super::state::AppState;
-use crate::auth::login::{self, Attempt, LoginOutcome};
+use crate::auth::device;
+use crate::auth::login::{self, Attempt, Client, LoginOutcome};
 use crate::auth::session;
 use crate::db::DbError;
 
+/// The browser's device token for the last account it signed in to (`auth::device`).
+const DEVICE_COOKIE: &str = "__Host-roster-device";
 const REFUSED: &str = "The email address or password is incorrect.";
 const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes, then try again.";
 
@@ -81,6 +84,10 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+fn time_span(duration: std::time::Duration) -> actix_web::cookie::time::Duration {
+    actix_web::cookie::time::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(0))
+}
+
 /// The answer to an account that failed too often from everywhere.
 fn wait_message(left: std::time::Duration) -> String {
     let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
@@ -111,11 +118,17 @@ pub async fn submit(
         )
     };
     let address = client_address(&state.settings, &req);
+    let device_cookie = req.cookie(DEVICE_COOKIE);
+    let client = Client {
+        address,
+        device_token: device_cookie.as_ref().map(actix_web::cookie::Cookie::value),
+    };
     let key = &state.settings.session_key;
-    let Some(attempt) = Attempt::parse(&form.email, form.password.clone(), address, key) else {
+    let Some(attempt) = Attempt::parse(&form.email, form.password.clone(), &client, key) else {
         // No account has an email this long: nothing to count, nothing to hash.
         return refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned());
     };
+    let email_key = attempt.email_key();
     if !state.throttle.admit(attempt.limiter_key(), address) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned());
     }
@@ -135,9 +148,13 @@ pub async fn submit(
         LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id.0, "signed in");
             let mut response = flash::see_other(&next);
-            response
-                .add_cookie(&host_cookie(SESSION_COOKIE, token))
-                .map_err(|e| WebError::Internal(e.into()))?;
+            let mut device_cookie = host_cookie(DEVICE_COOKIE, device::issue(key, &email_key));
+            device_cookie.set_max_age(time_span(device::VALID_FOR));
+            for cookie in [host_cookie(SESSION_COOKIE, token), device_cookie] {
+                response
+                    .add_cookie(&cookie)
+                    .map_err(|e| WebError::Internal(e.into()))?;
+            }
             let _ = response.add_removal_cookie(&removal(PRE_COOKIE));
             Ok(response)
         }

@@ -169,33 +169,81 @@ async fn an_unknown_email_answers_exactly_like_a_known_one() {
     );
 }
 
+/// Failures for `email` from several addresses, each after the account's pause, until its
+/// password checks are four seconds apart (13 failures: 1 s, 2 s, then 4 s). Returns after the
+/// last failure, so the next four seconds are closed to browsers without a device token.
+async fn slow_down(attacker: &Client, email: &str) {
+    for i in 0..10 {
+        let res = attempt(attacker, email, "wrong password!", "198.51.100.4").await;
+        assert_eq!(res.status, 401, "attempt {i}");
+    }
+    for (address, pause) in [
+        ("198.51.100.5", 0),
+        ("198.51.100.6", 1100),
+        ("198.51.100.7", 2100),
+    ] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let res = attempt(attacker, email, "wrong password!", address).await;
+        assert_eq!(res.status, 401, "from {address}: {}", error_of(&res));
+    }
+}
+
+/// The N of "Wait N seconds" (or "1 second").
+fn wait_of(res: &Resp) -> u64 {
+    let error = error_of(res);
+    let rest = error.split("Wait ").nth(1).unwrap_or_default();
+    rest.split(' ')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0)
+}
+
 #[tokio::test]
 async fn the_account_wide_slowdown_shows_and_ends() {
     let app = proxied().await;
     let email = app.add_user(Role::Editor, "quin").await;
     let attacker = app.client();
-    for i in 0..10 {
-        let res = attempt(&attacker, &email, "wrong password!", "198.51.100.4").await;
-        assert_eq!(res.status, 401, "attempt {i}");
-    }
-    // The eleventh failure for the account, from a second address, starts the slowdown.
-    let res = attempt(&attacker, &email, "wrong password!", "198.51.100.5").await;
-    assert_eq!(res.status, 401);
+    slow_down(&attacker, &email).await;
 
     let user = app.client();
     let res = attempt(&user, &email, PASSWORD, "203.0.113.10").await;
     assert_eq!(res.status, 429);
-    let error = error_of(&res);
-    assert!(error.contains("Wait 1 second"), "{error}");
+    let wait = wait_of(&res);
+    assert!((1..=4).contains(&wait), "{}", error_of(&res));
 
     // After the wait, the right password gets in; the success ends the slowdown.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
     let res = attempt(&user, &email, PASSWORD, "203.0.113.10").await;
     assert_eq!(res.status, 303, "{}", error_of(&res));
-    let res = attempt(&attacker, &email, "wrong password!", "198.51.100.6").await;
+    let res = attempt(&attacker, &email, "wrong password!", "198.51.100.8").await;
     assert_eq!(res.status, 401);
     let again = app.client();
     let res = attempt(&again, &email, PASSWORD, "203.0.113.11").await;
+    assert_eq!(res.status, 303, "{}", error_of(&res));
+}
+
+#[tokio::test]
+async fn a_browser_that_signed_in_before_is_not_slowed_down() {
+    let app = proxied().await;
+    let email = app.add_user(Role::Editor, "rho").await;
+    let user = app.client();
+    assert_eq!(
+        attempt(&user, &email, PASSWORD, "203.0.113.20")
+            .await
+            .status,
+        303
+    );
+    assert!(user.cookie("__Host-roster-device").is_some());
+
+    let attacker = app.client();
+    slow_down(&attacker, &email).await;
+    let stranger = app.client();
+    let res = attempt(&stranger, &email, PASSWORD, "203.0.113.21").await;
+    assert_eq!(res.status, 429, "a browser without a device token waits");
+
+    // The owner's browser, from yet another address, gets in at once.
+    let res = attempt(&user, &email, PASSWORD, "203.0.113.22").await;
     assert_eq!(res.status, 303, "{}", error_of(&res));
 }
 
