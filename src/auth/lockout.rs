@@ -149,21 +149,23 @@ pub fn record_failure(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let (hash, address) = source.keys();
-    if count(conn, &hash, &address, now)? >= limits.max_failures {
-        diesel::update(lf::table.find((&hash, &address)))
-            .set((
-                lf::locked_until.eq(Some(later(now, limits.lock))),
-                lf::failures.eq(0),
-            ))
-            .execute(conn)?;
-    }
-    let failures = count(conn, &hash, EVERY_ADDRESS, now)?;
-    if let Some(pause) = delay(failures, limits.max_failures) {
-        diesel::update(lf::table.find((&hash, EVERY_ADDRESS)))
-            .set(lf::locked_until.eq(Some(later(now, pause))))
-            .execute(conn)?;
-    }
-    forget_old(conn, now)
+    crate::db::write(conn, |conn| {
+        if count(conn, &hash, &address, now)? >= limits.max_failures {
+            diesel::update(lf::table.find((&hash, &address)))
+                .set((
+                    lf::locked_until.eq(Some(later(now, limits.lock))),
+                    lf::failures.eq(0),
+                ))
+                .execute(conn)?;
+        }
+        let failures = count(conn, &hash, EVERY_ADDRESS, now)?;
+        if let Some(pause) = delay(failures, limits.max_failures) {
+            diesel::update(lf::table.find((&hash, EVERY_ADDRESS)))
+                .set(lf::locked_until.eq(Some(later(now, pause))))
+                .execute(conn)?;
+        }
+        forget_old(conn, now)
+    })
 }
 
 /// A success from `address` clears its counter and ends the account's slowdown; other
@@ -181,6 +183,7 @@ pub fn record_success(conn: &mut DbConn, source: &Source) -> QueryResult<()> {
 
 /// Adds one failure to a row (creating it); returns the new count. Through the connection enum
 /// there is no `ON CONFLICT`: update, else insert, else (another request inserted it) update.
+/// The insert runs in a savepoint, so that its conflict does not abort PostgreSQL's transaction.
 fn count(conn: &mut DbConn, hash: &str, address: &str, now: NaiveDateTime) -> QueryResult<i32> {
     let update = |conn: &mut DbConn| {
         diesel::update(lf::table.find((hash, address)))
@@ -195,14 +198,16 @@ fn count(conn: &mut DbConn, hash: &str, address: &str, now: NaiveDateTime) -> Qu
     if let Some(failures) = update(conn)? {
         return Ok(failures);
     }
-    let inserted = diesel::insert_into(lf::table)
-        .values((
-            lf::email_hash.eq(hash),
-            lf::address.eq(address),
-            lf::failures.eq(1),
-            lf::last_failure_at.eq(now),
-        ))
-        .execute(conn);
+    let inserted = crate::db::write(conn, |conn| {
+        diesel::insert_into(lf::table)
+            .values((
+                lf::email_hash.eq(hash),
+                lf::address.eq(address),
+                lf::failures.eq(1),
+                lf::last_failure_at.eq(now),
+            ))
+            .execute(conn)
+    });
     match inserted {
         Ok(_) => Ok(1),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {

@@ -200,6 +200,26 @@ fn wait_of(res: &Resp) -> u64 {
 }
 
 #[tokio::test]
+async fn failures_at_once_are_all_counted() {
+    let app = proxied().await;
+    let email = app.add_user(Role::Editor, "sam").await;
+    let clients: Vec<_> = (0..8).map(|_| app.client()).collect();
+    let attempts = clients
+        .iter()
+        .map(|c| attempt(c, &email, "wrong password!", "198.51.100.40"));
+    let results = futures_util::future::join_all(attempts).await;
+    assert!(results.iter().all(|r| r.status == 401));
+    let counts: Vec<i32> = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::login_failures::dsl::*;
+            login_failures.select(failures).load(c).unwrap()
+        })
+        .await;
+    assert_eq!(counts, [8, 8], "per (email, address) and per email");
+}
+
+#[tokio::test]
 async fn the_account_wide_slowdown_shows_and_ends() {
     let app = proxied().await;
     let email = app.add_user(Role::Editor, "quin").await;
