@@ -367,3 +367,25 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
         "one real address, 35 attempts: throttled ({statuses:?})"
     );
 }
+
+#[test]
+fn trusted_proxies_are_cidrs_or_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = |list: &str| roster::config::RawSettings {
+        data_dir: Some(dir.path().to_path_buf()),
+        trusted_proxies: Some(list.into()),
+        ..Default::default()
+    };
+    let settings = raw("10.0.0.0/8, 192.0.2.7 ,fd00::/8").resolve().unwrap();
+    let listed: Vec<String> = settings
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(listed, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]);
+    let message = raw("10.0.0.0/33").resolve().unwrap_err().to_string();
+    assert!(
+        message.contains("ROSTER_TRUSTED_PROXIES") && message.contains("10.0.0.0/33"),
+        "{message}"
+    );
+}
