@@ -88,10 +88,14 @@ fn time_span(duration: std::time::Duration) -> actix_web::cookie::time::Duration
     actix_web::cookie::time::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(0))
 }
 
+/// A wait rounded up to whole seconds, at least one.
+fn whole_seconds(left: std::time::Duration) -> u64 {
+    (left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1)
+}
+
 /// The answer to an account that failed too often from everywhere.
 fn wait_message(left: std::time::Duration) -> String {
-    let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    let seconds = seconds.max(1);
+    let seconds = whole_seconds(left);
     let unit = if seconds == 1 { "second" } else { "seconds" };
     format!(
         "Too many failed sign-ins for this email address. Wait {seconds} {unit}, then try again."
@@ -147,21 +151,33 @@ pub async fn submit(
     match outcome {
         LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id.0, "signed in");
-            let mut response = flash::see_other(&next);
-            let mut device_cookie = host_cookie(DEVICE_COOKIE, device::issue(key, &email_key));
-            device_cookie.set_max_age(time_span(device::VALID_FOR));
-            for cookie in [host_cookie(SESSION_COOKIE, token), device_cookie] {
-                response
-                    .add_cookie(&cookie)
-                    .map_err(|e| WebError::Internal(e.into()))?;
-            }
-            let _ = response.add_removal_cookie(&removal(PRE_COOKIE));
-            Ok(response)
+            signed_in(&next, token, device::issue(key, &email_key))
         }
         LoginOutcome::Refused => refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned()),
         LoginOutcome::Locked => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned()),
-        LoginOutcome::Wait(left) => refuse(StatusCode::TOO_MANY_REQUESTS, wait_message(left)),
+        LoginOutcome::Wait(left) => {
+            let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, wait_message(left))?;
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                whole_seconds(left).into(),
+            );
+            Ok(response)
+        }
     }
+}
+
+/// On to `next` with the new session, a device token for this account, and no pre-session.
+fn signed_in(next: &str, token: String, device_token: String) -> Result<HttpResponse, WebError> {
+    let mut response = flash::see_other(next);
+    let mut device_cookie = host_cookie(DEVICE_COOKIE, device_token);
+    device_cookie.set_max_age(time_span(device::VALID_FOR));
+    for cookie in [host_cookie(SESSION_COOKIE, token), device_cookie] {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| WebError::Internal(e.into()))?;
+    }
+    let _ = response.add_removal_cookie(&removal(PRE_COOKIE));
+    Ok(response)
 }
 
 pub async fn logout(

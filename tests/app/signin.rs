@@ -231,6 +231,7 @@ async fn the_account_wide_slowdown_shows_and_ends() {
     assert_eq!(res.status, 429);
     let wait = wait_of(&res);
     assert!((1..=4).contains(&wait), "{}", error_of(&res));
+    assert_eq!(res.header("retry-after"), wait.to_string());
 
     // After the wait, the right password gets in; the success ends the slowdown.
     tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
