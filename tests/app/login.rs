@@ -134,14 +134,7 @@ async fn a_one_megabyte_password_is_refused_by_size() {
     assert_eq!(res.status, 413);
     assert!(res.body.contains("Too large"));
     // Not counted as a failure: it never reached the password check.
-    let failures: i64 = app
-        .db(move |c| {
-            use diesel::prelude::*;
-            use roster::db::schema::login_failures::dsl::*;
-            login_failures.count().get_result(c).unwrap()
-        })
-        .await;
-    assert_eq!(failures, 0);
+    assert_eq!(crate::signin::failure_rows(&app).await, 0);
 }
 
 #[tokio::test]

@@ -90,6 +90,16 @@ async fn attempt(client: &Client, email: &str, password: &str, address: &str) ->
         .await
 }
 
+/// Rows of `login_failures`.
+pub async fn failure_rows(app: &TestApp) -> i64 {
+    app.db(|c| {
+        use diesel::prelude::*;
+        use roster::db::schema::login_failures::dsl::*;
+        login_failures.count().get_result(c).unwrap()
+    })
+    .await
+}
+
 /// The error shown on the sign-in page, if any.
 fn error_of(res: &Resp) -> String {
     let marker = "id=\"login-error\">";
@@ -156,13 +166,7 @@ async fn an_unknown_email_answers_exactly_like_a_known_one() {
         answers[0]
     );
     // The unknown email is counted in the database like the known one.
-    let rows: i64 = app
-        .db(|c| {
-            use diesel::prelude::*;
-            use roster::db::schema::login_failures::dsl::*;
-            login_failures.count().get_result(c).unwrap()
-        })
-        .await;
+    let rows = failure_rows(&app).await;
     assert_eq!(
         rows, 4,
         "a row per (email, address) and per email, for both"
@@ -284,13 +288,7 @@ async fn a_300_character_email_gets_the_normal_refusal() {
             "The email address or password is incorrect."
         );
     }
-    let rows: i64 = app
-        .db(|c| {
-            use diesel::prelude::*;
-            use roster::db::schema::login_failures::dsl::*;
-            login_failures.count().get_result(c).unwrap()
-        })
-        .await;
+    let rows = failure_rows(&app).await;
     assert_eq!(rows, 0, "an email no account can have is not counted");
 }
 
