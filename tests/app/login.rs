@@ -194,14 +194,20 @@ async fn statuses_behind_a_proxy(app: &TestApp) -> Vec<u16> {
 
 #[tokio::test]
 async fn the_address_limit_uses_forwarded_addresses_only_behind_a_trusted_proxy() {
-    let direct = TestApp::spawn().await;
+    // A burst of 5 (then one every two seconds): 35 attempts are throttled however slow the
+    // machine is (with the default 30 they need not be).
+    let direct = TestApp::spawn_with(|s| s.login_address_burst = Some(5)).await;
     let statuses = statuses_behind_a_proxy(&direct).await;
     assert!(
         statuses.contains(&429),
         "one address, 35 attempts: throttled ({statuses:?})"
     );
 
-    let proxied = TestApp::spawn_with(|s| s.trust_proxy = Some(true)).await;
+    let proxied = TestApp::spawn_with(|s| {
+        s.trust_proxy = Some(true);
+        s.login_address_burst = Some(5);
+    })
+    .await;
     let statuses = statuses_behind_a_proxy(&proxied).await;
     assert!(
         statuses.iter().all(|s| *s == 401),
