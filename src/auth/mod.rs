@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod csrf;
+pub mod device;
+pub mod lockout;
 pub mod login;
 pub mod password;
 mod roles;

@@ -155,36 +155,11 @@ pub fn set_password_hash(conn: &mut DbConn, id: UserId, hash: &str) -> QueryResu
         .execute(conn)
 }
 
-/// Counts one failed sign-in; at `max_failures` in a row the account is locked until `lock_until`.
-pub fn record_failure(
-    conn: &mut DbConn,
-    id: UserId,
-    max_failures: i32,
-    lock_until: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(id.0))
-        .set(users::failed_logins.eq(users::failed_logins + 1))
-        .execute(conn)?;
-    diesel::update(
-        users::table
-            .find(id.0)
-            .filter(users::failed_logins.ge(max_failures)),
-    )
-    .set((
-        users::locked_until.eq(Some(lock_until)),
-        users::failed_logins.eq(0),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
+/// Notes a sign-in. Failures are counted in `login_failures` (see `auth::lockout`), not here:
+/// `failed_logins` and `locked_until` are no longer used.
 pub fn record_success(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
     diesel::update(users::table.find(id.0))
-        .set((
-            users::failed_logins.eq(0),
-            users::locked_until.eq(None::<NaiveDateTime>),
-            users::last_login_at.eq(Some(now())),
-        ))
+        .set(users::last_login_at.eq(Some(now())))
         .execute(conn)
         .map(|_| ())
 }

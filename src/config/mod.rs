@@ -51,6 +51,9 @@ pub struct RawSettings {
     pub workers: Option<usize>,
     /// Behind a reverse proxy or load balancer: take the client address from X-Forwarded-For.
     pub trust_proxy: Option<bool>,
+    /// With `trust_proxy`: the proxies' addresses, comma-separated CIDRs (default: loopback and
+    /// whatever connects to us).
+    pub trusted_proxies: Option<String>,
     /// How long a deleted organization can be restored before its purge starts (0: at once).
     pub delete_grace_seconds: Option<u64>,
     /// Rows deleted per transaction by a purge.
@@ -91,6 +94,8 @@ pub struct Settings {
     pub pool_size: u32,
     pub workers: usize,
     pub trust_proxy: bool,
+    /// Empty: loopback and the connection's peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub jobs: JobSettings,
     pub psa_allow_http: bool,
     pub psa_allow_private: bool,
@@ -151,6 +156,7 @@ impl RawSettings {
         if let Some(v) = text("ROSTER_TRUST_PROXY") {
             self.trust_proxy = Some(flag(v));
         }
+        self.trusted_proxies = text("ROSTER_TRUSTED_PROXIES").or(self.trusted_proxies.take());
         if let Some(v) = text("ROSTER_RUN_JOBS") {
             self.run_jobs = Some(flag(v));
         }
@@ -197,6 +203,7 @@ impl RawSettings {
             self.data_key.as_deref(),
             &data_dir.join("data.key"),
         )?;
+        let trusted_proxies = proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
         let minutes = |m: u64| Duration::from_secs(m * 60);
         Ok(Settings {
             database_url,
@@ -215,6 +222,7 @@ impl RawSettings {
             pool_size: self.pool_size.unwrap_or(8).max(2),
             workers: self.workers.unwrap_or(2).max(1),
             trust_proxy: self.trust_proxy.unwrap_or(false),
+            trusted_proxies,
             jobs: JobSettings {
                 delete_grace: Duration::from_secs(self.delete_grace_seconds.unwrap_or(15 * 60)),
                 purge_batch_rows: i64::from(self.purge_batch_rows.unwrap_or(1000).max(1)),
@@ -228,4 +236,22 @@ impl RawSettings {
             psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
         })
     }
+}
+
+/// `10.0.0.0/8, 192.0.2.7, fd00::/8`: CIDR ranges or single addresses.
+fn proxies(list: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "ROSTER_TRUSTED_PROXIES: {item:?} is not an address or a CIDR range \
+                         such as 10.0.0.0/8 or fd00::/8"
+                    ))
+                })
+        })
+        .collect()
 }

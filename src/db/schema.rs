@@ -213,6 +213,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_failures (email_hash, address) {
+        email_hash -> Text,
+        address -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_failure_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(psa_type_map -> organization_types (type_id));
 diesel::joinable!(psa_status_map -> organization_statuses (status_id));

@@ -2,6 +2,7 @@
 //! Handlers parse, authorize (through the guard), call one use case on the blocking pool, render.
 
 mod assets;
+mod client_address;
 pub mod csrf_form;
 pub mod ctx;
 mod deletes;

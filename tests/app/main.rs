@@ -23,5 +23,6 @@ mod records;
 mod schema;
 mod sessions;
 mod setup;
+mod signin;
 mod support;
 mod users;
