@@ -1,4 +1,6 @@
-//! The audit trail: who did what, when. Names are copied in so the trail outlives what it names.
+//! The audit trail: who did what, when. Names are copied in so the trail outlives what it names;
+//! a change of parent keeps ids instead, named with the reader's access when shown (a reader
+//! restricted to a list must not learn the name of an organization outside it).
 
 use diesel::prelude::*;
 
@@ -14,7 +16,7 @@ pub fn record(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, None, action, summary)
+    insert(conn, actor, None, action, summary, (None, None))
 }
 
 /// An event about an organization; its name is copied so the trail outlives it.
@@ -25,7 +27,27 @@ pub fn record_org(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, Some(org), action, summary)
+    insert(conn, actor, Some(org), action, summary, (None, None))
+}
+
+/// The action of a change of parent; its summary is written when it is shown.
+pub const PARENT_CHANGED: &str = "organization.parent";
+
+/// An organization moved from the parent `from` to `to` (ids; `None`: no parent).
+pub fn record_parent(
+    conn: &mut DbConn,
+    actor: Option<&User>,
+    org: (i64, &str),
+    (from, to): (Option<i64>, Option<i64>),
+) -> QueryResult<()> {
+    insert(
+        conn,
+        actor,
+        Some(org),
+        PARENT_CHANGED,
+        "parent changed",
+        (from, to),
+    )
 }
 
 fn insert(
@@ -34,6 +56,7 @@ fn insert(
     org: Option<(i64, &str)>,
     action: &str,
     summary: &str,
+    (from, to): (Option<i64>, Option<i64>),
 ) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
@@ -44,29 +67,70 @@ fn insert(
             audit_events::summary.eq(summary),
             audit_events::organization_id.eq(org.map(|o| o.0)),
             audit_events::organization_name.eq(org.map(|o| o.1)),
+            audit_events::parent_from.eq(from),
+            audit_events::parent_to.eq(to),
         ))
         .execute(conn)
         .map(|_| ())
 }
 
 /// One line of an organization's history.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub at: NaiveDateTime,
     pub actor_email: String,
     pub summary: String,
+    /// A change of parent (from, to), still to be named for the reader.
+    pub parents: Option<(Option<i64>, Option<i64>)>,
 }
 
-/// The latest `limit` events about an organization, newest first.
+impl Event {
+    /// The organization ids the line names.
+    pub fn names(&self) -> impl Iterator<Item = i64> {
+        self.parents
+            .into_iter()
+            .flat_map(|(a, b)| a.into_iter().chain(b))
+    }
+
+    /// Writes a change of parent's summary with `name` (which decides what the reader may see).
+    pub fn resolve(&mut self, name: impl Fn(Option<i64>) -> String) {
+        if let Some((from, to)) = self.parents {
+            self.summary = format!("parent: {} \u{2192} {}", name(from), name(to));
+        }
+    }
+}
+
+/// The latest `limit` events about an organization, newest first (changes of parent unnamed:
+/// see `Event::resolve`).
 pub fn for_organization(conn: &mut DbConn, id: i64, limit: i64) -> QueryResult<Vec<Event>> {
-    audit_events::table
+    type Row = (
+        NaiveDateTime,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = audit_events::table
         .filter(audit_events::organization_id.eq(id))
         .order_by((audit_events::at.desc(), audit_events::id.desc()))
         .limit(limit)
         .select((
             audit_events::at,
             audit_events::actor_email,
+            audit_events::action,
             audit_events::summary,
+            audit_events::parent_from,
+            audit_events::parent_to,
         ))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor_email, action, summary, from, to)| Event {
+            at,
+            actor_email,
+            parents: (action == PARENT_CHANGED).then_some((from, to)),
+            summary,
+        })
+        .collect())
 }

@@ -83,7 +83,7 @@ fn subtree(conn: &mut DbConn, root: i64) -> QueryResult<Vec<Node>> {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub root: OrgRow,
-    /// Sub-organizations at every depth, by name (within a level).
+    /// Sub-organizations at every depth that the user may see, by name (within a level).
     pub subs: Vec<OrgRef>,
     pub records: Vec<(Kind, i64)>,
     pub logos: i64,
@@ -109,21 +109,22 @@ fn load_root(conn: &mut DbConn, scope: Scope, id: OrgId) -> Result<OrgRow, OrgEr
         .ok_or(OrgError::NotFound)
 }
 
-fn hidden_count(conn: &mut DbConn, scope: Scope, nodes: &[Node]) -> QueryResult<usize> {
+/// The ids of `nodes` that the scope may see.
+fn seen_ids(conn: &mut DbConn, scope: Scope, nodes: &[Node]) -> QueryResult<HashSet<i64>> {
     if scope.all {
-        return Ok(0);
+        return Ok(nodes.iter().map(|n| n.id).collect());
     }
-    let mut seen = 0;
+    let mut seen = HashSet::new();
     for chunk in nodes.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|n| n.id).collect();
-        let n: i64 = organizations::table
+        let found: Vec<i64> = organizations::table
             .filter(reachable(scope))
             .filter(organizations::id.eq_any(ids))
-            .count()
-            .get_result(conn)?;
-        seen += usize::try_from(n).unwrap_or(0);
+            .select(organizations::id)
+            .load(conn)?;
+        seen.extend(found);
     }
-    Ok(nodes.len().saturating_sub(seen))
+    Ok(seen)
 }
 
 /// What is below `root`; with `counted`, also how many records and logos (for the confirmation
@@ -166,8 +167,11 @@ fn plan_of(
             (k, n)
         })
         .collect();
+    // Only what the user may see is named; the rest is counted (and then refused).
+    let seen = seen_ids(conn, scope, &nodes)?;
     let syncing = nodes
         .iter()
+        .filter(|n| seen.contains(&n.id))
         // An orphan's company is gone from the PSA: it can be deleted (from Manage Data).
         .filter(|n| n.sync_enabled && n.deleted.is_none() && n.orphaned.is_none())
         .map(|n| {
@@ -176,8 +180,13 @@ fn plan_of(
         })
         .collect();
     let plan = Plan {
-        hidden: hidden_count(conn, scope, &nodes)?,
-        subs: nodes.iter().skip(1).map(Node::to_ref).collect(),
+        hidden: nodes.len() - seen.len(),
+        subs: nodes
+            .iter()
+            .skip(1)
+            .filter(|n| seen.contains(&n.id))
+            .map(Node::to_ref)
+            .collect(),
         records,
         logos: logo_count,
         syncing,
@@ -195,8 +204,15 @@ pub fn plan(conn: &mut DbConn, scope: Scope, id: OrgId) -> Result<Plan, OrgError
     Ok(plan_of(conn, scope, root, true)?.0)
 }
 
-/// Why a plan cannot go ahead, in a sentence.
+/// Why a plan cannot go ahead, in a sentence. Hidden sub-organizations are checked first: the
+/// user learns only that there are some.
 pub fn refusal(plan: &Plan) -> Option<OrgError> {
+    if plan.hidden > 0 {
+        return Some(OrgError::Forbidden(format!(
+            "{} has sub-organizations outside your access; ask an Administrator to delete it.",
+            plan.root.name
+        )));
+    }
     if let Some((first, psa)) = plan.syncing.first() {
         let message = if first.id == plan.root.id {
             format!(
@@ -211,12 +227,6 @@ pub fn refusal(plan: &Plan) -> Option<OrgError> {
             )
         };
         return Some(OrgError::Conflict(message));
-    }
-    if plan.hidden > 0 {
-        return Some(OrgError::Forbidden(format!(
-            "{} has sub-organizations outside your access; ask an Administrator to delete it.",
-            plan.root.name
-        )));
     }
     None
 }
@@ -466,6 +476,13 @@ pub fn restore(conn: &mut DbConn, actor: &User, id: OrgId) -> Result<(OrgRef, us
             return Err(OrgError::Conflict(format!("{} is not deleted.", org.name)));
         };
         let job = queue::find(conn, JobId(job))?.ok_or(OrgError::NotFound)?;
+        if !hiding(conn, scope, &[job.id])?.is_empty() {
+            return Err(OrgError::Forbidden(
+                "This deletion includes organizations outside your access; an Administrator can \
+                 restore it."
+                    .into(),
+            ));
+        }
         let payload = payload_of(&job);
         if !queue::cancel_queued(conn, job.id())? {
             return Err(OrgError::Conflict(format!(
@@ -510,11 +527,30 @@ fn payload_of(job: &Job) -> Payload {
     })
 }
 
-/// A deletion as the pages show it.
+/// The deletion jobs among `jobs` that hold an organization outside the scope.
+fn hiding(conn: &mut DbConn, scope: Scope, jobs: &[i64]) -> QueryResult<HashSet<i64>> {
+    if scope.all || jobs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<Option<i64>> = organizations::table
+        .filter(organizations::deletion_job_id.eq_any(jobs.iter().map(|j| Some(*j))))
+        .filter(diesel::dsl::not(reachable(scope)))
+        .select(organizations::deletion_job_id)
+        .distinct()
+        .load(conn)?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// A deletion as the pages show it to one user.
 #[derive(Debug, Clone)]
 pub struct Deletion {
     pub job: Job,
+    /// What was deleted and by whom; when the user does not see all of it, only the
+    /// organization he asked about, with no deleter and no count.
     pub payload: Payload,
+    /// The user sees every organization of the deletion (he may then restore it and read its
+    /// history).
+    pub whole: bool,
 }
 
 impl Deletion {
@@ -522,23 +558,28 @@ impl Deletion {
         self.job.state()
     }
 
-    /// Restore is possible until the purge starts.
+    /// Restore is possible until the purge starts, for whom sees all that comes back.
     pub fn restorable(&self) -> bool {
-        self.state() == State::Queued
+        self.whole && self.state() == State::Queued
     }
 }
 
 /// Where the deletion of organization `id` stands: while it waits or runs (the organization is
 /// still there, hidden), and afterwards for users who see all organizations.
 pub fn status(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<Deletion>> {
-    let org: Option<(Option<NaiveDateTime>, Option<i64>)> = organizations::table
+    let org: Option<(String, Option<NaiveDateTime>, Option<i64>)> = organizations::table
         .filter(reachable(scope))
         .filter(organizations::id.eq(id.0))
-        .select((organizations::deleted_at, organizations::deletion_job_id))
+        .select((
+            organizations::name,
+            organizations::deleted_at,
+            organizations::deletion_job_id,
+        ))
         .first(conn)
         .optional()?;
+    let name = org.as_ref().map(|(name, _, _)| name.clone());
     let job = match org {
-        Some((Some(_), Some(job))) => queue::find(conn, JobId(job))?,
+        Some((_, Some(_), Some(job))) => queue::find(conn, JobId(job))?,
         Some(_) => None,
         None if scope.all => jobs::table
             .filter(jobs::kind.eq(purge::KIND))
@@ -550,16 +591,43 @@ pub fn status(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<
             .optional()?,
         None => None,
     };
-    Ok(job.map(|job| Deletion {
-        payload: payload_of(&job),
+    let Some(job) = job else {
+        return Ok(None);
+    };
+    // Every organization of a deletion carries its job until purged, the root last.
+    let whole = hiding(conn, scope, &[job.id])?.is_empty();
+    let payload = if whole {
+        payload_of(&job)
+    } else {
+        Payload {
+            root: id.0,
+            name: name.unwrap_or_default(),
+            by: String::new(),
+            subs: 0,
+        }
+    };
+    Ok(Some(Deletion {
         job,
+        payload,
+        whole,
     }))
 }
 
-/// Deletions that wait, run, or ended in the last `days` days, newest first (Manage Data).
-pub fn recent(conn: &mut DbConn, days: i64, limit: i64) -> QueryResult<Vec<Deletion>> {
+/// Deletions that wait, run, or ended in the last `days` days, newest first (Manage Data); for a
+/// user restricted to a list, those of organizations on it.
+pub fn recent(
+    conn: &mut DbConn,
+    scope: Scope,
+    days: i64,
+    limit: i64,
+) -> QueryResult<Vec<Deletion>> {
     let since = now() - chrono::Duration::days(days);
-    let jobs: Vec<Job> = jobs::table
+    let mut query = jobs::table.into_boxed();
+    if !scope.all {
+        let listed = crate::auth::users::listed_ids(conn, crate::auth::UserId(scope.user_id))?;
+        query = query.filter(jobs::organization_id.eq_any(listed.into_iter().map(Some)));
+    }
+    let jobs: Vec<Job> = query
         .filter(jobs::kind.eq(purge::KIND))
         .filter(
             jobs::state
@@ -570,10 +638,13 @@ pub fn recent(conn: &mut DbConn, days: i64, limit: i64) -> QueryResult<Vec<Delet
         .limit(limit)
         .select(Job::as_select())
         .load(conn)?;
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    let hiding = hiding(conn, scope, &ids)?;
     Ok(jobs
         .into_iter()
         .map(|job| Deletion {
             payload: payload_of(&job),
+            whole: !hiding.contains(&job.id),
             job,
         })
         .collect())
