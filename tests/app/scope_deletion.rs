@@ -149,3 +149,42 @@ async fn history_does_not_name_a_parent_the_reader_cannot_see() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_deletion_with_a_hidden_sub_organization_never_names_it() {
+    let app = TestApp::spawn().await;
+    let root = app.add_org("Open Root", None).await;
+    app.add_org("Closed Sub", Some("Open Root")).await;
+    let admin_user = app.seed_admin().await;
+    let actor = admin_user.clone();
+    app.db(move |c| {
+        roster::orgs::delete::request(
+            c,
+            &actor,
+            OrgId(root),
+            "Open Root",
+            Duration::from_secs(900),
+        )
+        .unwrap();
+    })
+    .await;
+    let (manager, _) = restricted(&app, Role::Manager, "narrow", &[root]).await;
+    for path in [format!("/organizations/{root}"), "/manage-data".to_owned()] {
+        let page = manager.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains("Open Root"), "{path}: {}", page.body);
+        assert!(!page.body.contains("Closed Sub"), "{path}: {}", page.body);
+        assert!(!page.body.contains("/restore\""), "{path}: {}", page.body);
+    }
+    // Restored by an Administrator: the root's history does not name it either.
+    app.db(move |c| {
+        roster::orgs::delete::restore(c, &admin_user, OrgId(root)).unwrap();
+    })
+    .await;
+    let page = manager.get(&format!("/organizations/{root}")).await.body;
+    assert!(
+        page.contains("Deleted Open Root and 1 sub-organization"),
+        "{page}"
+    );
+    assert!(!page.contains("Closed Sub"), "{page}");
+}
