@@ -60,6 +60,23 @@ pub async fn access_of(app: &TestApp, uid: i64) -> (bool, Vec<i64>) {
     .await
 }
 
+/// Deletes the organization `org` (named `name`) as the seed Administrator, with a 15-minute grace.
+pub async fn delete_as_admin(app: &TestApp, org: i64, name: &str) {
+    let admin = app.seed_admin().await;
+    let name = name.to_owned();
+    app.db(move |c| {
+        roster::orgs::delete::request(
+            c,
+            &admin,
+            roster::orgs::OrgId(org),
+            &name,
+            std::time::Duration::from_secs(900),
+        )
+        .unwrap();
+    })
+    .await;
+}
+
 /// Two organizations, "Seen Co" (on the Manager's list) and "Hidden Co", and a Manager who sees
 /// only the first.
 async fn a_restricted_manager() -> (TestApp, Client, i64, i64, i64) {
@@ -197,18 +214,7 @@ async fn manage_data_lists_only_what_a_restricted_manager_sees() {
             .unwrap();
     })
     .await;
-    let admin = app.seed_admin().await;
-    app.db(move |c| {
-        roster::orgs::delete::request(
-            c,
-            &admin,
-            roster::orgs::OrgId(gone),
-            "Gone Hidden Co",
-            std::time::Duration::from_secs(900),
-        )
-        .unwrap();
-    })
-    .await;
+    delete_as_admin(&app, gone, "Gone Hidden Co").await;
     let page = manager.get("/manage-data").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Seen Co"), "{}", page.body);

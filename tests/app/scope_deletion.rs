@@ -1,15 +1,13 @@
 //! Deleted organizations and history never name an organization the reader cannot see (issue 11,
 //! finding 5): the page of a deleted sub-organization, Restore, the delete refusal, History.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use roster::auth::Role;
 use roster::db::schema::organizations;
 use roster::orgs::OrgId;
 
 use crate::deletion::set_syncing;
-use crate::scope::restricted;
+use crate::scope::{delete_as_admin, restricted};
 use crate::support::TestApp;
 
 /// "Top Secret Parent" with "Visible Child" below it, deleted by the seed Administrator.
@@ -18,18 +16,7 @@ async fn a_deleted_parent(app: &TestApp) -> (i64, i64) {
     let child = app
         .add_org("Visible Child", Some("Top Secret Parent"))
         .await;
-    let admin = app.seed_admin().await;
-    app.db(move |c| {
-        roster::orgs::delete::request(
-            c,
-            &admin,
-            OrgId(parent),
-            "Top Secret Parent",
-            Duration::from_secs(900),
-        )
-        .unwrap();
-    })
-    .await;
+    delete_as_admin(app, parent, "Top Secret Parent").await;
     (parent, child)
 }
 
@@ -156,18 +143,7 @@ async fn a_deletion_with_a_hidden_sub_organization_never_names_it() {
     let root = app.add_org("Open Root", None).await;
     app.add_org("Closed Sub", Some("Open Root")).await;
     let admin_user = app.seed_admin().await;
-    let actor = admin_user.clone();
-    app.db(move |c| {
-        roster::orgs::delete::request(
-            c,
-            &actor,
-            OrgId(root),
-            "Open Root",
-            Duration::from_secs(900),
-        )
-        .unwrap();
-    })
-    .await;
+    delete_as_admin(&app, root, "Open Root").await;
     let (manager, _) = restricted(&app, Role::Manager, "narrow", &[root]).await;
     for path in [format!("/organizations/{root}"), "/manage-data".to_owned()] {
         let page = manager.get(&path).await;

@@ -2,14 +2,11 @@
 //! the cap counts every row of the list, deleted organizations too; grants to one user and
 //! demotions of Administrators are serialized on the users' rows.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use roster::auth::Role;
 use roster::db::schema::users;
-use roster::orgs::OrgId;
 
-use crate::scope::{access_of, restrict};
+use crate::scope::{access_of, delete_as_admin, restrict};
 use crate::sessions::user_id;
 use crate::support::{PASSWORD, TestApp};
 
@@ -22,19 +19,8 @@ async fn the_lite_cap_counts_deleted_organizations_on_the_list() {
     }
     let lite = app.add_user(Role::Lite, "lite").await;
     let uid = restrict(&app, &lite, &orgs[..5]).await;
-    let admin_user = app.seed_admin().await;
     let gone = orgs[4];
-    app.db(move |c| {
-        roster::orgs::delete::request(
-            c,
-            &admin_user,
-            OrgId(gone),
-            "Lite Org 4",
-            Duration::from_secs(900),
-        )
-        .unwrap();
-    })
-    .await;
+    delete_as_admin(&app, gone, "Lite Org 4").await;
     let admin = app.login_as(Role::Administrator).await;
     let res = admin
         .post(
