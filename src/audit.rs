@@ -82,6 +82,9 @@ pub struct Event {
     pub summary: String,
     /// A change of parent (from, to), still to be named for the reader.
     pub parents: Option<(Option<i64>, Option<i64>)>,
+    /// What a reader who does not see all organizations reads instead of `summary`, for lines
+    /// written before names of other organizations were kept out of the text.
+    pub restricted: Option<String>,
 }
 
 impl Event {
@@ -92,11 +95,34 @@ impl Event {
             .flat_map(|(a, b)| a.into_iter().chain(b))
     }
 
-    /// Writes a change of parent's summary with `name` (which decides what the reader may see).
-    pub fn resolve(&mut self, name: impl Fn(Option<i64>) -> String) {
+    /// Writes a change of parent's summary with `name` (which decides what the reader may see);
+    /// `all`: the reader sees all organizations.
+    pub fn resolve(&mut self, all: bool, name: impl Fn(Option<i64>) -> String) {
         if let Some((from, to)) = self.parents {
             self.summary = format!("parent: {} \u{2192} {}", name(from), name(to));
+        } else if let Some(text) = self.restricted.take().filter(|_| !all) {
+            self.summary = text;
         }
+    }
+}
+
+/// The text of an older line for a restricted reader, when it named other organizations: an
+/// update that changed the parent ("...; parent: A → B; ..."), or a deletion that listed its
+/// sub-organizations ("Deleted X and 2 sub-organizations (A, B) with all their data; ...").
+fn restricted_text(action: &str, summary: &str) -> Option<String> {
+    match action {
+        "organization.update"
+            if summary.starts_with("parent: ") || summary.contains("; parent: ") =>
+        {
+            Some("changed this organization, including its parent".to_owned())
+        }
+        "organization.deleted" => {
+            let start = summary.find(" sub-organization")?;
+            let open = start + summary[start..].find(" (")?;
+            let close = summary.rfind(") with all their data")?;
+            (open < close).then(|| format!("{}{}", &summary[..open], &summary[close + 1..]))
+        }
+        _ => None,
     }
 }
 
@@ -130,7 +156,38 @@ pub fn for_organization(conn: &mut DbConn, id: i64, limit: i64) -> QueryResult<V
             at,
             actor_email,
             parents: (action == PARENT_CHANGED).then_some((from, to)),
+            restricted: restricted_text(&action, &summary),
             summary,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restricted_text;
+
+    #[test]
+    fn older_lines_lose_the_names_of_other_organizations() {
+        let update =
+            "name: \u{201c}A\u{201d} \u{2192} \u{201c}B\u{201d}; parent: Secret \u{2192} none";
+        assert_eq!(
+            restricted_text("organization.update", update).as_deref(),
+            Some("changed this organization, including its parent")
+        );
+        assert_eq!(
+            restricted_text("organization.update", "alert changed"),
+            None
+        );
+        let deleted = "Deleted Root and 2 sub-organizations (Sub (one), Two) with all their data; \
+                       purge from 2026-11-30 10:00 UTC";
+        assert_eq!(
+            restricted_text("organization.deleted", deleted).as_deref(),
+            Some(
+                "Deleted Root and 2 sub-organizations with all their data; purge from \
+                 2026-11-30 10:00 UTC"
+            )
+        );
+        let counted = "Deleted Root and 2 sub-organizations with all their data; purge from x";
+        assert_eq!(restricted_text("organization.deleted", counted), None);
+    }
 }

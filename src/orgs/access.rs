@@ -238,7 +238,7 @@ pub fn history(
         ),
     };
     for event in &mut events {
-        event.resolve(name);
+        event.resolve(reader.all, name);
     }
     Ok(events)
 }

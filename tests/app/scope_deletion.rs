@@ -164,3 +164,31 @@ async fn a_deletion_with_a_hidden_sub_organization_never_names_it() {
     );
     assert!(!page.contains("Closed Sub"), "{page}");
 }
+
+#[tokio::test]
+async fn older_history_lines_do_not_name_a_parent_to_a_restricted_reader() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Old Co", None).await;
+    app.db(move |c| {
+        use roster::db::schema::audit_events as a;
+        diesel::insert_into(a::table)
+            .values((
+                a::at.eq(roster::db::now()),
+                a::actor_email.eq("old@example.com"),
+                a::action.eq("organization.update"),
+                a::summary.eq("parent: Old Secret Parent \u{2192} none"),
+                a::organization_id.eq(Some(org)),
+                a::organization_name.eq(Some("Old Co")),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (reader, _) = restricted(&app, Role::ReadOnly, "reader", &[org]).await;
+    let page = reader.get(&format!("/organizations/{org}")).await.body;
+    assert!(!page.contains("Old Secret Parent"), "{page}");
+    assert!(page.contains("including its parent"), "{page}");
+    let admin = app.login_as(Role::Administrator).await;
+    let page = admin.get(&format!("/organizations/{org}")).await.body;
+    assert!(page.contains("Old Secret Parent"), "{page}");
+}
