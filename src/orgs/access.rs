@@ -1,6 +1,7 @@
 //! Which organizations exist for a user: all of them, or the ones on their access list. Every
 //! query of organizations goes through `visible`, so an organization outside the scope is never
-//! loaded (404, absent from lists, search and counts).
+//! loaded (404, absent from lists, search and counts). Changing a list follows one rule: an
+//! actor restricted to a list grants only what he sees. History is named within the same scope.
 
 use diesel::prelude::*;
 
