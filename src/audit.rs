@@ -1,4 +1,6 @@
-//! The audit trail: who did what, when. Names are copied in so the trail outlives what it names.
+//! The audit trail: who did what, when. Names are copied in so the trail outlives what it names;
+//! a change of parent keeps ids instead, named with the reader's access when shown (a reader
+//! restricted to a list must not learn the name of an organization outside it).
 
 use diesel::prelude::*;
 
@@ -14,7 +16,7 @@ pub fn record(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, None, action, summary)
+    insert(conn, actor, None, action, summary, (None, None))
 }
 
 /// An event about an organization; its name is copied so the trail outlives it.
@@ -25,7 +27,27 @@ pub fn record_org(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, Some(org), action, summary)
+    insert(conn, actor, Some(org), action, summary, (None, None))
+}
+
+/// The action of a change of parent; its summary is written when it is shown.
+pub const PARENT_CHANGED: &str = "organization.parent";
+
+/// An organization moved from the parent `from` to `to` (ids; `None`: no parent).
+pub fn record_parent(
+    conn: &mut DbConn,
+    actor: Option<&User>,
+    org: (i64, &str),
+    (from, to): (Option<i64>, Option<i64>),
+) -> QueryResult<()> {
+    insert(
+        conn,
+        actor,
+        Some(org),
+        PARENT_CHANGED,
+        "parent changed",
+        (from, to),
+    )
 }
 
 fn insert(
@@ -34,6 +56,7 @@ fn insert(
     org: Option<(i64, &str)>,
     action: &str,
     summary: &str,
+    (from, to): (Option<i64>, Option<i64>),
 ) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
@@ -44,29 +67,127 @@ fn insert(
             audit_events::summary.eq(summary),
             audit_events::organization_id.eq(org.map(|o| o.0)),
             audit_events::organization_name.eq(org.map(|o| o.1)),
+            audit_events::parent_from.eq(from),
+            audit_events::parent_to.eq(to),
         ))
         .execute(conn)
         .map(|_| ())
 }
 
 /// One line of an organization's history.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub at: NaiveDateTime,
     pub actor_email: String,
     pub summary: String,
+    /// A change of parent (from, to), still to be named for the reader.
+    pub parents: Option<(Option<i64>, Option<i64>)>,
+    /// What a reader who does not see all organizations reads instead of `summary`, for lines
+    /// written before names of other organizations were kept out of the text.
+    pub restricted: Option<String>,
 }
 
-/// The latest `limit` events about an organization, newest first.
+impl Event {
+    /// The organization ids the line names.
+    pub fn names(&self) -> impl Iterator<Item = i64> {
+        self.parents
+            .into_iter()
+            .flat_map(|(a, b)| a.into_iter().chain(b))
+    }
+
+    /// Writes a change of parent's summary with `name` (which decides what the reader may see);
+    /// `all`: the reader sees all organizations.
+    pub fn resolve(&mut self, all: bool, name: impl Fn(Option<i64>) -> String) {
+        if let Some((from, to)) = self.parents {
+            self.summary = format!("parent: {} \u{2192} {}", name(from), name(to));
+        } else if let Some(text) = self.restricted.take().filter(|_| !all) {
+            self.summary = text;
+        }
+    }
+}
+
+/// The text of an older line for a restricted reader, when it named other organizations: an
+/// update that changed the parent ("...; parent: A → B; ..."), or a deletion that listed its
+/// sub-organizations ("Deleted X and 2 sub-organizations (A, B) with all their data; ...").
+fn restricted_text(action: &str, summary: &str) -> Option<String> {
+    match action {
+        "organization.update"
+            if summary.starts_with("parent: ") || summary.contains("; parent: ") =>
+        {
+            Some("changed this organization, including its parent".to_owned())
+        }
+        "organization.deleted" => {
+            let start = summary.find(" sub-organization")?;
+            let open = start + summary[start..].find(" (")?;
+            let close = summary.rfind(") with all their data")?;
+            (open < close).then(|| format!("{}{}", &summary[..open], &summary[close + 1..]))
+        }
+        _ => None,
+    }
+}
+
+/// The latest `limit` events about an organization, newest first (changes of parent unnamed:
+/// see `Event::resolve`).
 pub fn for_organization(conn: &mut DbConn, id: i64, limit: i64) -> QueryResult<Vec<Event>> {
-    audit_events::table
+    type Row = (
+        NaiveDateTime,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = audit_events::table
         .filter(audit_events::organization_id.eq(id))
         .order_by((audit_events::at.desc(), audit_events::id.desc()))
         .limit(limit)
         .select((
             audit_events::at,
             audit_events::actor_email,
+            audit_events::action,
             audit_events::summary,
+            audit_events::parent_from,
+            audit_events::parent_to,
         ))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor_email, action, summary, from, to)| Event {
+            at,
+            actor_email,
+            parents: (action == PARENT_CHANGED).then_some((from, to)),
+            restricted: restricted_text(&action, &summary),
+            summary,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restricted_text;
+
+    #[test]
+    fn older_lines_lose_the_names_of_other_organizations() {
+        let update =
+            "name: \u{201c}A\u{201d} \u{2192} \u{201c}B\u{201d}; parent: Secret \u{2192} none";
+        assert_eq!(
+            restricted_text("organization.update", update).as_deref(),
+            Some("changed this organization, including its parent")
+        );
+        assert_eq!(
+            restricted_text("organization.update", "alert changed"),
+            None
+        );
+        let deleted = "Deleted Root and 2 sub-organizations (Sub (one), Two) with all their data; \
+                       purge from 2026-11-30 10:00 UTC";
+        assert_eq!(
+            restricted_text("organization.deleted", deleted).as_deref(),
+            Some(
+                "Deleted Root and 2 sub-organizations with all their data; purge from \
+                 2026-11-30 10:00 UTC"
+            )
+        );
+        let counted = "Deleted Root and 2 sub-organizations with all their data; purge from x";
+        assert_eq!(restricted_text("organization.deleted", counted), None);
+    }
 }

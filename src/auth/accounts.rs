@@ -1,5 +1,6 @@
 //! Managing users: add, change role, deactivate, reactivate, set a new password. Administrators
-//! manage everyone; Managers manage everyone but Administrators (DESIGN.md section 4).
+//! manage everyone; Managers manage everyone but Administrators (DESIGN.md section 4); an actor
+//! restricted to a list of organizations manages no one who sees more than he does.
 
 use super::{AuthError, Role, User, UserId, password, session, users};
 use crate::audit;
@@ -53,14 +54,35 @@ pub fn new_password(errors: &mut FieldErrors, pass: &str, confirm: &str) -> Stri
     pass.to_owned()
 }
 
+/// The user `id`, locked for the rest of the transaction, when `actor` may change them: his role
+/// manages theirs, and they see nothing that he does not (an actor restricted to a list of
+/// organizations may not act for a user who sees more than he does).
 fn target(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, AuthError> {
+    users::lock(conn, id)?;
     let user = users::find(conn, id)?.ok_or(AuthError::NotFound)?.user();
     if !actor.role.can_manage(user.role) {
         return Err(AuthError::Forbidden(
             "Managers cannot change Administrators.".into(),
         ));
     }
+    if !users::wider_than(conn, actor, Some(id))?.is_empty() {
+        return Err(AuthError::Forbidden(format!(
+            "{} sees organizations outside your access; only someone who sees them all can \
+             change their role, password or status.",
+            user.email
+        )));
+    }
     Ok(user)
+}
+
+/// The actor as the database has him now: a request that demoted or deactivated him a moment
+/// ago counts (the session read him when the request started).
+fn fresh(conn: &mut DbConn, actor: &User) -> Result<User, AuthError> {
+    let now = users::find(conn, actor.id)?
+        .map(|row| row.user())
+        .filter(|u| u.active)
+        .ok_or_else(|| AuthError::Forbidden("Your account is no longer active.".into()))?;
+    Ok(now)
 }
 
 /// Only an Administrator may manage a user in `role`, or give it.
@@ -75,7 +97,8 @@ fn may_give(actor: &User, role: Role) -> Result<(), AuthError> {
     }
 }
 
-/// Refuses a change that would leave no active Administrator.
+/// Refuses a change that would leave no active Administrator. The caller has locked the rows of
+/// the active Administrators first (`users::lock_active_admins`), so the count holds until commit.
 fn keeps_an_admin(conn: &mut DbConn, user: &User) -> Result<(), AuthError> {
     if user.role == Role::Administrator && user.active && users::count_active_admins(conn)? <= 1 {
         return Err(AuthError::Conflict(
@@ -107,6 +130,11 @@ pub fn create(conn: &mut DbConn, actor: Option<&User>, new: &NewUser) -> Result<
                 password_hash: &hash,
             },
         )?;
+        // Nobody makes a user who sees more than himself: a restricted actor's users start
+        // with an empty list, which he fills from what he sees.
+        if actor.is_some_and(|a| !a.all_organizations) {
+            users::set_all_organizations(conn, id, false)?;
+        }
         let summary = format!("added {} as {}", new.email, new.role);
         audit::record(conn, actor, "user.create", &summary)?;
         Ok(id)
@@ -119,8 +147,10 @@ pub fn change_role(
     id: UserId,
     role: Role,
 ) -> Result<User, AuthError> {
-    may_give(actor, role)?;
     crate::db::write(conn, |conn| {
+        users::lock_active_admins(conn)?;
+        let actor = &fresh(conn, actor)?;
+        may_give(actor, role)?;
         let user = target(conn, actor, id)?;
         if role != Role::Administrator {
             keeps_an_admin(conn, &user)?;
@@ -151,6 +181,10 @@ pub fn set_active(
     active: bool,
 ) -> Result<User, AuthError> {
     crate::db::write(conn, |conn| {
+        if !active {
+            users::lock_active_admins(conn)?;
+        }
+        let actor = &fresh(conn, actor)?;
         let user = target(conn, actor, id)?;
         if !active {
             if user.id == actor.id {
@@ -173,18 +207,22 @@ pub fn set_active(
     })
 }
 
-/// Sets a new password and signs the user out everywhere (except the actor's own session).
+/// Sets a new password and signs the user out everywhere; one's own password keeps the session
+/// it was set from (`current`: the hash of that session's token) and ends the others.
 pub fn set_password(
     conn: &mut DbConn,
     actor: &User,
     id: UserId,
     new_password: &str,
+    current: &str,
 ) -> Result<User, AuthError> {
     let hash = password::hash(new_password)?;
     crate::db::write(conn, |conn| {
         let user = target(conn, actor, id)?;
         users::set_password_hash(conn, id, &hash)?;
-        if user.id != actor.id {
+        if user.id == actor.id {
+            session::end_others_for(conn, id, current)?;
+        } else {
             session::end_all_for(conn, id)?;
         }
         audit::record(

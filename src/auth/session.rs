@@ -89,3 +89,13 @@ pub fn end(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
 pub fn end_all_for(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user.0))).execute(conn)
 }
+
+/// Ends every session of `user` but the one whose token hashes to `keep`.
+pub fn end_others_for(conn: &mut DbConn, user: UserId, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::token_hash.ne(keep)),
+    )
+    .execute(conn)
+}

@@ -1,11 +1,13 @@
 //! The `users` table: plain functions named after their use; the caller owns the transaction.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{Role, UserId};
 use crate::db::schema::users;
-use crate::db::{DbConn, now};
+use crate::db::{DbConn, MultiBackend, now};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -127,6 +129,67 @@ pub fn listed_organizations(conn: &mut DbConn, id: UserId) -> QueryResult<i64> {
         .filter(uo::user_id.eq(id.0))
         .count()
         .get_result(conn)
+}
+
+/// Takes the user's row lock until the transaction ends, so that what is checked after it (the
+/// list's length, the role) still holds at the commit. PostgreSQL locks the row; on SQLite
+/// `db::write`'s `BEGIN IMMEDIATE` already lets one writer in at a time.
+pub fn lock(conn: &mut DbConn, id: UserId) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)
+}
+
+/// Locks the rows of the active Administrators (before counting them), so that two demotions
+/// at once cannot both see another Administrator left.
+pub fn lock_active_admins(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .filter(users::role.eq(Role::Administrator.as_str()))
+            .filter(users::active.eq(true)),
+    )
+    .set(users::updated_at.eq(users::updated_at))
+    .execute(conn)
+}
+
+/// The ids of the users who see an organization that `actor` does not: all organizations, or
+/// one outside his list (deleted organizations count: a Restore brings them back). Empty when
+/// the actor sees all organizations.
+pub fn wider_than(
+    conn: &mut DbConn,
+    actor: &User,
+    only: Option<UserId>,
+) -> QueryResult<HashSet<i64>> {
+    use crate::db::schema::user_organizations as uo;
+    if actor.all_organizations {
+        return Ok(HashSet::new());
+    }
+    let actor_list = listed_ids(conn, actor.id)?;
+    let mut outside = uo::table
+        .filter(diesel::dsl::not(uo::organization_id.eq_any(actor_list)))
+        .select(uo::user_id)
+        .distinct()
+        .into_boxed::<MultiBackend>();
+    let mut all = users::table
+        .filter(users::all_organizations.eq(true))
+        .select(users::id)
+        .into_boxed::<MultiBackend>();
+    if let Some(id) = only {
+        outside = outside.filter(uo::user_id.eq(id.0));
+        all = all.filter(users::id.eq(id.0));
+    }
+    let mut ids: HashSet<i64> = outside.load::<i64>(conn)?.into_iter().collect();
+    ids.extend(all.load::<i64>(conn)?);
+    Ok(ids)
+}
+
+/// The ids on a user's access list, deleted organizations too.
+pub fn listed_ids(conn: &mut DbConn, id: UserId) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::user_organizations as uo;
+    uo::table
+        .filter(uo::user_id.eq(id.0))
+        .select(uo::organization_id)
+        .load(conn)
 }
 
 pub fn set_all_organizations(conn: &mut DbConn, id: UserId, all: bool) -> QueryResult<usize> {

@@ -47,6 +47,8 @@ diesel::table! {
         summary -> Text,
         organization_id -> Nullable<BigInt>,
         organization_name -> Nullable<Text>,
+        parent_from -> Nullable<BigInt>,
+        parent_to -> Nullable<BigInt>,
     }
 }
 

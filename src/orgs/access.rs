@@ -1,6 +1,7 @@
 //! Which organizations exist for a user: all of them, or the ones on their access list. Every
 //! query of organizations goes through `visible`, so an organization outside the scope is never
-//! loaded (404, absent from lists, search and counts).
+//! loaded (404, absent from lists, search and counts). Changing a list follows one rule: an
+//! actor restricted to a list grants only what he sees. History is named within the same scope.
 
 use diesel::prelude::*;
 
@@ -66,18 +67,30 @@ pub fn reachable(scope: Scope) -> OrgFilter {
 /// The most organizations a Lite user may be given.
 pub const LITE_MAX: usize = crate::auth::accounts::LITE_MAX as usize;
 
-/// The organizations on a user's access list, by name.
-pub fn listed(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<OrgRef>> {
-    organizations::table
+/// The organizations on a user's access list that `reader` may see, by name, and how many
+/// others the list holds (counted, never named).
+pub fn listed(conn: &mut DbConn, user: UserId, reader: Scope) -> QueryResult<(Vec<OrgRef>, usize)> {
+    let all: Vec<OrgRef> = organizations::table
         .inner_join(user_organizations::table)
         .filter(user_organizations::user_id.eq(user.0))
         .filter(organizations::deleted_at.is_null())
         .order_by(organizations::search_text)
         .select(REF)
-        .load(conn)
+        .load(conn)?;
+    if reader.all {
+        return Ok((all, 0));
+    }
+    let seen = users::listed_ids(conn, UserId(reader.user_id))?;
+    let total = all.len();
+    let shown: Vec<OrgRef> = all.into_iter().filter(|o| seen.contains(&o.id)).collect();
+    let hidden = total - shown.len();
+    Ok((shown, hidden))
 }
 
+/// The user `id`, locked until the transaction ends (two grants to one user at once queue here,
+/// so the Lite cap holds), when the actor's role manages theirs.
 fn managed(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, OrgError> {
+    users::lock(conn, id)?;
     let user = users::find(conn, id)?.ok_or(OrgError::NotFound)?.user();
     if actor.role.can_manage(user.role) {
         Ok(user)
@@ -88,8 +101,14 @@ fn managed(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, OrgError
     }
 }
 
-/// "All organizations" on or off. A Lite user always has a list.
+/// "All organizations" on or off, by an actor who sees all organizations himself (one restricted
+/// to a list cannot give what he does not see). A Lite user always has a list.
 pub fn set_all(conn: &mut DbConn, actor: &User, id: UserId, all: bool) -> Result<User, OrgError> {
+    if !actor.all_organizations {
+        return Err(OrgError::Forbidden(
+            "Only users who see all organizations can change who sees all organizations.".into(),
+        ));
+    }
     crate::db::write(conn, |conn| {
         let user = managed(conn, actor, id)?;
         if all && user.role == Role::Lite {
@@ -138,8 +157,9 @@ pub fn grant(
                 )));
             }
         };
-        let current = listed(conn, id)?;
-        if current.iter().any(|o| o.id == org.id) {
+        // Every row counts, deleted organizations too: a Restore brings them back.
+        let current = users::listed_ids(conn, id)?;
+        if current.contains(&org.id) {
             return Ok((user, org));
         }
         if user.role == Role::Lite && current.len() >= LITE_MAX {
@@ -163,9 +183,13 @@ pub fn grant(
     })
 }
 
+/// Takes an organization off a user's list; an actor restricted to a list names only one of his.
 pub fn revoke(conn: &mut DbConn, actor: &User, id: UserId, org: i64) -> Result<User, OrgError> {
     crate::db::write(conn, |conn| {
         let user = managed(conn, actor, id)?;
+        if !actor.all_organizations && !users::listed_ids(conn, actor.id)?.contains(&org) {
+            return Err(OrgError::NotFound);
+        }
         diesel::delete(
             user_organizations::table
                 .filter(user_organizations::user_id.eq(id.0))
@@ -180,4 +204,42 @@ pub fn revoke(conn: &mut DbConn, actor: &User, id: UserId, org: i64) -> Result<U
         )?;
         Ok(user)
     })
+}
+
+/// The latest `limit` lines of an organization's history, as `reader` may read them: a change of
+/// parent names only organizations he may see ("a hidden organization" otherwise).
+pub fn history(
+    conn: &mut DbConn,
+    reader: Scope,
+    id: i64,
+    limit: i64,
+) -> QueryResult<Vec<audit::Event>> {
+    let mut events = audit::for_organization(conn, id, limit)?;
+    let ids: Vec<i64> = events.iter().flat_map(audit::Event::names).collect();
+    let known: Vec<(i64, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        organizations::table
+            .filter(reachable(reader))
+            .filter(organizations::id.eq_any(&ids))
+            .select((organizations::id, organizations::name))
+            .load(conn)?
+    };
+    let name = |id: Option<i64>| match id {
+        None => "none".to_owned(),
+        Some(id) => known.iter().find(|(k, _)| *k == id).map_or_else(
+            || {
+                if reader.all {
+                    "a deleted organization".to_owned()
+                } else {
+                    "a hidden organization".to_owned()
+                }
+            },
+            |(_, n)| n.clone(),
+        ),
+    };
+    for event in &mut events {
+        event.resolve(reader.all, name);
+    }
+    Ok(events)
 }

@@ -162,8 +162,17 @@ pub fn update(
             parent = Some(old);
         }
         store::update(conn, id, &values(input, parent))?;
-        let mut changes = describe_changes(conn, &before, input, parent)?;
+        let mut changes = describe_changes(conn, &before, input)?;
         changes.extend(logos::apply(conn, id, logo)?.map(str::to_owned));
+        if before.parent_id != parent {
+            // By id: History names it with each reader's access.
+            audit::record_parent(
+                conn,
+                Some(actor),
+                (id.0, &input.name),
+                (before.parent_id, parent),
+            )?;
+        }
         if !changes.is_empty() {
             audit::record_org(
                 conn,
@@ -223,19 +232,11 @@ fn kind_change(
     )))
 }
 
-fn org_name(conn: &mut DbConn, id: Option<i64>) -> Result<String, OrgError> {
-    Ok(match id {
-        Some(id) => tree::name_of(conn, id)?.unwrap_or_else(|| "none".to_owned()),
-        None => "none".to_owned(),
-    })
-}
-
 /// "name: “A” → “B”; ..." for the history.
 fn describe_changes(
     conn: &mut DbConn,
     before: &OrgRow,
     after: &OrgInput,
-    parent: Option<i64>,
 ) -> Result<Vec<String>, OrgError> {
     let mut changes = Vec::new();
     let mut from_to = |label: &str, old: &str, new: &str| {
@@ -259,10 +260,6 @@ fn describe_changes(
         before.status_id,
         after.status_id,
     )?);
-    if before.parent_id != parent {
-        let (old, new) = (org_name(conn, before.parent_id)?, org_name(conn, parent)?);
-        changes.push(format!("parent: {old} \u{2192} {new}"));
-    }
     for (label, old, new) in [
         ("description", &before.description, &after.description),
         ("quick notes", &before.quick_notes, &after.quick_notes),

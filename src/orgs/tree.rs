@@ -28,11 +28,6 @@ fn parent_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Link>> {
         .optional()
 }
 
-/// The name of an organization that is not being deleted.
-pub fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
-    Ok(parent_of(conn, id)?.map(|(_, name, _, _)| name))
-}
-
 /// The ancestors of an organization whose parent is `parent`, root first.
 pub fn ancestry(conn: &mut DbConn, parent: Option<i64>) -> QueryResult<Vec<OrgRef>> {
     let mut chain = Vec::new();

@@ -1,11 +1,14 @@
 //! What Manage Data shows of the PSA link (B9): the synced organizations grouped by type and
-//! status, and the orphans (linked organizations whose company the PSA no longer has).
+//! status, and the orphans (linked organizations whose company the PSA no longer has); both
+//! within what the reader may see.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{organization_statuses, organization_types, organizations};
+use crate::orgs::Scope;
+use crate::orgs::access::visible;
 use crate::orgs::model::psa_label;
 
 /// Synced organizations of one type and status.
@@ -27,9 +30,9 @@ pub struct Orphan {
 }
 
 /// Organizations linked to the PSA (not orphans), counted by type and status.
-pub fn synced_groups(conn: &mut DbConn) -> QueryResult<Vec<Group>> {
+pub fn synced_groups(conn: &mut DbConn, scope: Scope) -> QueryResult<Vec<Group>> {
     let rows: Vec<(Option<i64>, Option<i64>, i64)> = organizations::table
-        .filter(organizations::deleted_at.is_null())
+        .filter(visible(scope))
         .filter(organizations::sync_enabled.eq(true))
         .filter(organizations::psa_company_id.is_not_null())
         .filter(organizations::orphaned_at.is_null())
@@ -72,10 +75,10 @@ struct OrphanRow {
     since: Option<NaiveDateTime>,
 }
 
-/// Every orphaned organization, oldest first.
-pub fn orphans(conn: &mut DbConn) -> QueryResult<Vec<Orphan>> {
+/// Every orphaned organization the scope may see, oldest first.
+pub fn orphans(conn: &mut DbConn, scope: Scope) -> QueryResult<Vec<Orphan>> {
     let rows: Vec<OrphanRow> = organizations::table
-        .filter(organizations::deleted_at.is_null())
+        .filter(visible(scope))
         .filter(organizations::orphaned_at.is_not_null())
         .order_by((organizations::orphaned_at.asc(), organizations::id.asc()))
         .select((

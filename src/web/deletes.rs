@@ -206,6 +206,8 @@ struct DeletionPage {
     ctx: PageCtx,
     deletion: Deletion,
     can_restore: bool,
+    /// The user sees every organization of the deletion (else the page names only his).
+    whole: bool,
     /// The organization's audit trail, kept after the purge.
     history: Vec<crate::audit::Event>,
 }
@@ -254,7 +256,12 @@ pub async fn deletion_page(
             let Some(deletion) = delete::status(conn, scope, id)? else {
                 return Ok::<_, DbError>(None);
             };
-            let history = crate::audit::for_organization(conn, deletion.payload.root, 20)?;
+            // Its history names what was deleted: only for whom sees all of it.
+            let history = if deletion.whole {
+                crate::orgs::access::history(conn, scope, deletion.payload.root, 20)?
+            } else {
+                Vec::new()
+            };
             Ok(Some((deletion, history)))
         })
         .await?;
@@ -269,6 +276,7 @@ pub async fn deletion_page(
     let page = DeletionPage {
         ctx,
         can_restore: allowed(user.role, Action::ManageData) && deletion.restorable(),
+        whole: deletion.whole,
         deletion,
         history,
     };
@@ -442,13 +450,15 @@ const RECENT_DAYS: i64 = 7;
 pub async fn manage_data(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, WebError> {
+    let scope = Scope::of(&user);
     let (deletions, groups, orphans) = state
-        .db(|conn| {
+        .db(move |conn| {
             Ok::<_, DbError>((
-                delete::recent(conn, RECENT_DAYS, 200)?,
-                crate::psa::orphans::synced_groups(conn)?,
-                crate::psa::orphans::orphans(conn)?,
+                delete::recent(conn, scope, RECENT_DAYS, 200)?,
+                crate::psa::orphans::synced_groups(conn, scope)?,
+                crate::psa::orphans::orphans(conn, scope)?,
             ))
         })
         .await?;

@@ -13,7 +13,7 @@ use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
 use super::upload::{self, LogoRequest, OrgUpload};
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{Action, User, allowed};
 use crate::db::DbError;
 use crate::orgs::kinds::{self, Kind};
@@ -704,7 +704,7 @@ pub async fn show(
                 status_name: Kinds::name(&kinds.statuses, org.status_id),
                 logo: logos::sizes(conn, &[id.0])?.first().copied(),
                 tabs: super::records::tabs(crate::records::store::counts(conn, id.0)?),
-                history: audit::for_organization(conn, id.0, 20)?,
+                history: crate::orgs::access::history(conn, scope, id.0, 20)?,
                 waiting: push::waiting(conn, id.0)?,
                 org,
                 ancestry,

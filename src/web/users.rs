@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::csrf_form::CsrfForm;
-use super::ctx::{CurrentUser, PageCtx};
+use super::ctx::{CurrentUser, MaybeSession, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
 use super::render;
@@ -14,7 +14,7 @@ use super::state::AppState;
 use crate::auth::accounts::{self, NewUser};
 use crate::auth::{AuthError, Role, User, UserId, users};
 use crate::db::DbError;
-use crate::orgs::{OrgError, OrgRef, access};
+use crate::orgs::{OrgError, OrgRef, Scope, access};
 use crate::validation::FieldErrors;
 
 /// The roles `actor` may give, for the drop-downs.
@@ -44,13 +44,14 @@ pub async fn list(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    let all = state
-        .db(|conn| users::list(conn).map_err(DbError::from))
+    let me = actor.clone();
+    let (all, wider) = state
+        .db(move |conn| Ok::<_, DbError>((users::list(conn)?, users::wider_than(conn, &me, None)?)))
         .await?;
     let users = all
         .into_iter()
         .map(|u| {
-            let manageable = actor.role.can_manage(u.role);
+            let manageable = actor.role.can_manage(u.role) && !wider.contains(&u.id.0);
             let last = when(u.last_login_at);
             (u, last, manageable)
         })
@@ -127,7 +128,10 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => return again(form, errors),
     };
-    let summary = format!("Added {} as {}.", new.email, new.role);
+    let mut summary = format!("Added {} as {}.", new.email, new.role);
+    if !actor.all_organizations {
+        summary.push_str(" They see no organizations yet: add those they need below.");
+    }
     let result = state
         .db(move |conn| accounts::create(conn, Some(&actor), &new))
         .await;
@@ -146,23 +150,50 @@ struct ShowPage {
     last_login: String,
     roles: Vec<Role>,
     errors: FieldErrors,
-    /// The organizations on the user's access list.
+    /// The organizations on the user's access list that the actor sees.
     access: Vec<OrgRef>,
+    /// How many others the list holds (never named).
+    hidden: usize,
+    /// The user sees nothing the actor does not: role, password and status are his to change.
+    can_act: bool,
+    /// The actor sees all organizations: "all organizations" is his to give or take.
+    actor_all: bool,
     lite_max: usize,
 }
 
-/// The user and their access list, when the actor may manage them.
+/// A user as the actor may see them: their access list within his scope, and whether he may
+/// change their role, password and status.
+struct Managed {
+    user: User,
+    access: Vec<OrgRef>,
+    hidden: usize,
+    can_act: bool,
+}
+
+/// The user and their access list, when the actor's role manages theirs.
 async fn manageable(
     state: &web::Data<AppState>,
     actor: &User,
     id: UserId,
-) -> Result<(User, Vec<OrgRef>), WebError> {
-    let (row, access) = state
-        .db(move |conn| Ok::<_, DbError>((users::find(conn, id)?, access::listed(conn, id)?)))
+) -> Result<Managed, WebError> {
+    let me = actor.clone();
+    let (row, (access, hidden), wider) = state
+        .db(move |conn| {
+            Ok::<_, DbError>((
+                users::find(conn, id)?,
+                access::listed(conn, id, Scope::of(&me))?,
+                users::wider_than(conn, &me, Some(id))?,
+            ))
+        })
         .await?;
     let user = row.ok_or(WebError::NotFound)?.user();
     if actor.role.can_manage(user.role) {
-        Ok((user, access))
+        Ok(Managed {
+            user,
+            access,
+            hidden,
+            can_act: wider.is_empty(),
+        })
     } else {
         Err(WebError::Forbidden(
             "Managers cannot change Administrators.".into(),
@@ -170,19 +201,17 @@ async fn manageable(
     }
 }
 
-fn show_page(
-    ctx: PageCtx,
-    actor: &User,
-    (user, access): (User, Vec<OrgRef>),
-    errors: FieldErrors,
-) -> ShowPage {
+fn show_page(ctx: PageCtx, actor: &User, managed: Managed, errors: FieldErrors) -> ShowPage {
     ShowPage {
         ctx,
-        last_login: when(user.last_login_at),
+        last_login: when(managed.user.last_login_at),
         roles: roles_for(actor),
-        user,
+        user: managed.user,
         errors,
-        access,
+        access: managed.access,
+        hidden: managed.hidden,
+        can_act: managed.can_act,
+        actor_all: actor.all_organizations,
         lite_max: access::LITE_MAX,
     }
 }
@@ -280,9 +309,11 @@ pub async fn set_password(
     state: web::Data<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
+    MaybeSession(session): MaybeSession,
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
+    let current = session.map(|s| s.token_hash).unwrap_or_default();
     let id = UserId(*id);
     let user = manageable(&state, &actor, id).await?;
     let mut errors = FieldErrors::default();
@@ -291,7 +322,7 @@ pub async fn set_password(
         return render::invalid(&show_page(ctx, &actor, user, errors));
     }
     let result = state
-        .db(move |conn| accounts::set_password(conn, &actor, id, &password))
+        .db(move |conn| accounts::set_password(conn, &actor, id, &password, &current))
         .await;
     after_change(&state, id, result, |u| {
         format!(
