@@ -375,6 +375,10 @@ impl Client {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            // Drop idle connections well before the server's 5 s keep-alive closes them: a request
+            // sent on a connection the server is closing fails with IncompleteMessage (seen on a
+            // loaded machine).
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .unwrap();
         Self {
