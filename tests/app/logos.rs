@@ -3,8 +3,9 @@
 
 use roster::auth::Role;
 
+use crate::bodies::ServerProcess;
 use crate::images;
-use crate::support::{Client, Resp, TestApp};
+use crate::support::{Client, PASSWORD, Resp, TestApp};
 
 async fn upload(client: &Client, name: &str, file_name: &str, bytes: Vec<u8>) -> Resp {
     client
@@ -427,4 +428,46 @@ async fn twenty_uploads_at_once_all_finish_and_pages_still_render() {
         "a page renders while logos are being decoded"
     );
     assert_eq!(logo_count(&app).await, 20);
+}
+
+#[tokio::test]
+async fn six_huge_transparent_pngs_at_once_stay_within_memory() {
+    // Made first: it takes seconds, and an idle connection may be closed meanwhile.
+    let huge = images::transparent_png(6300);
+    assert!(
+        huge.len() < 200_000,
+        "the file is small: {} bytes",
+        huge.len()
+    );
+    let app = TestApp::spawn().await;
+    let email = app.add_user(Role::Editor, "big-logos").await;
+    let server = ServerProcess::start(&app.store).await;
+    let client = server.client();
+    assert_eq!(client.login(&email, PASSWORD).await.status, 303);
+    // Warm up with a small logo, so that the baseline holds what any upload costs.
+    let res = upload(&client, "Warm Co", "warm.png", images::png(400, 200, true)).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let before = server.peak_mib();
+
+    let names: Vec<String> = (0..6).map(|i| format!("Huge Co {i}")).collect();
+    let uploads = names
+        .iter()
+        .map(|name| server.post_logo(&client, name, huge.clone()));
+    let answers = futures_util::future::join_all(uploads).await;
+    let growth = server.peak_mib() - before;
+    eprintln!("six huge PNGs: peak memory grew by {growth:.1} MiB");
+    for (status, location) in &answers {
+        assert_eq!(*status, 303, "{answers:?}");
+        let (content_type, width, height, bytes) = stored(&app, location).await;
+        assert_eq!(
+            (content_type.as_str(), width, height),
+            ("image/png", 260, 260)
+        );
+        let decoded = image::load_from_memory(&bytes).unwrap().into_rgba8();
+        assert!(decoded.pixels().all(|p| p[3] == 0), "transparency kept");
+    }
+    assert!(
+        growth < 150.0,
+        "peak memory grew by {growth:.1} MiB for six 6,300 x 6,300 PNGs"
+    );
 }
