@@ -471,3 +471,42 @@ async fn six_huge_transparent_pngs_at_once_stay_within_memory() {
         "peak memory grew by {growth:.1} MiB for six 6,300 x 6,300 PNGs"
     );
 }
+
+#[tokio::test]
+async fn what_is_decoded_whole_is_capped_and_interlaced_png_still_works() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    let res = upload(
+        &client,
+        "Interlaced Co",
+        "adam7.png",
+        images::interlaced_png(520, 260, true),
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let (content_type, width, height, bytes) = stored(&app, res.location()).await;
+    assert_eq!(
+        (content_type.as_str(), width, height),
+        ("image/png", 260, 130)
+    );
+    let decoded = image::load_from_memory(&bytes).unwrap().into_rgba8();
+    assert_eq!(decoded.get_pixel(20, 65)[3], 0, "the transparent half");
+    assert_eq!(decoded.get_pixel(240, 65)[3], 255);
+
+    let res = upload(
+        &client,
+        "Wide Gif Co",
+        "big.gif",
+        images::gif_claiming(3000, 2001),
+    )
+    .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(
+        res.body
+            .contains("A GIF is decoded whole, so it is accepted up to 6 megapixels")
+            && res.body.contains("3000 x 2001 px"),
+        "{}",
+        res.body
+    );
+    assert_eq!(logo_count(&app).await, 1);
+}
