@@ -10,7 +10,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbaImage};
 
-use super::cost::{Plan, Route, intermediate, jpeg_refused};
+use super::cost::{Plan, Route, jpeg_refused, jpeg_want};
 use super::stream::{png_reduced, reduce_whole};
 use super::{Format, LogoError, MAX_DECODE_MIB, MAX_HEIGHT, MAX_PIXELS, MAX_SIDE, target_size};
 
@@ -52,19 +52,16 @@ pub(super) fn stored_target(
     height: u32,
     orientation: Orientation,
 ) -> Result<(u32, u32), LogoError> {
-    if swaps(orientation) {
-        let (tw, th) = target_size(height, width);
-        if th > MAX_HEIGHT {
-            return Err(LogoError::TooTall { height: th });
-        }
-        Ok((th, tw))
+    let turned = swaps(orientation);
+    let (tw, th) = if turned {
+        target_size(height, width)
     } else {
-        let (tw, th) = target_size(width, height);
-        if th > MAX_HEIGHT {
-            return Err(LogoError::TooTall { height: th });
-        }
-        Ok((tw, th))
+        target_size(width, height)
+    };
+    if th > MAX_HEIGHT {
+        return Err(LogoError::TooTall { height: th });
     }
+    Ok(if turned { (th, tw) } else { (tw, th) })
 }
 
 pub fn upright_scaled(bytes: &[u8], plan: &Plan) -> Result<Pixels, LogoError> {
@@ -131,7 +128,7 @@ fn jpeg_reduced(
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
     let target = stored_target(width, height, orientation)?;
-    let (iw, ih) = intermediate(width, height, target);
+    let (iw, ih) = jpeg_want(width, height, target);
     let want = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
     let (w, h) = decoder.scale(want(iw), want(ih)).map_err(damaged)?;
     let info = decoder.info().ok_or_else(|| damaged("no frame"))?;

@@ -14,7 +14,7 @@ mod stream;
 
 use std::fmt;
 
-pub use cost::{BUDGET_MIB, MAX_DECODE_MIB, Plan, Route};
+pub use cost::{BUDGET_MIB, MAX_DECODE_MIB, Plan};
 pub use decode::Pixels;
 pub use sniff::Format;
 
@@ -132,14 +132,9 @@ pub fn upright(bytes: &[u8]) -> Result<Pixels, LogoError> {
     upright_planned(bytes, &inspect(bytes)?)
 }
 
+/// (A result taller than `MAX_HEIGHT` is refused before decoding, once the orientation is known.)
 fn upright_planned(bytes: &[u8], plan: &Plan) -> Result<Pixels, LogoError> {
-    let image = decode::upright_scaled(bytes, plan)?;
-    if image.height > MAX_HEIGHT {
-        return Err(LogoError::TooTall {
-            height: image.height,
-        });
-    }
-    Ok(image)
+    decode::upright_scaled(bytes, plan)
 }
 
 #[cfg(test)]
