@@ -3,8 +3,10 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_ENCODING;
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
@@ -13,7 +15,7 @@ use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
 use crate::jobs::Worker;
-use crate::web::error::{not_found, render_errors};
+use crate::web::error::{WebError, not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
 use crate::web::routes;
 use crate::web::state::AppState;
@@ -67,7 +69,7 @@ impl Application {
                 settings.login_account_burst,
                 settings.login_address_burst,
             ),
-            logo_permits: tokio::sync::Semaphore::new(2),
+            logo_memory: tokio::sync::Semaphore::new(crate::logo::BUDGET_MIB as usize),
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
             settings,
         });
@@ -82,6 +84,7 @@ impl Application {
                         .to(not_found)
                         .wrap(from_fn(|req, next| authorize(Rule::Public, req, next))),
                 )
+                .wrap(from_fn(refuse_encoded_bodies))
                 .wrap(from_fn(render_errors))
                 .wrap(security_headers())
                 .wrap(TracingLogger::default())
@@ -115,6 +118,31 @@ impl Application {
             actix_web::web::block(move || worker.stop()).await.ok();
         }
         served
+    }
+}
+
+/// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is
+/// read: a few kilobytes of gzip can inflate to gigabytes, past any limit counted after inflating.
+async fn refuse_encoded_bodies(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let encoding = req
+        .headers()
+        .get_all(CONTENT_ENCODING)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .chars()
+                .take(40)
+                .collect::<String>()
+        })
+        .find(|v| !v.eq_ignore_ascii_case("identity"));
+    match encoding {
+        Some(encoding) => Ok(req
+            .error_response(WebError::Encoded(encoding))
+            .map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }
 

@@ -1,15 +1,20 @@
 //! Logos (B3): bytes in, a checked, upright, scaled, re-encoded image out. No HTTP, no database.
 //!
 //! The format is decided by content, never by name. Dimensions are read from the header before
-//! anything is decoded; JPEGs are decoded at 1/2, 1/4 or 1/8 size in the DCT when that is still
-//! at least twice the target, then resized with a Lanczos3 filter that handles transparency.
+//! anything is decoded, and so is the memory the decode takes (`cost`): PNG is reduced row by row
+//! as it is decoded, JPEG in the DCT (1/2, 1/4, 1/8), to about twice the target; then a Lanczos3
+//! filter that handles transparency gives the final size.
 
+mod cost;
 mod decode;
 mod encode;
+mod reduce;
 mod sniff;
+mod stream;
 
 use std::fmt;
 
+pub use cost::{BUDGET_MIB, MAX_DECODE_MIB, Plan};
 pub use decode::Pixels;
 pub use sniff::Format;
 
@@ -62,6 +67,17 @@ pub enum LogoError {
     )]
     TooBig { width: u32, height: u32 },
     #[error(
+        "{kind} is decoded whole, so it is accepted up to {megapixels} megapixels; this one is \
+         {width} x {height} px. Save it as a PNG (not interlaced) or a baseline JPEG, or scale it \
+         down (260 px wide is enough)."
+    )]
+    TooBigToDecode {
+        kind: &'static str,
+        width: u32,
+        height: u32,
+        megapixels: u64,
+    },
+    #[error(
         "The logo would be {height} px tall; the tallest accepted is 1,040 px (logos are at most 260 px \
          wide). Crop it closer to its content."
     )]
@@ -85,23 +101,40 @@ pub fn target_size(width: u32, height: u32) -> (u32, u32) {
 
 /// Checks, orients, scales and re-encodes an uploaded logo.
 pub fn process(bytes: &[u8]) -> Result<Logo, LogoError> {
-    encode::encode(&upright(bytes)?)
+    process_planned(bytes, &inspect(bytes)?)
+}
+
+/// The same, once `inspect` has planned it (and the caller has reserved its memory).
+pub fn process_planned(bytes: &[u8], plan: &Plan) -> Result<Logo, LogoError> {
+    encode::encode(&upright_planned(bytes, plan)?)
+}
+
+/// What the file is, its size, and how (and with how much memory) it will be decoded; from the
+/// header alone. Refuses what is too large.
+pub fn inspect(bytes: &[u8]) -> Result<Plan, LogoError> {
+    // Header parsers are third-party code too: a panic is a refusal.
+    std::panic::catch_unwind(|| {
+        let format = sniff::sniff(bytes)?;
+        let (width, height) = sniff::dimensions(bytes, format)?;
+        if width > MAX_SIDE
+            || height > MAX_SIDE
+            || u64::from(width) * u64::from(height) > MAX_PIXELS
+        {
+            return Err(LogoError::TooBig { width, height });
+        }
+        cost::plan(bytes, format, width, height)
+    })
+    .unwrap_or_else(|_| Err(LogoError::Damaged("the header could not be read".into())))
 }
 
 /// The checked, upright, scaled pixels, before encoding (the benchmark compares these).
 pub fn upright(bytes: &[u8]) -> Result<Pixels, LogoError> {
-    let format = sniff::sniff(bytes)?;
-    let (width, height) = sniff::dimensions(bytes, format)?;
-    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(LogoError::TooBig { width, height });
-    }
-    let image = decode::upright_scaled(bytes, format, width, height)?;
-    if image.height > MAX_HEIGHT {
-        return Err(LogoError::TooTall {
-            height: image.height,
-        });
-    }
-    Ok(image)
+    upright_planned(bytes, &inspect(bytes)?)
+}
+
+/// (A result taller than `MAX_HEIGHT` is refused before decoding, once the orientation is known.)
+fn upright_planned(bytes: &[u8], plan: &Plan) -> Result<Pixels, LogoError> {
+    decode::upright_scaled(bytes, plan)
 }
 
 #[cfg(test)]

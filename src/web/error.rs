@@ -29,6 +29,9 @@ pub enum WebError {
     BadRequest(String),
     #[error("payload too large")]
     TooLarge(String),
+    /// A request body in a `Content-Encoding` (refused unread: it could inflate without bound).
+    #[error("unsupported content encoding: {0}")]
+    Encoded(String),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -41,6 +44,7 @@ impl ResponseError for WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Encoded(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +108,13 @@ fn describe(status: StatusCode, error: Option<&WebError>) -> (&'static str, Stri
         ),
         (_, Some(WebError::Conflict(m))) => ("Cannot do that", m.clone()),
         (_, Some(WebError::TooLarge(m))) => ("Too large", m.clone()),
+        (_, Some(WebError::Encoded(encoding))) => (
+            "Compressed request refused",
+            format!(
+                "Roster does not accept requests with Content-Encoding: {encoding}. Send the request \
+                 uncompressed (browsers always do)."
+            ),
+        ),
         (_, Some(WebError::BadRequest(m))) => ("Bad request", format!("The request could not be understood: {m}.")),
         (StatusCode::NOT_FOUND, _) => ("Not found", "There is nothing here, or you do not have access to it.".into()),
         (StatusCode::FORBIDDEN, _) => ("Not allowed", "Your role does not allow this.".into()),

@@ -14,8 +14,9 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// A hash to verify against when the email is unknown, so that both cases cost the same.
     pub dummy_hash: String,
-    /// How many logos may be decoded at once (each can take a few hundred MB at the limits).
-    pub logo_permits: tokio::sync::Semaphore,
+    /// Megabytes of memory for decoding logos, shared by the uploads being decoded: each takes
+    /// what `logo::inspect` says its decoding needs (`logo::BUDGET_MIB` in all).
+    pub logo_memory: tokio::sync::Semaphore,
     /// Wakes this instance's job worker when a job is queued to run now.
     pub jobs: crate::jobs::Waker,
 }

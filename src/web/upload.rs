@@ -1,5 +1,5 @@
 //! The organization form as multipart (it carries the Logo file): its fields, its CSRF check, the
-//! logo pipeline run on the blocking pool behind a limit, and the route that serves logos.
+//! logo pipeline run on the blocking pool within a memory budget, and the route that serves logos.
 
 use actix_multipart::MultipartError;
 use actix_multipart::form::MultipartForm;
@@ -92,8 +92,9 @@ pub fn config() -> MultipartFormConfig {
         })
 }
 
-/// Checks and scales an uploaded logo on the blocking pool, at most two at a time, so that many
-/// uploads at once cannot exhaust memory or hold up pages. `Err` carries the message for the form.
+/// Checks and scales an uploaded logo on the blocking pool, once the memory its decoding takes is
+/// reserved from the shared budget: many small logos decode at once, a few large ones wait their
+/// turn, and pages are never held up. `Err` carries the message for the form.
 pub async fn prepare(
     state: &web::Data<AppState>,
     request: LogoRequest,
@@ -102,12 +103,17 @@ pub async fn prepare(
         LogoRequest::Keep => Ok(Ok(LogoChange::Keep)),
         LogoRequest::Remove => Ok(Ok(LogoChange::Remove)),
         LogoRequest::Upload(bytes) => {
-            let _permit = state
-                .logo_permits
-                .acquire()
+            // The header alone: cheap enough for this thread.
+            let plan = match logo::inspect(&bytes) {
+                Ok(plan) => plan,
+                Err(e) => return Ok(Err(e.to_string())),
+            };
+            let _reserved = state
+                .logo_memory
+                .acquire_many(plan.memory_mib())
                 .await
                 .map_err(|e| WebError::Internal(e.into()))?;
-            let processed = web::block(move || logo::process(&bytes))
+            let processed = web::block(move || logo::process_planned(&bytes, &plan))
                 .await
                 .map_err(|e| WebError::Internal(anyhow::anyhow!("logo task: {e}")))?;
             Ok(processed

@@ -110,6 +110,69 @@ pub fn png_bomb() -> Vec<u8> {
     out
 }
 
+/// A PNG of `side` x `side` fully transparent pixels, written row by row (about 170 KB at 6,300).
+pub fn transparent_png(side: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, side, side);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::High);
+        let mut writer = encoder.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0u8; side as usize * 4];
+        for _ in 0..side {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    out
+}
+
+/// The picture as an interlaced (Adam7) PNG, built by hand: the encoder does not write them.
+pub fn interlaced_png(width: u32, height: u32, transparent: bool) -> Vec<u8> {
+    let image = picture(width, height, transparent);
+    let passes = [
+        (0, 0, 8, 8),
+        (4, 0, 8, 8),
+        (0, 4, 4, 8),
+        (2, 0, 4, 4),
+        (0, 2, 2, 4),
+        (1, 0, 2, 2),
+        (0, 1, 1, 2),
+    ];
+    let mut raw = Vec::new();
+    for (x0, y0, dx, dy) in passes {
+        if x0 >= width || y0 >= height {
+            continue;
+        }
+        for y in (y0..height).step_by(dy) {
+            raw.push(0);
+            for x in (x0..width).step_by(dx) {
+                raw.extend_from_slice(&image.get_pixel(x, y).0);
+            }
+        }
+    }
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut zlib, &raw).unwrap();
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 1]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &zlib.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A small GIF whose logical screen claims `width` x `height`.
+pub fn gif_claiming(width: u16, height: u16) -> Vec<u8> {
+    let mut out = animated_gif();
+    out[6..8].copy_from_slice(&width.to_le_bytes());
+    out[8..10].copy_from_slice(&height.to_le_bytes());
+    out
+}
+
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in bytes {

@@ -3,8 +3,9 @@
 
 use roster::auth::Role;
 
+use crate::bodies::ServerProcess;
 use crate::images;
-use crate::support::{Client, Resp, TestApp};
+use crate::support::{Client, PASSWORD, Resp, TestApp};
 
 async fn upload(client: &Client, name: &str, file_name: &str, bytes: Vec<u8>) -> Resp {
     client
@@ -427,4 +428,85 @@ async fn twenty_uploads_at_once_all_finish_and_pages_still_render() {
         "a page renders while logos are being decoded"
     );
     assert_eq!(logo_count(&app).await, 20);
+}
+
+#[tokio::test]
+async fn six_huge_transparent_pngs_at_once_stay_within_memory() {
+    // Made first: it takes seconds, and an idle connection may be closed meanwhile.
+    let huge = images::transparent_png(6300);
+    assert!(
+        huge.len() < 200_000,
+        "the file is small: {} bytes",
+        huge.len()
+    );
+    let app = TestApp::spawn().await;
+    let email = app.add_user(Role::Editor, "big-logos").await;
+    let server = ServerProcess::start(&app.store).await;
+    let client = server.client();
+    assert_eq!(client.login(&email, PASSWORD).await.status, 303);
+    // Warm up with a small logo, so that the baseline holds what any upload costs.
+    let res = upload(&client, "Warm Co", "warm.png", images::png(400, 200, true)).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let before = server.peak_mib();
+
+    let names: Vec<String> = (0..6).map(|i| format!("Huge Co {i}")).collect();
+    let uploads = names
+        .iter()
+        .map(|name| server.post_logo(&client, name, huge.clone()));
+    let answers = futures_util::future::join_all(uploads).await;
+    let growth = server.peak_mib() - before;
+    eprintln!("six huge PNGs: peak memory grew by {growth:.1} MiB");
+    for (status, location) in &answers {
+        assert_eq!(*status, 303, "{answers:?}");
+        let (content_type, width, height, bytes) = stored(&app, location).await;
+        assert_eq!(
+            (content_type.as_str(), width, height),
+            ("image/png", 260, 260)
+        );
+        let decoded = image::load_from_memory(&bytes).unwrap().into_rgba8();
+        assert!(decoded.pixels().all(|p| p[3] == 0), "transparency kept");
+    }
+    assert!(
+        growth < 150.0,
+        "peak memory grew by {growth:.1} MiB for six 6,300 x 6,300 PNGs"
+    );
+}
+
+#[tokio::test]
+async fn what_is_decoded_whole_is_capped_and_interlaced_png_still_works() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    let res = upload(
+        &client,
+        "Interlaced Co",
+        "adam7.png",
+        images::interlaced_png(520, 260, true),
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let (content_type, width, height, bytes) = stored(&app, res.location()).await;
+    assert_eq!(
+        (content_type.as_str(), width, height),
+        ("image/png", 260, 130)
+    );
+    let decoded = image::load_from_memory(&bytes).unwrap().into_rgba8();
+    assert_eq!(decoded.get_pixel(20, 65)[3], 0, "the transparent half");
+    assert_eq!(decoded.get_pixel(240, 65)[3], 255);
+
+    let res = upload(
+        &client,
+        "Wide Gif Co",
+        "big.gif",
+        images::gif_claiming(3000, 2001),
+    )
+    .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(
+        res.body
+            .contains("A GIF is decoded whole, so it is accepted up to 6 megapixels")
+            && res.body.contains("3000 x 2001 px"),
+        "{}",
+        res.body
+    );
+    assert_eq!(logo_count(&app).await, 1);
 }
