@@ -17,6 +17,7 @@ use crate::db::{self, DbPool, QueryCounter};
 use crate::jobs::Worker;
 use crate::web::error::{WebError, not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
+use crate::web::request_span::RequestSpan;
 use crate::web::routes;
 use crate::web::state::AppState;
 
@@ -87,7 +88,7 @@ impl Application {
                 .wrap(from_fn(refuse_encoded_bodies))
                 .wrap(from_fn(render_errors))
                 .wrap(security_headers())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
         })
         .workers(workers)
         .listen(listener)?

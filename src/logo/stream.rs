@@ -80,4 +80,3 @@ pub fn reduce_whole(image: DynamicImage, target: (u32, u32)) -> Result<DynamicIm
     let reduced: RgbaImage = reducer.finish()?;
     Ok(DynamicImage::ImageRgba8(reduced))
 }
-

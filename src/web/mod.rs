@@ -17,6 +17,7 @@ mod orgs;
 mod psa;
 mod records;
 mod render;
+pub mod request_span;
 pub mod routes;
 mod setup;
 pub mod state;

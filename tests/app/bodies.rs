@@ -17,6 +17,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server and waits until it answers.
     pub async fn start(store: &Store) -> Self {
+        Self::start_logging(store, "warn").await
+    }
+
+    /// Starts the server with `RUST_LOG` set to `filter`.
+    pub async fn start_logging(store: &Store, filter: &str) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -26,15 +31,17 @@ impl ServerProcess {
         // Another build (the release binary, or an older one) can be tried through this variable.
         let binary = std::env::var("ROSTER_TEST_SERVE_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_roster").to_owned());
+        // The log goes to standard output; both streams are kept.
+        let output = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary)
             .arg("serve")
             .env("ROSTER_DATA_DIR", store.dir.path())
             .env("ROSTER_DATABASE_URL", &store.database_url)
             .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
             .env("ROSTER_RUN_JOBS", "false")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .env("RUST_LOG", filter)
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
             .spawn()
             .unwrap();
         // Stopped by `drop` whatever happens next.
@@ -55,7 +62,7 @@ impl ServerProcess {
         panic!("roster serve did not start on {}", server.base);
     }
 
-    /// What the server wrote to its standard error so far.
+    /// What the server wrote to its standard output and error so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -21,6 +21,7 @@ pub mod psa_doubles;
 mod psa_security;
 mod psa_sync;
 mod records;
+mod request_log;
 mod schema;
 mod scope;
 mod scope_deletion;
