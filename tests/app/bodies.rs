@@ -2,7 +2,7 @@
 //! `roster serve` as a process of its own, whose peak memory (VmHWM) the tests read.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::support::{Client, Store};
