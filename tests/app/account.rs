@@ -311,3 +311,43 @@ async fn a_display_name_is_required_and_a_refused_one_is_kept_in_the_field() {
         .await;
     assert_eq!(name, "lou");
 }
+
+#[tokio::test]
+async fn wrong_current_passwords_count_like_failed_sign_ins() {
+    let app = TestApp::spawn_with(|s| {
+        s.trust_proxy = Some(true);
+        s.login_max_failures = Some(3);
+    })
+    .await;
+    let email = app.add_user(Role::Editor, "max").await;
+    let me = sign_in_from(&app, &email, FIREFOX_WINDOWS, "198.51.100.1").await;
+    let change = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ]
+    };
+    // The test client comes from 127.0.0.1 (no forwarded address on these posts).
+    for _ in 0..3 {
+        let res = me
+            .post("/account/password", &change("wrong password"))
+            .await;
+        assert_eq!(res.status, 422);
+    }
+    let res = me.post("/account/password", &change(PASSWORD)).await;
+    assert_eq!(res.status, 422, "the address is locked out of the account");
+    assert!(
+        res.body.contains("Too many wrong passwords."),
+        "{}",
+        res.body
+    );
+    let hash = password_hash(&app, &email).await;
+    assert!(roster::auth::password::verify(PASSWORD, &hash));
+    let again = app.client();
+    assert_eq!(
+        again.login(&email, PASSWORD).await.status,
+        429,
+        "and so is its sign-in"
+    );
+}
