@@ -1,5 +1,6 @@
-//! Sessions in the database: the cookie holds a random token, the table only its hash. Each
-//! request re-reads the user, so a role change or a deactivation counts at once.
+//! Sessions in the database: the cookie holds a random token, the table only its hash (and, for
+//! the user's own list, the address and browser it was started from). Each request re-reads the
+//! user, so a role change or a deactivation counts at once.
 
 use std::time::Duration;
 
