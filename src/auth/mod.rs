@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod device;
 pub mod lockout;
 pub mod login;
+pub mod own;
 pub mod password;
 mod roles;
 pub mod session;

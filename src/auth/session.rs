@@ -1,5 +1,6 @@
-//! Sessions in the database: the cookie holds a random token, the table only its hash. Each
-//! request re-reads the user, so a role change or a deactivation counts at once.
+//! Sessions in the database: the cookie holds a random token, the table only its hash (and, for
+//! the user's own list, the address and browser it was started from). Each request re-reads the
+//! user, so a role change or a deactivation counts at once.
 
 use std::time::Duration;
 
@@ -96,6 +97,83 @@ pub fn end_others_for(conn: &mut DbConn, user: UserId, keep: &str) -> QueryResul
         sessions::table
             .filter(sessions::user_id.eq(user.0))
             .filter(sessions::token_hash.ne(keep)),
+    )
+    .execute(conn)
+}
+
+/// The longest User-Agent kept with a session; real ones are shorter, and what is past this says
+/// nothing the list shows.
+pub const MAX_USER_AGENT: usize = 400;
+
+/// Where a session was started from, recorded at sign-in for the user's list of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// The address as text and the User-Agent cut to [`MAX_USER_AGENT`] characters.
+    pub fn new(address: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            address: address.map(|a| a.to_string()),
+            user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+        }
+    }
+}
+
+/// Records where the session of `token` was started from.
+pub fn set_origin(conn: &mut DbConn, token: &str, origin: &Origin) -> QueryResult<usize> {
+    diesel::update(sessions::table.filter(sessions::token_hash.eq(token::hash(token))))
+        .set((
+            sessions::client_address.eq(origin.address.as_deref()),
+            sessions::user_agent.eq(origin.user_agent.as_deref()),
+        ))
+        .execute(conn)
+}
+
+/// One of a user's live sessions, as their list shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The live sessions of `user`, the most recently seen first.
+pub fn list_for(conn: &mut DbConn, user: UserId, life: Lifetimes) -> QueryResult<Vec<SessionRow>> {
+    let at = now();
+    let idle_since =
+        at - chrono::Duration::from_std(life.idle).unwrap_or(chrono::Duration::days(1));
+    sessions::table
+        .filter(sessions::user_id.eq(user.0))
+        .filter(sessions::expires_at.gt(at))
+        .filter(sessions::last_seen_at.gt(idle_since))
+        .order((sessions::last_seen_at.desc(), sessions::id.desc()))
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+/// The session `id` when it belongs to `user` (another user's id: `None`).
+pub fn find_for(conn: &mut DbConn, user: UserId, id: i64) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .filter(sessions::id.eq(id))
+        .filter(sessions::user_id.eq(user.0))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Ends the session `id` of `user`; another user's session is left alone (returns 0).
+pub fn end_one_for(conn: &mut DbConn, user: UserId, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user.0)),
     )
     .execute(conn)
 }

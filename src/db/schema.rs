@@ -26,6 +26,8 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 

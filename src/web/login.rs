@@ -2,6 +2,7 @@
 //! refused, locked and slowed-down attempts.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -138,12 +139,18 @@ pub async fn submit(
     }
     let (policy, dummy) = (state.login_policy(), state.dummy_hash.clone());
     let previous = previous.0.map(|s| s.token_hash);
+    let user_agent = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok());
+    let origin = session::Origin::new(address, user_agent);
     let outcome = state
         .db(move |conn| {
             let outcome = login::attempt(conn, &attempt, &policy, &dummy)?;
-            // A new sign-in replaces whatever session this browser had.
-            if let (LoginOutcome::SignedIn { .. }, Some(hash)) = (&outcome, previous) {
-                session::end(conn, &hash).map_err(DbError::from)?;
+            if let LoginOutcome::SignedIn { token, .. } = &outcome {
+                // Where it was started from, for the user's list of sessions (My account).
+                session::set_origin(conn, token, &origin).map_err(DbError::from)?;
+                // A new sign-in replaces whatever session this browser had.
+                if let Some(hash) = previous {
+                    session::end(conn, &hash).map_err(DbError::from)?;
+                }
             }
             Ok::<_, crate::auth::AuthError>(outcome)
         })

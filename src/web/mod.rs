@@ -1,6 +1,7 @@
 //! Everything HTTP: the route table, the guard, extractors, pages and the error mapping.
 //! Handlers parse, authorize (through the guard), call one use case on the blocking pool, render.
 
+mod account;
 mod assets;
 mod client_address;
 pub mod csrf_form;
@@ -22,4 +23,5 @@ pub mod routes;
 mod setup;
 pub mod state;
 pub mod upload;
+mod user_agent;
 mod users;

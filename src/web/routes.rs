@@ -6,7 +6,7 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    assets, deletes, health, home, kinds, login, orgs, psa, records, setup, upload, users,
+    account, assets, deletes, health, home, kinds, login, orgs, psa, records, setup, upload, users,
 };
 use crate::auth::Action;
 
@@ -52,6 +52,11 @@ route_table! {
     GET "/setup/{token}" Rule::Public => setup::page;
     POST "/setup/{token}" Rule::Public => setup::submit;
     GET "/" Rule::SignedIn => home::page;
+    GET "/account" Rule::SignedIn => account::page;
+    POST "/account/name" Rule::SignedIn => account::rename;
+    POST "/account/password" Rule::SignedIn => account::change_password;
+    POST "/account/sessions/end-others" Rule::SignedIn => account::sign_out_others;
+    POST "/account/sessions/{session}/end" Rule::SignedIn => account::sign_out;
     GET "/users" Rule::Allow(Action::ManageUsers) => users::list;
     GET "/users/new" Rule::Allow(Action::ManageUsers) => users::new_form;
     POST "/users" Rule::Allow(Action::ManageUsers) => users::create;

@@ -780,3 +780,40 @@ async fn orphans_on_manage_data_in_a_browser() {
     assert!(org_named(&app, "Orphan Dental").await.is_none());
     browser.stop().await;
 }
+
+#[tokio::test]
+async fn my_account_from_the_top_bar_changes_the_name_in_a_browser() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(roster::auth::Role::ReadOnly, "rita").await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, &email).await;
+
+    browser.submit("#my-account").await;
+    browser.wait_for("/account", "My account").await;
+    let text = browser.text().await;
+    assert!(text.contains("Chrome on Linux (this session)"), "{text}");
+    assert!(text.contains("127.0.0.1"), "{text}");
+
+    // A refusal is the form again, at the address it was posted to.
+    browser.fill("display_name", "").await;
+    browser.submit("#save-name").await;
+    browser
+        .wait_for("/account/name", "This field is required.")
+        .await;
+
+    browser.fill("display_name", "Rita Reader").await;
+    browser.submit("#save-name").await;
+    browser
+        .wait_for("/account", "Your display name is now Rita Reader.")
+        .await;
+    let top = browser
+        .driver
+        .find(By::Id("my-account"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(top.contains("Rita Reader"), "{top}");
+    browser.stop().await;
+}

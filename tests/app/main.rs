@@ -2,6 +2,7 @@
 //! `ROSTER_TEST_BACKEND`, and in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod bodies;
 mod browser;
 mod cli;

@@ -35,6 +35,13 @@ const TABLE: &[Row] = &[
     ("GET", "/setup/{token}", &[], [404; 7]),
     ("POST", "/setup/{token}", &[], [404; 7]),
     ("GET", "/", &[], [303; 7]),
+    ("GET", "/account", &[], SIGNED_IN),
+    ("POST", "/account/name", &[("display_name", "")], [303, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/account/password", &[("current_password", "")], [303, 422, 422, 422, 422, 422, 422]),
+    // No other session to end: back to the page with a message.
+    ("POST", "/account/sessions/end-others", &[], [303; 7]),
+    // Nobody's session: not found for everyone signed in.
+    ("POST", "/account/sessions/{session}/end", &[], [303, 404, 404, 404, 404, 404, 404]),
     ("GET", "/users", &[], USERS_GET),
     ("GET", "/users/new", &[], USERS_GET),
     ("POST", "/users", &[("email", "")], [303, 422, 422, 403, 403, 403, 403]),
@@ -182,7 +189,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
                     password.to_string()
                 },
             )
-            .replace("{type}", &asset_type.to_string());
+            .replace("{type}", &asset_type.to_string())
+            .replace("{session}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()
