@@ -19,8 +19,6 @@ pub struct UserRow {
     pub password_hash: String,
     pub active: bool,
     pub all_organizations: bool,
-    pub failed_logins: i32,
-    pub locked_until: Option<NaiveDateTime>,
     pub last_login_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -107,7 +105,6 @@ pub fn insert(conn: &mut DbConn, new: &NewUserRow<'_>) -> QueryResult<UserId> {
             users::password_hash.eq(new.password_hash),
             users::active.eq(true),
             users::all_organizations.eq(new.role != Role::Lite),
-            users::failed_logins.eq(0),
             users::created_at.eq(at),
             users::updated_at.eq(at),
         ))
@@ -209,17 +206,11 @@ pub fn set_active(conn: &mut DbConn, id: UserId, active: bool) -> QueryResult<us
 
 pub fn set_password_hash(conn: &mut DbConn, id: UserId, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id.0))
-        .set((
-            users::password_hash.eq(hash),
-            users::failed_logins.eq(0),
-            users::locked_until.eq(None::<NaiveDateTime>),
-            users::updated_at.eq(now()),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
         .execute(conn)
 }
 
-/// Notes a sign-in. Failures are counted in `login_failures` (see `auth::lockout`), not here:
-/// `failed_logins` and `locked_until` are no longer used.
+/// Notes a sign-in. Failures are counted in `login_failures` (see `auth::lockout`).
 pub fn record_success(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
     diesel::update(users::table.find(id.0))
         .set(users::last_login_at.eq(Some(now())))

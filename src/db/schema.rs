@@ -10,8 +10,6 @@ diesel::table! {
         password_hash -> Text,
         active -> Bool,
         all_organizations -> Bool,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
