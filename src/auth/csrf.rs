@@ -4,28 +4,17 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::config::SecretKey;
 
 pub fn token_for(key: &SecretKey, binding: &str) -> String {
-    URL_SAFE_NO_PAD.encode(mac(key, binding))
+    URL_SAFE_NO_PAD.encode(key.mac(b"roster-csrf:", &[binding.as_bytes()]))
 }
 
 /// True when `given` is the `expected` token, compared in constant time.
 pub fn matches(expected: &str, given: &str) -> bool {
     expected.as_bytes().ct_eq(given.as_bytes()).into()
-}
-
-fn mac(key: &SecretKey, binding: &str) -> Vec<u8> {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose()) else {
-        return Vec::new();
-    };
-    mac.update(b"roster-csrf:");
-    mac.update(binding.as_bytes());
-    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::LOCATION;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 use crate::config::SecretKey;
 
@@ -153,13 +151,8 @@ impl Flash {
     }
 }
 
-fn mac(key: &SecretKey, payload: &str) -> Vec<u8> {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose()) else {
-        return Vec::new();
-    };
-    mac.update(b"roster-flash:");
-    mac.update(payload.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+fn mac(key: &SecretKey, payload: &str) -> [u8; 32] {
+    key.mac(b"roster-flash:", &[payload.as_bytes()])
 }
 
 /// A cookie for the browser: `__Host-` prefixed, so Secure, Path=/ and no Domain.
