@@ -48,7 +48,22 @@ pub struct Source {
     pub known_device: bool,
 }
 
+/// An email as it is compared: without surrounding spaces, lower-case.
+pub fn normalized(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 impl Source {
+    /// A signed-in user checking their own password again (My account): their browser is a
+    /// known device, so only the per-address lock applies.
+    pub fn signed_in(email: &str, address: Option<IpAddr>, key: &SecretKey) -> Self {
+        Self {
+            email: EmailKey::of(&normalized(email), key),
+            address,
+            known_device: true,
+        }
+    }
+
     fn keys(&self) -> (String, String) {
         (self.email.hex(), address_text(self.address))
     }

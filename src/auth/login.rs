@@ -23,6 +23,16 @@ pub struct LoginPolicy {
     pub sessions: Lifetimes,
 }
 
+impl LoginPolicy {
+    /// The per-address lock of `lockout`, for sign-in and for anything else that checks a password.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_failures: self.max_failures,
+            lock: self.lock,
+        }
+    }
+}
+
 /// A sign-in attempt as it arrives: an email that some account could have, the password, the
 /// client's address and the browser's device token, if any.
 pub struct Attempt {
@@ -40,7 +50,7 @@ pub struct Client<'a> {
 impl Attempt {
     /// None when no account can have this email (too long): refuse it without counting it.
     pub fn parse(email: &str, password: String, client: &Client, key: &SecretKey) -> Option<Self> {
-        let email = email.trim().to_lowercase();
+        let email = lockout::normalized(email);
         if email.len() > MAX_EMAIL_LEN {
             return None;
         }
@@ -88,10 +98,7 @@ pub fn attempt(
     policy: &LoginPolicy,
     dummy_hash: &str,
 ) -> Result<LoginOutcome, AuthError> {
-    let limits = Limits {
-        max_failures: policy.max_failures,
-        lock: policy.lock,
-    };
+    let limits = policy.limits();
     let source = &attempt.source;
     match lockout::gate(conn, source, limits, now())? {
         Gate::Open => {}

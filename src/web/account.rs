@@ -13,7 +13,7 @@ use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
 use super::user_agent;
-use crate::auth::lockout::{EmailKey, Limits, Source};
+use crate::auth::lockout::Source;
 use crate::auth::own::{self, OwnSession, PasswordChange};
 use crate::auth::{AuthError, User};
 use crate::validation::FieldErrors;
@@ -145,12 +145,8 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
     let current = this_session(session);
-    let source = Source {
-        email: EmailKey::of(&actor.email.to_lowercase(), &state.settings.session_key),
-        address: client_address(&state.settings, &req),
-        // The browser holds a session of this account: others' failures do not slow it down.
-        known_device: true,
-    };
+    let address = client_address(&state.settings, &req);
+    let source = Source::signed_in(&actor.email, address, &state.settings.session_key);
     let again = |errors| (actor.display_name.clone(), errors);
     if !state
         .throttle
@@ -159,11 +155,7 @@ pub async fn change_password(
         let errors = FieldErrors::single("current_password", THROTTLED);
         return show_page(&state, ctx, &actor, current, again(errors)).await;
     }
-    let policy = state.login_policy();
-    let limits = Limits {
-        max_failures: policy.max_failures,
-        lock: policy.lock,
-    };
+    let limits = state.login_policy().limits();
     let (me, keep) = (actor.clone(), current.clone());
     let result = state
         .db(move |conn| {
