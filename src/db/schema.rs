@@ -49,6 +49,7 @@ diesel::table! {
         organization_name -> Nullable<Text>,
         parent_from -> Nullable<BigInt>,
         parent_to -> Nullable<BigInt>,
+        subject_user_id -> Nullable<BigInt>,
     }
 }
 
@@ -225,7 +226,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_factors (user_id) {
+        user_id -> BigInt,
+        secret_nonce -> Binary,
+        secret_sealed -> Binary,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        credential_id -> Text,
+        credential -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pending_signins (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        next_path -> Text,
+        ceremony -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(totp_factors -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(pending_signins -> users (user_id));
 diesel::joinable!(psa_type_map -> organization_types (type_id));
 diesel::joinable!(psa_status_map -> organization_statuses (status_id));
 diesel::joinable!(records -> organizations (organization_id));
@@ -252,4 +302,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     psa_type_map,
     psa_status_map,
     psa_loads,
+    totp_factors,
+    passkeys,
+    recovery_codes,
+    pending_signins,
 );
