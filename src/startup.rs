@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::passkeys::{RelyingParty, Unavailable};
 use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
@@ -72,6 +73,7 @@ impl Application {
             ),
             logo_memory: tokio::sync::Semaphore::new(crate::logo::BUDGET_MIB as usize),
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
+            passkeys: passkeys_of(&settings),
             settings,
         });
         let server = HttpServer::new(move || {
@@ -162,4 +164,13 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<(DbPool, QueryCou
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
     Ok((pool, queries))
+}
+
+/// The passkeys' relying party of `ROSTER_BASE_URL`; when it cannot be one, the log says why.
+fn passkeys_of(settings: &Settings) -> Result<RelyingParty, Unavailable> {
+    let relying = RelyingParty::new(&settings.base_url, &settings.session_key);
+    if let Err(why) = &relying {
+        tracing::info!("{}", why.0);
+    }
+    relying
 }

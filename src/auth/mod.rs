@@ -6,6 +6,7 @@ pub mod device;
 pub mod lockout;
 pub mod login;
 pub mod own;
+pub mod passkeys;
 pub mod password;
 mod roles;
 pub mod session;

@@ -271,9 +271,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    passkey_registrations (session_hash) {
+        session_hash -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(totp_factors -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(passkey_registrations -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(pending_signins -> users (user_id));
 diesel::joinable!(psa_type_map -> organization_types (type_id));
@@ -304,6 +315,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     psa_loads,
     totp_factors,
     passkeys,
+    passkey_registrations,
     recovery_codes,
     pending_signins,
 );

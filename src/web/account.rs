@@ -10,6 +10,7 @@ use super::csrf_form::{CsrfForm, NoFields};
 use super::ctx::{CurrentUser, MaybeSession, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
+use super::passkeys::{self, PasskeySection};
 use super::render;
 use super::state::AppState;
 use super::user_agent;
@@ -54,6 +55,7 @@ struct AccountPage {
     display_name: String,
     errors: FieldErrors,
     sessions: Vec<SessionLine>,
+    passkeys: PasskeySection,
 }
 
 /// The hash of this request's session token (the route's rule guarantees a session).
@@ -80,6 +82,7 @@ async fn show_page(
         display_name,
         errors,
         sessions: sessions.into_iter().map(SessionLine::from).collect(),
+        passkeys: passkeys::section(state, actor.id).await?,
     };
     render::form(&page, has_errors)
 }

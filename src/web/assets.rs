@@ -5,6 +5,7 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 
 const CSS: &str = include_str!("../../static/roster.css");
 const JS: &str = include_str!("../../static/roster.js");
+const PASSKEYS_JS: &str = include_str!("../../static/passkeys.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
@@ -19,4 +20,8 @@ pub async fn css() -> HttpResponse {
 
 pub async fn js() -> HttpResponse {
     asset("text/javascript; charset=utf-8", JS)
+}
+
+pub async fn passkeys_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", PASSKEYS_JS)
 }

@@ -87,3 +87,39 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         })
     }
 }
+
+/// The header that carries the CSRF token of a JSON request (the passkey script's).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A JSON body whose CSRF token, sent in the `X-CSRF-Token` header, has been checked like a
+/// form's. Only the passkey script sends JSON.
+pub struct CsrfJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let given = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .ok_or(WebError::Csrf)?;
+            verify(&req, given)?;
+            if req.content_type() != "application/json" {
+                return Err(WebError::BadRequest("expected JSON".into()));
+            }
+            let body = body
+                .await
+                .map_err(|_| WebError::BadRequest("the request could not be read".into()))?;
+            serde_json::from_slice::<T>(&body)
+                .map(CsrfJson)
+                .map_err(|e| {
+                    WebError::BadRequest(format!("the passkey's answer is malformed: {e}"))
+                })
+        })
+    }
+}

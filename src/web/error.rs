@@ -89,6 +89,22 @@ impl From<AuthError> for WebError {
     }
 }
 
+impl WebError {
+    /// For requests made by the passkey script: the status with `{"error": message}`, which
+    /// `render_errors` leaves alone (it renders only responses that carry an error).
+    pub fn into_json(self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let message = match &self {
+            WebError::Forbidden(m) | WebError::Conflict(m) if !m.is_empty() => m.clone(),
+            other => describe(status, Some(other)).1,
+        };
+        HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

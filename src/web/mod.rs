@@ -15,6 +15,7 @@ mod home;
 mod kinds;
 mod login;
 mod orgs;
+mod passkeys;
 mod psa;
 mod records;
 mod render;

@@ -6,7 +6,8 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, assets, deletes, health, home, kinds, login, orgs, psa, records, setup, upload, users,
+    account, assets, deletes, health, home, kinds, login, orgs, passkeys, psa, records, setup,
+    upload, users,
 };
 use crate::auth::Action;
 
@@ -46,6 +47,7 @@ route_table! {
     GET "/readyz" Rule::Open => health::readyz;
     GET "/static/roster.css" Rule::Open => assets::css;
     GET "/static/roster.js" Rule::Open => assets::js;
+    GET "/static/passkeys.js" Rule::Open => assets::passkeys_js;
     GET "/login" Rule::Public => login::page;
     POST "/login" Rule::Public => login::submit;
     POST "/logout" Rule::SignedIn => login::logout;
@@ -57,6 +59,9 @@ route_table! {
     POST "/account/password" Rule::SignedIn => account::change_password;
     POST "/account/sessions/end-others" Rule::SignedIn => account::sign_out_others;
     POST "/account/sessions/{session}/end" Rule::SignedIn => account::sign_out;
+    POST "/account/passkeys/options" Rule::SignedIn => passkeys::registration_options;
+    POST "/account/passkeys" Rule::SignedIn => passkeys::register;
+    POST "/account/passkeys/{passkey}/remove" Rule::SignedIn => passkeys::remove;
     GET "/users" Rule::Allow(Action::ManageUsers) => users::list;
     GET "/users/new" Rule::Allow(Action::ManageUsers) => users::new_form;
     POST "/users" Rule::Allow(Action::ManageUsers) => users::create;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::login::LoginPolicy;
+use crate::auth::passkeys::{RelyingParty, Unavailable};
 use crate::auth::session::Lifetimes;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub logo_memory: tokio::sync::Semaphore,
     /// Wakes this instance's job worker when a job is queued to run now.
     pub jobs: crate::jobs::Waker,
+    /// The WebAuthn relying party, or why passkeys are off (see `auth::passkeys::relying`).
+    pub passkeys: Result<RelyingParty, Unavailable>,
 }
 
 impl AppState {

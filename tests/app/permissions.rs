@@ -30,6 +30,7 @@ const TABLE: &[Row] = &[
     ("GET", "/readyz", &[], OPEN),
     ("GET", "/static/roster.css", &[], OPEN),
     ("GET", "/static/roster.js", &[], OPEN),
+    ("GET", "/static/passkeys.js", &[], OPEN),
     ("GET", "/login", &[], [200, 303, 303, 303, 303, 303, 303]),
     ("POST", "/login", &[("email", "x@example.com"), ("password", "wrong password")], [401; 7]),
     ("GET", "/setup/{token}", &[], [404; 7]),
@@ -42,6 +43,12 @@ const TABLE: &[Row] = &[
     ("POST", "/account/sessions/end-others", &[], [303; 7]),
     // Nobody's session: not found for everyone signed in.
     ("POST", "/account/sessions/{session}/end", &[], [303, 404, 404, 404, 404, 404, 404]),
+    // The test server's address is an IP, so passkeys are off: 409 with the reason.
+    ("POST", "/account/passkeys/options", &[("passkey_name", "Key")], [303, 409, 409, 409, 409, 409, 409]),
+    // A form, not the script's JSON with its X-CSRF-Token header: refused as a forgery.
+    ("POST", "/account/passkeys", &[], [303, 403, 403, 403, 403, 403, 403]),
+    // Nobody's passkey: not found for everyone signed in.
+    ("POST", "/account/passkeys/{passkey}/remove", &[], [303, 404, 404, 404, 404, 404, 404]),
     ("GET", "/users", &[], USERS_GET),
     ("GET", "/users/new", &[], USERS_GET),
     ("POST", "/users", &[("email", "")], [303, 422, 422, 403, 403, 403, 403]),
@@ -190,7 +197,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
                 },
             )
             .replace("{type}", &asset_type.to_string())
-            .replace("{session}", "999999");
+            .replace("{session}", "999999")
+            .replace("{passkey}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()
