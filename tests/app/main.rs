@@ -14,6 +14,7 @@ mod login;
 mod logos;
 mod orgs;
 mod pages;
+mod passkeys_browser;
 mod permissions;
 mod psa;
 mod psa_connectors;

@@ -152,11 +152,31 @@ impl TestApp {
         store: std::sync::Arc<Store>,
         adjust: impl FnOnce(&mut RawSettings),
     ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::spawn_listening(store, listener, adjust)
+    }
+
+    /// An app reached as `http://localhost:PORT` (`ROSTER_BASE_URL` too): WebAuthn needs a host
+    /// name, and browsers treat localhost as a secure context.
+    pub async fn spawn_localhost() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let store = std::sync::Arc::new(Store::new(backend()));
+        let url = base.clone();
+        let mut app = Self::spawn_listening(store, listener, move |s| s.base_url = Some(url));
+        app.base = base;
+        app
+    }
+
+    fn spawn_listening(
+        store: std::sync::Arc<Store>,
+        listener: TcpListener,
+        adjust: impl FnOnce(&mut RawSettings),
+    ) -> Self {
         let mut raw = store.settings();
         adjust(&mut raw);
         let settings = raw.resolve().unwrap();
         let data_key = settings.data_key.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let app = Application::build_on(listener, settings).unwrap();
         let setup_link = app

@@ -1,0 +1,102 @@
+//! Passkeys in headless Chromium with ChromeDriver's virtual authenticator (WebDriver's WebAuthn
+//! extension): the app is reached at http://localhost:PORT, since WebAuthn needs a host name.
+
+use std::sync::Arc;
+
+use roster::auth::Role;
+use serde_json::{Value, json};
+use thirtyfour::common::command::{Command, ExtensionCommand};
+use thirtyfour::prelude::*;
+
+use crate::browser::Browser;
+use crate::support::TestApp;
+
+/// `POST /session/{id}/webauthn/authenticator`: a platform authenticator that verifies its user.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl ExtensionCommand for AddVirtualAuthenticator {
+    fn parameters_json(&self) -> Option<Value> {
+        Some(json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        }))
+    }
+
+    fn method(&self) -> reqwest::Method {
+        reqwest::Method::POST
+    }
+
+    fn endpoint(&self) -> Arc<str> {
+        Arc::from("/webauthn/authenticator")
+    }
+}
+
+impl Browser {
+    pub async fn add_virtual_authenticator(&self) {
+        let command = Command::ExtensionCommand(Box::new(AddVirtualAuthenticator));
+        self.driver.cmd(command).await.unwrap();
+    }
+}
+
+pub async fn passkey_count(app: &TestApp, email: &str) -> i64 {
+    let email = email.to_owned();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use roster::db::schema::{passkeys, users};
+        passkeys::table
+            .inner_join(users::table)
+            .filter(users::email.eq(email))
+            .count()
+            .get_result(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// Enrols a passkey named `name` on My account and waits for it to be listed.
+pub async fn enrol(browser: &Browser, app: &TestApp, name: &str) {
+    browser
+        .driver
+        .goto(format!("{}/account", app.base))
+        .await
+        .unwrap();
+    browser.fill("passkey_name", name).await;
+    browser.submit("#add-passkey:enabled").await;
+    browser
+        .wait_for("/account", &format!("The passkey {name} is added."))
+        .await;
+}
+
+#[tokio::test]
+async fn a_passkey_is_enrolled_listed_and_removed_in_a_browser() {
+    let app = TestApp::spawn_localhost().await;
+    let email = app.add_user(Role::Editor, "pia").await;
+    let browser = Browser::start().await;
+    browser.add_virtual_authenticator().await;
+    browser.sign_in(&app, &email).await;
+
+    enrol(&browser, &app, "Laptop key").await;
+    let row = browser
+        .driver
+        .find(By::Css("#passkey-list tr.passkey"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Laptop key") && row.contains("never"), "{row}");
+    assert_eq!(passkey_count(&app, &email).await, 1);
+
+    browser.submit("#passkey-list details summary").await;
+    browser.submit("#passkey-list form button").await;
+    browser
+        .wait_for("/account", "The passkey Laptop key is removed.")
+        .await;
+    assert!(browser.text().await.contains("You have no passkey yet."));
+    assert_eq!(passkey_count(&app, &email).await, 0);
+    browser.stop().await;
+}
