@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use chrono::NaiveDateTime;
 
-use crate::auth::User;
+use crate::auth::{User, UserId};
 use crate::db::schema::audit_events;
 use crate::db::{DbConn, now};
 
@@ -16,7 +16,30 @@ pub fn record(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, None, action, summary, (None, None))
+    Row {
+        action,
+        summary,
+        ..Row::default()
+    }
+    .insert(conn, actor)
+}
+
+/// An event about a user's account (two-factor sign-in, sessions), listed on their page under
+/// "Account history"; `actor` is who did it (`None`: the command line).
+pub fn account_event(
+    conn: &mut DbConn,
+    actor: Option<&User>,
+    subject: UserId,
+    action: &str,
+    summary: &str,
+) -> QueryResult<()> {
+    Row {
+        action,
+        summary,
+        subject: Some(subject),
+        ..Row::default()
+    }
+    .insert(conn, actor)
 }
 
 /// An event about an organization; its name is copied so the trail outlives it.
@@ -27,7 +50,13 @@ pub fn record_org(
     action: &str,
     summary: &str,
 ) -> QueryResult<()> {
-    insert(conn, actor, Some(org), action, summary, (None, None))
+    Row {
+        org: Some(org),
+        action,
+        summary,
+        ..Row::default()
+    }
+    .insert(conn, actor)
 }
 
 /// The action of a change of parent; its summary is written when it is shown.
@@ -40,38 +69,75 @@ pub fn record_parent(
     org: (i64, &str),
     (from, to): (Option<i64>, Option<i64>),
 ) -> QueryResult<()> {
-    insert(
-        conn,
-        actor,
-        Some(org),
-        PARENT_CHANGED,
-        "parent changed",
-        (from, to),
-    )
+    Row {
+        org: Some(org),
+        action: PARENT_CHANGED,
+        summary: "parent changed",
+        parents: (from, to),
+        ..Row::default()
+    }
+    .insert(conn, actor)
 }
 
-fn insert(
-    conn: &mut DbConn,
-    actor: Option<&User>,
-    org: Option<(i64, &str)>,
-    action: &str,
-    summary: &str,
-    (from, to): (Option<i64>, Option<i64>),
-) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::at.eq(now()),
-            audit_events::actor_id.eq(actor.map(|u| u.id.0)),
-            audit_events::actor_email.eq(actor.map_or("system", |u| u.email.as_str())),
-            audit_events::action.eq(action),
-            audit_events::summary.eq(summary),
-            audit_events::organization_id.eq(org.map(|o| o.0)),
-            audit_events::organization_name.eq(org.map(|o| o.1)),
-            audit_events::parent_from.eq(from),
-            audit_events::parent_to.eq(to),
+/// One event as stored; what is not given stays empty.
+#[derive(Default)]
+struct Row<'a> {
+    org: Option<(i64, &'a str)>,
+    action: &'a str,
+    summary: &'a str,
+    parents: (Option<i64>, Option<i64>),
+    subject: Option<UserId>,
+}
+
+impl Row<'_> {
+    fn insert(&self, conn: &mut DbConn, actor: Option<&User>) -> QueryResult<()> {
+        let (from, to) = self.parents;
+        diesel::insert_into(audit_events::table)
+            .values((
+                audit_events::at.eq(now()),
+                audit_events::actor_id.eq(actor.map(|u| u.id.0)),
+                audit_events::actor_email.eq(actor.map_or("system", |u| u.email.as_str())),
+                audit_events::action.eq(self.action),
+                audit_events::summary.eq(self.summary),
+                audit_events::organization_id.eq(self.org.map(|o| o.0)),
+                audit_events::organization_name.eq(self.org.map(|o| o.1)),
+                audit_events::parent_from.eq(from),
+                audit_events::parent_to.eq(to),
+                audit_events::subject_user_id.eq(self.subject.map(|u| u.0)),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+}
+
+/// One line of a user's account history.
+#[derive(Debug, Clone)]
+pub struct AccountEvent {
+    pub at: NaiveDateTime,
+    pub actor_email: String,
+    pub summary: String,
+}
+
+/// The latest `limit` account events about `user`, newest first.
+pub fn for_user(conn: &mut DbConn, user: UserId, limit: i64) -> QueryResult<Vec<AccountEvent>> {
+    let rows: Vec<(NaiveDateTime, String, String)> = audit_events::table
+        .filter(audit_events::subject_user_id.eq(user.0))
+        .order_by((audit_events::at.desc(), audit_events::id.desc()))
+        .limit(limit)
+        .select((
+            audit_events::at,
+            audit_events::actor_email,
+            audit_events::summary,
         ))
-        .execute(conn)
-        .map(|_| ())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor_email, summary)| AccountEvent {
+            at,
+            actor_email,
+            summary,
+        })
+        .collect())
 }
 
 /// One line of an organization's history.

@@ -131,6 +131,22 @@
     return navigator.credentials.get({ publicKey: pk }).then(assertion);
   }
 
+  // The recovery codes made with a first factor, shown once in place of the form.
+  function showCodes(form, codes) {
+    var box = document.getElementById("passkey-codes");
+    var list = box.querySelector("ul");
+    list.replaceChildren.apply(list, codes.map(function (code) {
+      var item = document.createElement("li");
+      var text = document.createElement("code");
+      text.className = "recovery-code";
+      text.textContent = code;
+      item.appendChild(text);
+      return item;
+    }));
+    form.hidden = true;
+    box.hidden = false;
+  }
+
   // A form whose submit runs a ceremony: its action gives the options, data-finish takes the
   // answer and names the page to go to.
   function wire(form, ceremony) {
@@ -149,7 +165,9 @@
       postForm(form, form.action)
         .then(ceremony)
         .then(function (answer) { return postJson(form, form.getAttribute("data-finish"), answer); })
-        .then(function (next) { window.location.assign(next.redirect); })
+        .then(function (next) {
+          if (next.codes) { showCodes(form, next.codes); } else { window.location.assign(next.redirect); }
+        })
         .catch(function (error) { say(refusal(error)); button.disabled = false; });
     });
   }

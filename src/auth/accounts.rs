@@ -57,7 +57,7 @@ pub fn new_password(errors: &mut FieldErrors, pass: &str, confirm: &str) -> Stri
 /// The user `id`, locked for the rest of the transaction, when `actor` may change them: his role
 /// manages theirs, and they see nothing that he does not (an actor restricted to a list of
 /// organizations may not act for a user who sees more than he does).
-fn target(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, AuthError> {
+pub(crate) fn target(conn: &mut DbConn, actor: &User, id: UserId) -> Result<User, AuthError> {
     users::lock(conn, id)?;
     let user = users::find(conn, id)?.ok_or(AuthError::NotFound)?.user();
     if !actor.role.can_manage(user.role) {

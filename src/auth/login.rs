@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::device;
 use super::lockout::{self, EmailKey, Gate, Limits, Source};
-use super::session::{self, Lifetimes};
+use super::session::{self, Lifetimes, Origin};
+use super::two_factor::pending::Purpose;
+use super::two_factor::{Factors, policy};
 use super::users::{self, UserRow};
 use super::{AuthError, User, password};
 use crate::config::SecretKey;
@@ -47,6 +49,20 @@ pub struct Client<'a> {
     pub device_token: Option<&'a str>,
 }
 
+/// Whose attempt it is, as the counters know it: the email (normalized here), the client's
+/// address, and whether the browser's device token is this email's.
+pub fn source(email: &str, client: &Client, key: &SecretKey) -> Source {
+    let email_key = EmailKey::of(&lockout::normalized(email), key);
+    let known_device = client
+        .device_token
+        .is_some_and(|token| device::is_valid(key, &email_key, token));
+    Source {
+        email: email_key,
+        address: client.address,
+        known_device,
+    }
+}
+
 impl Attempt {
     /// None when no account can have this email (too long): refuse it without counting it.
     pub fn parse(email: &str, password: String, client: &Client, key: &SecretKey) -> Option<Self> {
@@ -54,18 +70,10 @@ impl Attempt {
         if email.len() > MAX_EMAIL_LEN {
             return None;
         }
-        let email_key = EmailKey::of(&email, key);
-        let known_device = client
-            .device_token
-            .is_some_and(|token| device::is_valid(key, &email_key, token));
         Some(Self {
+            source: source(&email, client, key),
             email,
             password,
-            source: Source {
-                email: email_key,
-                address: client.address,
-                known_device,
-            },
         })
     }
 
@@ -85,6 +93,12 @@ pub enum LoginOutcome {
         token: String,
         user: User,
     },
+    /// The password was right; a second step comes first (the password's failures are only
+    /// forgiven after it, so that a known password does not open unlimited code guesses).
+    SecondStep {
+        user: User,
+        purpose: Purpose,
+    },
     Refused,
     /// This address failed too often for this email.
     Locked,
@@ -92,11 +106,18 @@ pub enum LoginOutcome {
     Wait(Duration),
 }
 
+/// Where a session would start from, and the session this browser had (its hash), if any.
+pub struct Start<'a> {
+    pub origin: &'a Origin,
+    pub previous: Option<&'a str>,
+}
+
 pub fn attempt(
     conn: &mut DbConn,
     attempt: &Attempt,
     policy: &LoginPolicy,
     dummy_hash: &str,
+    start: &Start,
 ) -> Result<LoginOutcome, AuthError> {
     let limits = policy.limits();
     let source = &attempt.source;
@@ -111,10 +132,7 @@ pub fn attempt(
         .map_or(dummy_hash, |r| r.password_hash.as_str());
     let matches = password::verify(&attempt.password, hash);
     match row {
-        Some(row) if matches && row.active => {
-            lockout::record_success(conn, source)?;
-            signed_in(conn, &row, policy)
-        }
+        Some(row) if matches && row.active => after_password(conn, source, &row, policy, start),
         _ => {
             lockout::record_failure(conn, source, limits, now())?;
             Ok(LoginOutcome::Refused)
@@ -122,13 +140,29 @@ pub fn attempt(
     }
 }
 
-fn signed_in(
+/// The password was right: a second step for a user with a factor, enrolment for one without
+/// while the policy requires it, else a session.
+fn after_password(
     conn: &mut DbConn,
+    source: &Source,
     row: &UserRow,
     policy: &LoginPolicy,
+    start: &Start,
 ) -> Result<LoginOutcome, AuthError> {
     let user = row.user();
-    users::record_success(conn, user.id)?;
-    let token = session::create(conn, user.id, policy.sessions)?;
+    if Factors::of(conn, user.id)?.enrolled() {
+        return Ok(LoginOutcome::SecondStep {
+            user,
+            purpose: Purpose::Verify,
+        });
+    }
+    lockout::record_success(conn, source)?;
+    if policy::required(conn)? {
+        return Ok(LoginOutcome::SecondStep {
+            user,
+            purpose: Purpose::Enrol,
+        });
+    }
+    let token = session::start(conn, &user, policy.sessions, start.origin, start.previous)?;
     Ok(LoginOutcome::SignedIn { token, user })
 }

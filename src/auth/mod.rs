@@ -13,6 +13,7 @@ pub mod session;
 pub mod setup;
 pub mod throttle;
 pub mod token;
+pub mod two_factor;
 pub mod users;
 
 pub use roles::{Action, Role, allowed};
@@ -38,6 +39,9 @@ pub enum AuthError {
     Db(#[from] crate::db::DbError),
     #[error(transparent)]
     Hash(#[from] password::HashError),
+    /// A secret could not be sealed, opened or turned into a code (a server fault).
+    #[error("{0}")]
+    Secret(String),
 }
 
 impl From<diesel::result::Error> for AuthError {

@@ -66,17 +66,12 @@ pub fn change_password(
     keep: &str,
 ) -> Result<usize, AuthError> {
     let new = change.parse().map_err(AuthError::Invalid)?;
-    let refuse =
-        |message: &str| AuthError::Invalid(FieldErrors::single("current_password", message));
-    if lockout::gate(conn, source, limits, now())? != Gate::Open {
-        return Err(refuse(TOO_MANY));
-    }
-    let row = users::find(conn, actor.id)?.ok_or(AuthError::NotFound)?;
-    if !password::verify(change.current, &row.password_hash) {
-        lockout::record_failure(conn, source, limits, now())?;
-        return Err(refuse(WRONG_CURRENT));
-    }
-    lockout::record_success(conn, source)?;
+    check_password(
+        conn,
+        actor,
+        ("current_password", change.current),
+        (source, limits),
+    )?;
     let hash = password::hash(&new)?;
     crate::db::write(conn, |conn| {
         users::set_password_hash(conn, actor.id, &hash)?;
@@ -85,6 +80,27 @@ pub fn change_password(
         audit::record(conn, Some(actor), "user.password", &summary)?;
         Ok(ended)
     })
+}
+
+/// Checks the actor's own password before a sensitive change (`field`: the form field it was
+/// typed in, which gets the message); a wrong one counts like a failed sign-in from `source`.
+pub fn check_password(
+    conn: &mut DbConn,
+    actor: &User,
+    (field, typed): (&'static str, &str),
+    (source, limits): (&Source, Limits),
+) -> Result<(), AuthError> {
+    let refuse = |message: &str| AuthError::Invalid(FieldErrors::single(field, message));
+    if lockout::gate(conn, source, limits, now())? != Gate::Open {
+        return Err(refuse(TOO_MANY));
+    }
+    let row = users::find(conn, actor.id)?.ok_or(AuthError::NotFound)?;
+    if !password::verify(typed, &row.password_hash) {
+        lockout::record_failure(conn, source, limits, now())?;
+        return Err(refuse(WRONG_CURRENT));
+    }
+    lockout::record_success(conn, source)?;
+    Ok(())
 }
 
 /// One of the actor's sessions, for the list.
@@ -149,7 +165,7 @@ pub fn sign_out(
             ended.started.format("%Y-%m-%d %H:%M UTC"),
             where_from(&ended)
         );
-        audit::record(conn, Some(actor), "session.end", &summary)?;
+        audit::account_event(conn, Some(actor), actor.id, "session.end", &summary)?;
         Ok(ended)
     })
 }
@@ -159,7 +175,7 @@ pub fn sign_out_others(conn: &mut DbConn, actor: &User, keep: &str) -> Result<us
     crate::db::write(conn, |conn| {
         let ended = session::end_others_for(conn, actor.id, keep)?;
         let summary = format!("signed out everywhere else ({ended} session(s))");
-        audit::record(conn, Some(actor), "session.end_others", &summary)?;
+        audit::account_event(conn, Some(actor), actor.id, "session.end_others", &summary)?;
         Ok(ended)
     })
 }

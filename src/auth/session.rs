@@ -122,6 +122,24 @@ impl Origin {
     }
 }
 
+/// Starts a session for `user` after a successful sign-in (one step or two): notes the sign-in,
+/// records where it came from, and ends the session this browser had (`previous`: its hash).
+pub fn start(
+    conn: &mut DbConn,
+    user: &User,
+    life: Lifetimes,
+    origin: &Origin,
+    previous: Option<&str>,
+) -> QueryResult<String> {
+    super::users::record_success(conn, user.id)?;
+    let token = create(conn, user.id, life)?;
+    set_origin(conn, &token, origin)?;
+    if let Some(hash) = previous {
+        end(conn, hash)?;
+    }
+    Ok(token)
+}
+
 /// Records where the session of `token` was started from.
 pub fn set_origin(conn: &mut DbConn, token: &str, origin: &Origin) -> QueryResult<usize> {
     diesel::update(sessions::table.filter(sessions::token_hash.eq(token::hash(token))))

@@ -16,11 +16,12 @@ use super::state::AppState;
 use super::user_agent;
 use crate::auth::lockout::Source;
 use crate::auth::own::{self, OwnSession, PasswordChange};
+use crate::auth::two_factor::{Factors, policy};
 use crate::auth::{AuthError, User};
 use crate::validation::FieldErrors;
 
-const PAGE: &str = "/account";
-const THROTTLED: &str = "Too many attempts. Wait a few minutes, then try again.";
+pub(super) const PAGE: &str = "/account";
+pub(super) const THROTTLED: &str = "Too many attempts. Wait a few minutes, then try again.";
 
 /// A session as its row in the list shows it.
 struct SessionLine {
@@ -55,16 +56,19 @@ struct AccountPage {
     display_name: String,
     errors: FieldErrors,
     sessions: Vec<SessionLine>,
+    two_factor: Factors,
+    /// The policy requires two-factor sign-in of every user.
+    required_2fa: bool,
     passkeys: PasskeySection,
 }
 
 /// The hash of this request's session token (the route's rule guarantees a session).
-fn this_session(session: MaybeSession) -> String {
+pub(super) fn this_session(session: MaybeSession) -> String {
     session.0.map(|s| s.token_hash).unwrap_or_default()
 }
 
 /// The page, with `display_name` in its form and `errors` beside the fields (422 when any).
-async fn show_page(
+pub(super) async fn show_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
     actor: &User,
@@ -72,8 +76,14 @@ async fn show_page(
     (display_name, errors): (String, FieldErrors),
 ) -> Result<HttpResponse, WebError> {
     let (id, life) = (actor.id, state.lifetimes());
-    let sessions = state
-        .db(move |conn| own::sessions(conn, id, &current, life))
+    let (sessions, two_factor, required_2fa) = state
+        .db(move |conn| {
+            Ok::<_, AuthError>((
+                own::sessions(conn, id, &current, life)?,
+                Factors::of(conn, id)?,
+                policy::required(conn)?,
+            ))
+        })
         .await?;
     let has_errors = !errors.is_empty();
     let page = AccountPage {
@@ -82,6 +92,8 @@ async fn show_page(
         display_name,
         errors,
         sessions: sessions.into_iter().map(SessionLine::from).collect(),
+        two_factor,
+        required_2fa,
         passkeys: passkeys::section(state, actor.id).await?,
     };
     render::form(&page, has_errors)
@@ -98,7 +110,7 @@ pub async fn page(
     show_page(&state, ctx, &actor, this_session(session), fields).await
 }
 
-fn back(state: &AppState, flash: &Flash) -> HttpResponse {
+pub(super) fn back(state: &AppState, flash: &Flash) -> HttpResponse {
     flash::see_other_with(PAGE, flash, &state.settings.session_key)
 }
 

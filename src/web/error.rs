@@ -85,6 +85,7 @@ impl From<AuthError> for WebError {
             AuthError::Conflict(m) => WebError::Conflict(m),
             AuthError::Db(e) => e.into(),
             AuthError::Hash(e) => WebError::Internal(e.into()),
+            AuthError::Secret(m) => WebError::Internal(anyhow::anyhow!(m)),
         }
     }
 }

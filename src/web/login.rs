@@ -14,16 +14,19 @@ use super::error::WebError;
 use super::flash::{self, Flash, host_cookie};
 use super::guard::{PRE_COOKIE, SESSION_COOKIE, removal};
 use super::render;
+use super::second_step;
 use super::state::AppState;
 use crate::auth::device;
-use crate::auth::login::{self, Attempt, Client, LoginOutcome};
+use crate::auth::lockout::{self, EmailKey};
+use crate::auth::login::{self, Attempt, Client, LoginOutcome, Start};
 use crate::auth::session;
+use crate::auth::two_factor::pending;
 use crate::db::DbError;
 
 /// The browser's device token for the last account it signed in to (`auth::device`).
-const DEVICE_COOKIE: &str = "__Host-roster-device";
+pub(super) const DEVICE_COOKIE: &str = "__Host-roster-device";
 const REFUSED: &str = "The email address or password is incorrect.";
-const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes, then try again.";
+pub(super) const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes, then try again.";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -95,7 +98,7 @@ fn whole_seconds(left: std::time::Duration) -> u64 {
 }
 
 /// The answer to an account that failed too often from everywhere.
-fn wait_message(left: std::time::Duration) -> String {
+pub(super) fn wait_message(left: std::time::Duration) -> String {
     let seconds = whole_seconds(left);
     let unit = if seconds == 1 { "second" } else { "seconds" };
     format!(
@@ -141,28 +144,51 @@ pub async fn submit(
     let previous = previous.0.map(|s| s.token_hash);
     let user_agent = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok());
     let origin = session::Origin::new(address, user_agent);
+    let pre = req
+        .cookie(PRE_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let (session_key, to) = (key.clone(), next.clone());
     let outcome = state
         .db(move |conn| {
-            let outcome = login::attempt(conn, &attempt, &policy, &dummy)?;
-            if let LoginOutcome::SignedIn { token, .. } = &outcome {
-                // Where it was started from, for the user's list of sessions (My account).
-                session::set_origin(conn, token, &origin).map_err(DbError::from)?;
-                // A new sign-in replaces whatever session this browser had.
-                if let Some(hash) = previous {
-                    session::end(conn, &hash).map_err(DbError::from)?;
-                }
-            }
-            Ok::<_, crate::auth::AuthError>(outcome)
+            let start = Start {
+                origin: &origin,
+                previous: previous.as_deref(),
+            };
+            let outcome = login::attempt(conn, &attempt, &policy, &dummy, &start)?;
+            // A second step: a pending sign-in bound to this browser, not a session.
+            let pending = match &outcome {
+                LoginOutcome::SecondStep { user, purpose } => Some(pending::create(
+                    conn,
+                    &session_key,
+                    (user.id, *purpose),
+                    &to,
+                    &pre,
+                )?),
+                _ => None,
+            };
+            Ok::<_, crate::auth::AuthError>((outcome, pending))
         })
         .await?;
     match outcome {
-        LoginOutcome::SignedIn { token, user } => {
+        (LoginOutcome::SignedIn { token, user }, _) => {
             tracing::info!(user_id = user.id.0, "signed in");
             signed_in(&next, token, device::issue(key, &email_key))
         }
-        LoginOutcome::Refused => refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned()),
-        LoginOutcome::Locked => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned()),
-        LoginOutcome::Wait(left) => {
+        (LoginOutcome::SecondStep { user, purpose }, Some(token)) => {
+            tracing::info!(
+                user_id = user.id.0,
+                step = purpose.as_str(),
+                "password accepted"
+            );
+            second_step::second_step_response(purpose, token)
+        }
+        (LoginOutcome::SecondStep { .. }, None) => Err(WebError::Internal(anyhow::anyhow!(
+            "no pending sign-in was created"
+        ))),
+        (LoginOutcome::Refused, _) => refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned()),
+        (LoginOutcome::Locked, _) => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned()),
+        (LoginOutcome::Wait(left), _) => {
             let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, wait_message(left))?;
             response.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
@@ -176,6 +202,28 @@ pub async fn submit(
 /// On to `next` with the new session, a device token for this account, and no pre-session.
 fn signed_in(next: &str, token: String, device_token: String) -> Result<HttpResponse, WebError> {
     let mut response = flash::see_other(next);
+    session_cookies(&mut response, token, device_token)?;
+    Ok(response)
+}
+
+/// The cookies of a new session of `email`'s account on `response` (after a second step).
+pub(super) fn add_session_cookies(
+    state: &AppState,
+    response: &mut HttpResponse,
+    token: String,
+    email: &str,
+) -> Result<(), WebError> {
+    let key = &state.settings.session_key;
+    let email_key = EmailKey::of(&lockout::normalized(email), key);
+    session_cookies(response, token, device::issue(key, &email_key))
+}
+
+/// The session cookie, the device cookie, and the pre-session's removal.
+fn session_cookies(
+    response: &mut HttpResponse,
+    token: String,
+    device_token: String,
+) -> Result<(), WebError> {
     let mut device_cookie = host_cookie(DEVICE_COOKIE, device_token);
     device_cookie.set_max_age(time_span(device::VALID_FOR));
     for cookie in [host_cookie(SESSION_COOKIE, token), device_cookie] {
@@ -184,7 +232,7 @@ fn signed_in(next: &str, token: String, device_token: String) -> Result<HttpResp
             .map_err(|e| WebError::Internal(e.into()))?;
     }
     let _ = response.add_removal_cookie(&removal(PRE_COOKIE));
-    Ok(response)
+    Ok(())
 }
 
 pub async fn logout(

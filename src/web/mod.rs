@@ -2,6 +2,7 @@
 //! Handlers parse, authorize (through the guard), call one use case on the blocking pool, render.
 
 mod account;
+mod account_two_factor;
 mod assets;
 mod client_address;
 pub mod csrf_form;
@@ -15,14 +16,17 @@ mod home;
 mod kinds;
 mod login;
 mod orgs;
+mod passkey_signin;
 mod passkeys;
 mod psa;
 mod records;
 mod render;
 pub mod request_span;
 pub mod routes;
+pub mod second_step;
 mod setup;
 pub mod state;
+mod two_factor_pages;
 pub mod upload;
 mod user_agent;
 mod users;

@@ -54,7 +54,7 @@ pub async fn section(
     })
 }
 
-fn relying(state: &AppState) -> Result<&RelyingParty, AuthError> {
+pub(super) fn relying(state: &AppState) -> Result<&RelyingParty, AuthError> {
     state
         .passkeys
         .as_ref()
@@ -62,7 +62,7 @@ fn relying(state: &AppState) -> Result<&RelyingParty, AuthError> {
 }
 
 /// A ceremony step's answer to the script: the value, or the message to show.
-fn answer<T: Serialize>(result: Result<T, AuthError>) -> HttpResponse {
+pub(super) fn answer<T: Serialize>(result: Result<T, AuthError>) -> HttpResponse {
     match result {
         Ok(value) => HttpResponse::Ok().json(value),
         Err(AuthError::Invalid(errors)) => {
@@ -105,10 +105,13 @@ pub async fn registration_options(
 #[derive(Serialize)]
 struct Next {
     redirect: &'static str,
+    /// Recovery codes made with a first factor, for the script to show once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    codes: Option<Vec<String>>,
 }
 
 /// Add a passkey, second step: the authenticator's answer; on success the script goes back to
-/// My account, which shows the flash.
+/// My account, which shows the flash (after showing new recovery codes, when there are any).
 pub async fn register(
     state: web::Data<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -119,7 +122,8 @@ pub async fn register(
     let result = state
         .db(move |conn| {
             let rp = relying(&shared)?;
-            registration::finish(conn, rp, &actor, &hash, &credential)
+            let key = &shared.settings.data_key;
+            registration::finish(conn, (rp, key), &actor, &hash, &credential)
         })
         .await;
     match result {
@@ -129,7 +133,10 @@ pub async fn register(
                 flash::COOKIE,
                 Flash::success(message).encode(&state.settings.session_key),
             );
-            let mut response = answer(Ok(Next { redirect: ACCOUNT }));
+            let mut response = answer(Ok(Next {
+                redirect: ACCOUNT,
+                codes: added.codes,
+            }));
             let _ = response.add_cookie(&cookie);
             response
         }

@@ -6,8 +6,8 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, assets, deletes, health, home, kinds, login, orgs, passkeys, psa, records, setup,
-    upload, users,
+    account, account_two_factor, assets, deletes, health, home, kinds, login, orgs, passkey_signin,
+    passkeys, psa, records, second_step, setup, upload, users,
 };
 use crate::auth::Action;
 
@@ -51,12 +51,22 @@ route_table! {
     GET "/login" Rule::Public => login::page;
     POST "/login" Rule::Public => login::submit;
     POST "/logout" Rule::SignedIn => login::logout;
+    GET "/sign-in/verify" Rule::Public => second_step::verify_page;
+    POST "/sign-in/verify" Rule::Public => second_step::verify_submit;
+    POST "/sign-in/passkey/options" Rule::Public => passkey_signin::options;
+    POST "/sign-in/passkey" Rule::Public => passkey_signin::finish;
+    GET "/sign-in/enrol" Rule::Public => second_step::enrol_page;
+    POST "/sign-in/enrol" Rule::Public => second_step::enrol_submit;
     GET "/setup/{token}" Rule::Public => setup::page;
     POST "/setup/{token}" Rule::Public => setup::submit;
     GET "/" Rule::SignedIn => home::page;
     GET "/account" Rule::SignedIn => account::page;
     POST "/account/name" Rule::SignedIn => account::rename;
     POST "/account/password" Rule::SignedIn => account::change_password;
+    GET "/account/two-factor/totp" Rule::SignedIn => account_two_factor::totp_page;
+    POST "/account/two-factor/totp" Rule::SignedIn => account_two_factor::totp_confirm;
+    POST "/account/two-factor/totp/remove" Rule::SignedIn => account_two_factor::totp_remove;
+    POST "/account/two-factor/recovery" Rule::SignedIn => account_two_factor::new_codes;
     POST "/account/sessions/end-others" Rule::SignedIn => account::sign_out_others;
     POST "/account/sessions/{session}/end" Rule::SignedIn => account::sign_out;
     POST "/account/passkeys/options" Rule::SignedIn => passkeys::registration_options;

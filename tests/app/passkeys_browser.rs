@@ -57,8 +57,9 @@ pub async fn passkey_count(app: &TestApp, email: &str) -> i64 {
     .await
 }
 
-/// Enrols a passkey named `name` on My account and waits for it to be listed.
-pub async fn enrol(browser: &Browser, app: &TestApp, name: &str) {
+/// Enrols a passkey named `name` on My account and waits for it to be listed; returns the
+/// recovery codes shown once (a first factor), if any.
+pub async fn enrol(browser: &Browser, app: &TestApp, name: &str) -> Vec<String> {
     browser
         .driver
         .goto(format!("{}/account", app.base))
@@ -66,20 +67,45 @@ pub async fn enrol(browser: &Browser, app: &TestApp, name: &str) {
         .unwrap();
     browser.fill("passkey_name", name).await;
     browser.submit("#add-passkey:enabled").await;
-    browser
-        .wait_for("/account", &format!("The passkey {name} is added."))
-        .await;
+    let added = format!("The passkey {name} is added.");
+    let mut codes = Vec::new();
+    for _ in 0..100 {
+        let shown = browser.driver.find(By::Css("#codes-saved")).await;
+        let visible = match &shown {
+            Ok(link) => link.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        };
+        if let (true, Ok(link)) = (visible, shown) {
+            for code in browser
+                .driver
+                .find_all(By::Css("code.recovery-code"))
+                .await
+                .unwrap()
+            {
+                codes.push(code.text().await.unwrap());
+            }
+            link.click().await.unwrap();
+            break;
+        }
+        if browser.text().await.contains(&added) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    browser.wait_for("/account", &added).await;
+    codes
 }
 
 #[tokio::test]
-async fn a_passkey_is_enrolled_listed_and_removed_in_a_browser() {
+async fn enrol_a_passkey_sign_in_with_it_and_remove_it_in_a_browser() {
     let app = TestApp::spawn_localhost().await;
     let email = app.add_user(Role::Editor, "pia").await;
     let browser = Browser::start().await;
     browser.add_virtual_authenticator().await;
     browser.sign_in(&app, &email).await;
 
-    enrol(&browser, &app, "Laptop key").await;
+    let codes = enrol(&browser, &app, "Laptop key").await;
+    assert_eq!(codes.len(), 10, "a first factor brings recovery codes");
     let row = browser
         .driver
         .find(By::Css("#passkey-list tr.passkey"))
@@ -90,6 +116,31 @@ async fn a_passkey_is_enrolled_listed_and_removed_in_a_browser() {
         .unwrap();
     assert!(row.contains("Laptop key") && row.contains("never"), "{row}");
     assert_eq!(passkey_count(&app, &email).await, 1);
+
+    // Signed out, the page asked for leads through the password and the passkey, and back to it.
+    browser.submit("form[action='/logout'] button").await;
+    browser.wait_for("/login", "Sign in").await;
+    browser
+        .driver
+        .goto(format!("{}/account", app.base))
+        .await
+        .unwrap();
+    browser.wait_for("/login", "Sign in").await;
+    browser.fill("email", &email).await;
+    browser.fill("password", crate::support::PASSWORD).await;
+    browser.submit("button[type=submit].primary").await;
+    browser.wait_for("/sign-in/verify", "Use a passkey").await;
+    browser.submit("#use-passkey:enabled").await;
+    browser.wait_for("/account", "Laptop key").await;
+    let row = browser
+        .driver
+        .find(By::Css("#passkey-list tr.passkey"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!row.contains("never"), "the last use is shown: {row}");
 
     browser.submit("#passkey-list details summary").await;
     browser.submit("#passkey-list form button").await;

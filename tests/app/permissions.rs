@@ -33,12 +33,26 @@ const TABLE: &[Row] = &[
     ("GET", "/static/passkeys.js", &[], OPEN),
     ("GET", "/login", &[], [200, 303, 303, 303, 303, 303, 303]),
     ("POST", "/login", &[("email", "x@example.com"), ("password", "wrong password")], [401; 7]),
+    // No password step in this browser: back to sign-in, signed in or not.
+    ("GET", "/sign-in/verify", &[], [303; 7]),
+    ("POST", "/sign-in/verify", &[("code", "123456")], [303; 7]),
+    // No password step in this browser: refused (JSON for the script), signed in or not.
+    ("POST", "/sign-in/passkey/options", &[], [403; 7]),
+    // A form, not the script's JSON with its X-CSRF-Token header: refused as a forgery.
+    ("POST", "/sign-in/passkey", &[], [403; 7]),
+    ("GET", "/sign-in/enrol", &[], [303; 7]),
+    ("POST", "/sign-in/enrol", &[("code", "123456")], [303; 7]),
     ("GET", "/setup/{token}", &[], [404; 7]),
     ("POST", "/setup/{token}", &[], [404; 7]),
     ("GET", "/", &[], [303; 7]),
     ("GET", "/account", &[], SIGNED_IN),
     ("POST", "/account/name", &[("display_name", "")], [303, 422, 422, 422, 422, 422, 422]),
     ("POST", "/account/password", &[("current_password", "")], [303, 422, 422, 422, 422, 422, 422]),
+    ("GET", "/account/two-factor/totp", &[], SIGNED_IN),
+    // A wrong first code, a missing password: the form again with the message.
+    ("POST", "/account/two-factor/totp", &[("code", "12345")], [303, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/account/two-factor/totp/remove", &[("remove_password", "")], [303, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/account/two-factor/recovery", &[("codes_password", "")], [303, 422, 422, 422, 422, 422, 422]),
     // No other session to end: back to the page with a message.
     ("POST", "/account/sessions/end-others", &[], [303; 7]),
     // Nobody's session: not found for everyone signed in.

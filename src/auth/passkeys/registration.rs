@@ -9,7 +9,10 @@ use webauthn_rs::prelude::{
 
 use super::store::{self, ALREADY_REGISTERED};
 use super::{CEREMONY, RelyingParty, not_verified, unreadable, unwritable};
+use crate::audit;
+use crate::auth::two_factor::{Factors, recovery};
 use crate::auth::{AuthError, User, UserId};
+use crate::config::SecretKey;
 use crate::db::schema::passkey_registrations as pending;
 use crate::db::{self, DbConn, now};
 use crate::validation::{self, FieldErrors};
@@ -25,6 +28,8 @@ pub const EXPIRED: &str = "This passkey request has expired or was already used.
 pub struct Added {
     pub id: i64,
     pub name: String,
+    /// New recovery codes, to show once, when this was the first factor of a user without any.
+    pub codes: Option<Vec<String>>,
 }
 
 /// Starts registering a passkey named `name` for `actor` in the session `session_hash`; returns
@@ -77,10 +82,11 @@ pub fn start(
 }
 
 /// Verifies the browser's `answer` against the registration started in this session and stores
-/// the passkey. The started state is used up whatever the outcome.
+/// the passkey; the first factor of a user without recovery codes brings ten (`key`: the data
+/// key, which keys their hashes). The started state is used up whatever the outcome.
 pub fn finish(
     conn: &mut DbConn,
-    rp: &RelyingParty,
+    (rp, key): (&RelyingParty, &SecretKey),
     actor: &User,
     session_hash: &str,
     answer: &RegisterPublicKeyCredential,
@@ -96,10 +102,16 @@ pub fn finish(
         if store::registered(conn, &store::credential_id(&passkey))? {
             return Err(AuthError::Conflict(ALREADY_REGISTERED.into()));
         }
+        let before = Factors::of(conn, actor.id)?;
         let id = store::insert(conn, actor.id, &name, &passkey)?;
+        let codes = if before.enrolled() || before.recovery_left > 0 {
+            None
+        } else {
+            Some(recovery::replace(conn, key, actor.id)?)
+        };
         let summary = format!("added the passkey {name}");
-        crate::audit::record(conn, Some(actor), "passkey.added", &summary)?;
-        Ok(Added { id, name })
+        audit::account_event(conn, Some(actor), actor.id, "passkey.added", &summary)?;
+        Ok(Added { id, name, codes })
     })
 }
 
