@@ -159,11 +159,18 @@ impl TestApp {
     /// An app reached as `http://localhost:PORT` (`ROSTER_BASE_URL` too): WebAuthn needs a host
     /// name, and browsers treat localhost as a secure context.
     pub async fn spawn_localhost() -> Self {
+        Self::spawn_localhost_with(|_| {}).await
+    }
+
+    pub async fn spawn_localhost_with(adjust: impl FnOnce(&mut RawSettings)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         let store = std::sync::Arc::new(Store::new(backend()));
         let url = base.clone();
-        let mut app = Self::spawn_listening(store, listener, move |s| s.base_url = Some(url));
+        let mut app = Self::spawn_listening(store, listener, move |s| {
+            adjust(s);
+            s.base_url = Some(url);
+        });
         app.base = base;
         app
     }
@@ -544,6 +551,19 @@ impl Client {
                 .multipart(form),
         )
         .await
+    }
+
+    /// A JSON post (the passkey script's), with `token` in the X-CSRF-Token header when given.
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        self.send(request).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {
