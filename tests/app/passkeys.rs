@@ -56,6 +56,27 @@ pub async fn passkeys_of(app: &TestApp, email: &str) -> Vec<String> {
     .await
 }
 
+/// The actions of the account events about `email`'s user, oldest first.
+pub async fn account_events(app: &TestApp, email: &str) -> Vec<(String, String)> {
+    use roster::db::schema::audit_events as a;
+    let email = email.to_owned();
+    app.db(move |c| {
+        let id: i64 = users::table
+            .filter(users::email.eq(email))
+            .select(users::id)
+            .first(c)
+            .unwrap();
+        a::table
+            .filter(a::subject_user_id.eq(id))
+            .filter(a::action.like("passkey.%"))
+            .order(a::id)
+            .select((a::action, a::summary))
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
 pub fn error_of(body: &str) -> String {
     let value: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     value["error"].as_str().unwrap_or_default().to_owned()
@@ -269,6 +290,16 @@ async fn removing_another_users_passkey_is_not_found() {
         page.body
             .contains("The passkey Alice&#39;s key is removed.")
     );
+    let events = account_events(&app, &alice_email).await;
+    let expected = [
+        ("passkey.added", "added the passkey Alice's key"),
+        ("passkey.removed", "removed the passkey Alice's key"),
+    ];
+    let events: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(a, s)| (a.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(events, expected, "Bob's refused try left no event");
 }
 
 #[tokio::test]

@@ -141,6 +141,12 @@ async fn enrol_a_passkey_sign_in_with_it_and_remove_it_in_a_browser() {
         .await
         .unwrap();
     assert!(!row.contains("never"), "the last use is shown: {row}");
+    let events = crate::passkeys::account_events(&app, &email).await;
+    assert_eq!(
+        events.last().map(|(action, _)| action.as_str()),
+        Some("passkey.used"),
+        "{events:?}"
+    );
 
     browser.submit("#passkey-list details summary").await;
     browser.submit("#passkey-list form button").await;
