@@ -5,6 +5,7 @@
 mod account;
 mod bodies;
 mod browser;
+mod browser_2fa;
 mod cli;
 mod config;
 mod csrf;
@@ -31,4 +32,6 @@ mod sessions;
 mod setup;
 mod signin;
 mod support;
+mod two_factor;
+mod two_factor_policy;
 mod users;
