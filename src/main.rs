@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default) and `user add`. Nothing else lives here.
+//! The command line: `serve` (the default), `user add`, `user reset-2fa`, `seed-demo`. Nothing else lives here.
 
 use std::io::{IsTerminal, Read};
 
@@ -57,6 +57,14 @@ enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Reset a user's two-factor sign-in (a lost device): their authenticator app, passkeys and
+    /// recovery codes are removed and their sessions end; they enrol again at the next sign-in
+    /// when the policy requires it.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,6 +82,9 @@ fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add { email, role, name },
         } => add_user(&settings, &email, &role, name),
+        Command::User {
+            command: UserCommand::ResetTwoFactor { email },
+        } => reset_two_factor(&settings, &email),
         Command::SeedDemo {
             organizations,
             seed,
@@ -143,6 +154,22 @@ fn add_user(
                 errors.get("email").unwrap_or("the user was not added")
             )
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reset_two_factor(settings: &roster::config::Settings, email: &str) -> anyhow::Result<()> {
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    match roster::auth::two_factor::reset::reset_by_email(&mut conn, email) {
+        Ok(user) => {
+            println!(
+                "The two-factor sign-in of {} is reset and their sessions are signed out.",
+                user.email
+            );
+            Ok(())
+        }
+        Err(roster::auth::AuthError::NotFound) => bail!("no user has the email address {email}"),
         Err(e) => Err(e.into()),
     }
 }

@@ -27,6 +27,7 @@ pub struct NavUser {
     pub manage_users: bool,
     pub manage_settings: bool,
     pub manage_data: bool,
+    pub manage_security: bool,
 }
 
 /// The part of every template that `base.html` reads.
@@ -46,6 +47,7 @@ impl RequestCtx {
                 manage_users: allowed(s.user.role, Action::ManageUsers),
                 manage_settings: allowed(s.user.role, Action::ManageSettings),
                 manage_data: allowed(s.user.role, Action::ManageData),
+                manage_security: allowed(s.user.role, Action::ManageSecurity),
             }),
             csrf_token: self.csrf_token.clone(),
             flash: self.flash.clone(),

@@ -7,7 +7,7 @@ use actix_web::{guard, web};
 use super::guard::{Rule, authorize};
 use super::{
     account, account_two_factor, assets, deletes, health, home, kinds, login, orgs, passkey_signin,
-    passkeys, psa, records, second_step, setup, upload, users,
+    passkeys, psa, records, second_step, security, setup, upload, users, users_two_factor,
 };
 use crate::auth::Action;
 
@@ -82,6 +82,8 @@ route_table! {
     POST "/users/{id}/access" Rule::Allow(Action::ManageUsers) => users::access_all;
     POST "/users/{id}/access/add" Rule::Allow(Action::ManageUsers) => users::access_add;
     POST "/users/{id}/access/remove" Rule::Allow(Action::ManageUsers) => users::access_remove;
+    GET "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::confirm;
+    POST "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::reset;
     GET "/organizations" Rule::Allow(Action::ViewOrganizations) => orgs::list;
     GET "/organizations/new" Rule::Allow(Action::CreateOrganizations) => orgs::new_form;
     GET "/organizations/lookup" Rule::Allow(Action::ViewOrganizations) => orgs::lookup;
@@ -111,6 +113,8 @@ route_table! {
     POST "/settings/psa/mapping" Rule::Allow(Action::ManageSettings) => psa::save_mapping;
     POST "/settings/psa/test" Rule::Allow(Action::ManageSettings) => psa::test_connection;
     POST "/settings/psa/sync" Rule::Allow(Action::ManageSettings) => psa::sync_now;
+    GET "/settings/security" Rule::Allow(Action::ManageSecurity) => security::show;
+    POST "/settings/security" Rule::Allow(Action::ManageSecurity) => security::save;
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;
     POST "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::add_type;
     POST "/settings/asset-types/{type}/delete" Rule::Allow(Action::ManageSettings) => records::remove_type;

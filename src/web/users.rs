@@ -11,7 +11,9 @@ use super::error::WebError;
 use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
+use crate::audit::{self, AccountEvent};
 use crate::auth::accounts::{self, NewUser};
+use crate::auth::two_factor::Factors;
 use crate::auth::{AuthError, Role, User, UserId, users};
 use crate::db::DbError;
 use crate::orgs::{OrgError, OrgRef, Scope, access};
@@ -159,30 +161,39 @@ struct ShowPage {
     /// The actor sees all organizations: "all organizations" is his to give or take.
     actor_all: bool,
     lite_max: usize,
+    factors: Factors,
+    /// (when, who, what), newest first.
+    history: Vec<(String, String, String)>,
 }
 
-/// A user as the actor may see them: their access list within his scope, and whether he may
-/// change their role, password and status.
-struct Managed {
-    user: User,
+/// A user as the actor may see them: their access list within his scope, whether he may
+/// change their role, password and status, their two-factor sign-in and account history.
+pub(super) struct Managed {
+    pub user: User,
     access: Vec<OrgRef>,
     hidden: usize,
-    can_act: bool,
+    pub can_act: bool,
+    factors: Factors,
+    history: Vec<AccountEvent>,
 }
 
+/// How many lines of a user's account history their page shows.
+const HISTORY: i64 = 50;
+
 /// The user and their access list, when the actor's role manages theirs.
-async fn manageable(
+pub(super) async fn manageable(
     state: &web::Data<AppState>,
     actor: &User,
     id: UserId,
 ) -> Result<Managed, WebError> {
     let me = actor.clone();
-    let (row, (access, hidden), wider) = state
+    let (row, (access, hidden), wider, (factors, history)) = state
         .db(move |conn| {
             Ok::<_, DbError>((
                 users::find(conn, id)?,
                 access::listed(conn, id, Scope::of(&me))?,
                 users::wider_than(conn, &me, Some(id))?,
+                (Factors::of(conn, id)?, audit::for_user(conn, id, HISTORY)?),
             ))
         })
         .await?;
@@ -193,6 +204,8 @@ async fn manageable(
             access,
             hidden,
             can_act: wider.is_empty(),
+            factors,
+            history,
         })
     } else {
         Err(WebError::Forbidden(
@@ -213,6 +226,12 @@ fn show_page(ctx: PageCtx, actor: &User, managed: Managed, errors: FieldErrors) 
         can_act: managed.can_act,
         actor_all: actor.all_organizations,
         lite_max: access::LITE_MAX,
+        factors: managed.factors,
+        history: managed
+            .history
+            .into_iter()
+            .map(|e| (when(Some(e.at)), e.actor_email, e.summary))
+            .collect(),
     }
 }
 
@@ -226,7 +245,7 @@ pub async fn show(
     render::page(&show_page(ctx, &actor, user, FieldErrors::default()))
 }
 
-fn see_user(state: &AppState, id: UserId, flash: &Flash) -> HttpResponse {
+pub(super) fn see_user(state: &AppState, id: UserId, flash: &Flash) -> HttpResponse {
     flash::see_other_with(
         &format!("/users/{}", id.0),
         flash,

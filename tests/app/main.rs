@@ -5,6 +5,7 @@
 mod account;
 mod bodies;
 mod browser;
+mod browser_2fa;
 mod cli;
 mod config;
 mod csrf;
@@ -35,4 +36,6 @@ mod setup;
 mod signin;
 mod soft_key;
 mod support;
+mod two_factor;
+mod two_factor_policy;
 mod users;

@@ -73,6 +73,8 @@ const TABLE: &[Row] = &[
     ("POST", "/users/{id}/access", &[("all", "true")], MANAGERS_REDIRECT),
     ("POST", "/users/{id}/access/add", &[("organization", "No such organization")], MANAGERS_REDIRECT),
     ("POST", "/users/{id}/access/remove", &[("organization_id", "999999")], MANAGERS_REDIRECT),
+    ("GET", "/users/{id}/two-factor/reset", &[], USERS_GET),
+    ("POST", "/users/{id}/two-factor/reset", &[], MANAGERS_REDIRECT),
     ("GET", "/organizations", &[], SIGNED_IN),
     ("GET", "/organizations/new", &[], CREATORS),
     ("GET", "/organizations/lookup", &[], SIGNED_IN),
@@ -110,6 +112,8 @@ const TABLE: &[Row] = &[
     // Not set up yet: back to the page with a message.
     ("POST", "/settings/psa/test", &[], MANAGERS_REDIRECT),
     ("POST", "/settings/psa/sync", &[], MANAGERS_REDIRECT),
+    ("GET", "/settings/security", &[], [303, 200, 403, 403, 403, 403, 403]),
+    ("POST", "/settings/security", &[], [303, 303, 403, 403, 403, 403, 403]),
     ("GET", "/settings/asset-types", &[], USERS_GET),
     ("POST", "/settings/asset-types", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     // The type is in use, so removing it is refused (with a message) even where allowed.
