@@ -132,8 +132,9 @@
   }
 
   // The recovery codes made with a first factor, shown once in place of the form.
-  function showCodes(form, codes) {
+  function showCodes(form, codes, next) {
     var box = document.getElementById("passkey-codes");
+    box.querySelector("a").href = next;
     var list = box.querySelector("ul");
     list.replaceChildren.apply(list, codes.map(function (code) {
       var item = document.createElement("li");
@@ -166,7 +167,7 @@
         .then(ceremony)
         .then(function (answer) { return postJson(form, form.getAttribute("data-finish"), answer); })
         .then(function (next) {
-          if (next.codes) { showCodes(form, next.codes); } else { window.location.assign(next.redirect); }
+          if (next.codes) { showCodes(form, next.codes, next.redirect); } else { window.location.assign(next.redirect); }
         })
         .catch(function (error) { say(refusal(error)); button.disabled = false; });
     });

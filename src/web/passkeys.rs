@@ -85,6 +85,12 @@ pub struct NameForm {
     passkey_name: String,
 }
 
+impl NameForm {
+    pub fn name(&self) -> &str {
+        &self.passkey_name
+    }
+}
+
 /// Add a passkey, first step: the options for `navigator.credentials.create`.
 pub async fn registration_options(
     state: web::Data<AppState>,

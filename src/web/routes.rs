@@ -55,6 +55,8 @@ route_table! {
     POST "/sign-in/verify" Rule::Public => second_step::verify_submit;
     POST "/sign-in/passkey/options" Rule::Public => passkey_signin::options;
     POST "/sign-in/passkey" Rule::Public => passkey_signin::finish;
+    POST "/sign-in/enrol/passkey/options" Rule::Public => passkey_signin::enrol_options;
+    POST "/sign-in/enrol/passkey" Rule::Public => passkey_signin::enrol;
     GET "/sign-in/enrol" Rule::Public => second_step::enrol_page;
     POST "/sign-in/enrol" Rule::Public => second_step::enrol_submit;
     GET "/setup/{token}" Rule::Public => setup::page;

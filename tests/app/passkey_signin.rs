@@ -144,3 +144,67 @@ async fn a_wrong_challenge_an_unknown_or_anothers_credential_signs_nobody_in_and
         "only the registering one"
     );
 }
+
+#[tokio::test]
+async fn under_the_policy_a_passkey_is_enrolled_inside_the_pending_sign_in() {
+    let app = TestApp::spawn_localhost().await;
+    let admin = app.seed_admin().await;
+    app.db(move |c| roster::auth::two_factor::policy::set(c, &admin, true).unwrap())
+        .await;
+    let email = app.add_user(roster::auth::Role::Editor, "xan").await;
+    let browser = app.client();
+    let res = browser.login(&email, PASSWORD).await;
+    assert_eq!(res.location(), "/sign-in/enrol");
+    let page = browser.get("/sign-in/enrol").await;
+    assert!(page.body.contains("Add a passkey"), "{}", page.body);
+    let token = csrf_in(&page.body);
+
+    let stranger = app.client();
+    let stranger_token = stranger.csrf().await;
+    let res = stranger
+        .post_raw(
+            "/sign-in/enrol/passkey/options",
+            &[("csrf_token", &stranger_token), ("passkey_name", "Key")],
+        )
+        .await;
+    assert_eq!(res.status, 403, "no pending sign-in");
+    let res = browser
+        .post_raw("/sign-in/passkey/options", &[("csrf_token", &token)])
+        .await;
+    assert_eq!(res.status, 403, "enrolment is not the second step");
+
+    let res = browser
+        .post_raw(
+            "/sign-in/enrol/passkey/options",
+            &[("csrf_token", &token), ("passkey_name", "First key")],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let answer = SoftKey::new().attestation(&challenge_of(&res.body), &app.base);
+    let res = browser
+        .post_json("/sign-in/enrol/passkey", None, &answer)
+        .await;
+    assert_eq!(res.status, 403, "no token");
+    assert_eq!(browser.cookie(SESSION), None);
+    let res = browser
+        .post_json("/sign-in/enrol/passkey", Some(&token), &answer)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let next: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert!(next["redirect"].as_str().unwrap().starts_with('/'));
+    assert_eq!(next["codes"].as_array().unwrap().len(), 10);
+    assert!(browser.cookie(SESSION).is_some(), "signed in");
+    assert_eq!(sessions_of(&app, &email).await, 1);
+    assert_eq!(
+        crate::passkeys::passkeys_of(&app, &email).await,
+        ["First key"]
+    );
+
+    // Replayed from another browser: refused, nobody else signed in.
+    let again = app.client();
+    let res = again
+        .post_json("/sign-in/enrol/passkey", Some(&token), &answer)
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(sessions_of(&app, &email).await, 1);
+}

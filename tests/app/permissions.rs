@@ -40,6 +40,9 @@ const TABLE: &[Row] = &[
     ("POST", "/sign-in/passkey/options", &[], [403; 7]),
     // A form, not the script's JSON with its X-CSRF-Token header: refused as a forgery.
     ("POST", "/sign-in/passkey", &[], [403; 7]),
+    // The same for adding a passkey under the policy: no pending sign-in, or no script token.
+    ("POST", "/sign-in/enrol/passkey/options", &[("passkey_name", "Key")], [403; 7]),
+    ("POST", "/sign-in/enrol/passkey", &[], [403; 7]),
     ("GET", "/sign-in/enrol", &[], [303; 7]),
     ("POST", "/sign-in/enrol", &[("code", "123456")], [303; 7]),
     ("GET", "/setup/{token}", &[], [404; 7]),

@@ -2,16 +2,14 @@
 //! state with the pending sign-in (`pending_signins.ceremony`), `finish` takes it once and checks
 //! the answer behind the same gate as a code, so a failed assertion counts like a wrong code.
 
-use diesel::prelude::*;
 use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential, RequestChallengeResponse};
 
-use super::{RelyingParty, store, unreadable, unwritable};
+use super::{RelyingParty, store, take_ceremony, unreadable, unwritable};
 use crate::audit;
 use crate::auth::lockout::{Limits, Source};
 use crate::auth::two_factor::pending::{self, Pending};
 use crate::auth::two_factor::second_step::{Verdict, guarded};
 use crate::auth::{AuthError, users};
-use crate::db::schema::pending_signins;
 use crate::db::{self, DbConn};
 
 pub const NO_PASSKEY: &str = "You have no passkey. Use a code from your authenticator app or a \
@@ -78,20 +76,5 @@ pub fn finish(
             audit::account_event(conn, Some(&user), user.id, "passkey.used", &summary)?;
             Ok(Some(()))
         })
-    })
-}
-
-/// The ceremony state kept with the pending sign-in, cleared as it is read (single use).
-fn take_ceremony(conn: &mut DbConn, id: i64) -> Result<Option<String>, AuthError> {
-    db::write(conn, |conn| {
-        let state = pending::ceremony(conn, id)?;
-        let cleared = diesel::update(
-            pending_signins::table
-                .find(id)
-                .filter(pending_signins::ceremony.is_not_null()),
-        )
-        .set(pending_signins::ceremony.eq(None::<String>))
-        .execute(conn)?;
-        Ok(state.filter(|_| cleared == 1))
     })
 }

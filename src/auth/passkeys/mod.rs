@@ -3,6 +3,7 @@
 //! sign-in ceremony lives in `authentication`; no HTTP types here.
 
 pub mod authentication;
+pub mod enrolment;
 pub mod registration;
 pub mod relying;
 pub mod removal;
@@ -31,4 +32,20 @@ fn unwritable(e: serde_json::Error) -> crate::auth::AuthError {
 fn not_verified(e: &webauthn_rs::prelude::WebauthnError) -> crate::auth::AuthError {
     tracing::info!(error = %e, "passkey answer not verified");
     crate::auth::AuthError::Forbidden(NOT_VERIFIED.into())
+}
+
+/// The ceremony state kept with the pending sign-in, cleared as it is read (single use).
+pub(super) fn take_ceremony(
+    conn: &mut crate::db::DbConn,
+    id: i64,
+) -> Result<Option<String>, crate::auth::AuthError> {
+    crate::db::write(conn, |conn| {
+        let state = crate::auth::two_factor::pending::ceremony(conn, id)?;
+        use crate::db::schema::pending_signins as ps;
+        use diesel::prelude::*;
+        let cleared = diesel::update(ps::table.find(id).filter(ps::ceremony.is_not_null()))
+            .set(ps::ceremony.eq(None::<String>))
+            .execute(conn)?;
+        Ok(state.filter(|_| cleared == 1))
+    })
 }

@@ -32,15 +32,21 @@ pub struct Added {
     pub codes: Option<Vec<String>>,
 }
 
-/// Starts registering a passkey named `name` for `actor` in the session `session_hash`; returns
-/// what the browser passes to `navigator.credentials.create`. The actor's passkeys are excluded.
-pub fn start(
+/// A registration started: the passkey's name and the WebAuthn state (JSON), kept on the server.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Started {
+    pub name: String,
+    pub state: String,
+}
+
+/// The options and state of a registration of a passkey named `name` for `actor` (checked), the
+/// actor's passkeys excluded.
+pub(super) fn begin(
     conn: &mut DbConn,
     rp: &RelyingParty,
     actor: &User,
-    session_hash: &str,
     name: &str,
-) -> Result<CreationChallengeResponse, AuthError> {
+) -> Result<(CreationChallengeResponse, Started), AuthError> {
     let mut errors = FieldErrors::default();
     let name = validation::required_text(&mut errors, NAME_FIELD, name, MAX_NAME);
     let name = errors.into_result(|| name).map_err(AuthError::Invalid)?;
@@ -58,6 +64,19 @@ pub fn start(
         )
         .map_err(|e| AuthError::Conflict(format!("A passkey request could not be made: {e}.")))?;
     let state = serde_json::to_string(&state).map_err(unwritable)?;
+    Ok((options, Started { name, state }))
+}
+
+/// Starts registering a passkey named `name` for `actor` in the session `session_hash`; returns
+/// what the browser passes to `navigator.credentials.create`. The actor's passkeys are excluded.
+pub fn start(
+    conn: &mut DbConn,
+    rp: &RelyingParty,
+    actor: &User,
+    session_hash: &str,
+    name: &str,
+) -> Result<CreationChallengeResponse, AuthError> {
+    let (options, Started { name, state }) = begin(conn, rp, actor, name)?;
     let expires = now() + chrono::Duration::from_std(CEREMONY).unwrap_or_default();
     db::write(conn, |conn| {
         diesel::delete(
@@ -91,8 +110,19 @@ pub fn finish(
     session_hash: &str,
     answer: &RegisterPublicKeyCredential,
 ) -> Result<Added, AuthError> {
-    let (name, state) =
+    let started =
         take(conn, actor.id, session_hash)?.ok_or_else(|| AuthError::Conflict(EXPIRED.into()))?;
+    store_verified(conn, (rp, key), actor, started, answer)
+}
+
+/// Verifies `answer` against the `started` registration and stores the passkey (see `finish`).
+pub(super) fn store_verified(
+    conn: &mut DbConn,
+    (rp, key): (&RelyingParty, &SecretKey),
+    actor: &User,
+    Started { name, state }: Started,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<Added, AuthError> {
     let state: PasskeyRegistration = serde_json::from_str(&state).map_err(unreadable)?;
     let passkey = rp
         .webauthn()
@@ -115,13 +145,9 @@ pub fn finish(
     })
 }
 
-/// The (name, state) of this session's unexpired registration, deleted as it is read; `None`
-/// when there is none, or another request took it first.
-fn take(
-    conn: &mut DbConn,
-    user: UserId,
-    session_hash: &str,
-) -> Result<Option<(String, String)>, AuthError> {
+/// This session's unexpired registration, deleted as it is read; `None` when there is none, or
+/// another request took it first.
+fn take(conn: &mut DbConn, user: UserId, session_hash: &str) -> Result<Option<Started>, AuthError> {
     db::write(conn, |conn| {
         let row: Option<(String, String)> = pending::table
             .find(session_hash)
@@ -131,6 +157,8 @@ fn take(
             .first(conn)
             .optional()?;
         let taken = diesel::delete(pending::table.find(session_hash)).execute(conn)?;
-        Ok(row.filter(|_| taken == 1))
+        Ok(row
+            .filter(|_| taken == 1)
+            .map(|(name, state)| Started { name, state }))
     })
 }
