@@ -157,3 +157,40 @@ async fn enrol_a_passkey_sign_in_with_it_and_remove_it_in_a_browser() {
     assert_eq!(passkey_count(&app, &email).await, 0);
     browser.stop().await;
 }
+
+#[tokio::test]
+async fn under_the_policy_a_new_user_enrols_a_passkey_at_sign_in_in_a_browser() {
+    let app = TestApp::spawn_localhost().await;
+    let admin = app.seed_admin().await;
+    app.db(move |c| roster::auth::two_factor::policy::set(c, &admin, true).unwrap())
+        .await;
+    let email = app.add_user(Role::Editor, "nia").await;
+    let browser = Browser::start().await;
+    browser.add_virtual_authenticator().await;
+    browser
+        .driver
+        .goto(format!("{}/login", app.base))
+        .await
+        .unwrap();
+    browser.fill("email", &email).await;
+    browser.fill("password", crate::support::PASSWORD).await;
+    browser.submit("button[type=submit].primary").await;
+    browser.wait_for("/sign-in/enrol", "Add a passkey").await;
+    browser.fill("passkey_name", "Desk key").await;
+    browser.submit("#add-passkey:enabled").await;
+    browser
+        .wait_for("/sign-in/enrol", "Your recovery codes")
+        .await;
+    let codes = browser
+        .driver
+        .find_all(By::Css("code.recovery-code"))
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    browser.submit("#codes-saved").await;
+    browser
+        .wait_for("/organizations", "The passkey Desk key is added.")
+        .await;
+    assert_eq!(passkey_count(&app, &email).await, 1);
+    browser.stop().await;
+}
