@@ -259,3 +259,26 @@ async fn the_secret_is_in_no_log_no_later_page_and_no_plaintext_column() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_wrong_password_of_an_enrolled_user_answers_like_an_unknown_email() {
+    let app = TestApp::spawn().await;
+    let (email, _, _) = enrolled_user(&app, Role::Editor, "alike").await;
+    let wrong = app.client().login(&email, "not the password at all").await;
+    let unknown = app
+        .client()
+        .login("nobody-here@example.com", "not the password at all")
+        .await;
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    let error = |body: &str| {
+        let start = body.find("id=\"login-error\">").unwrap();
+        body[start..].split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(error(&wrong.body), error(&unknown.body));
+    assert!(
+        wrong
+            .headers
+            .get("set-cookie")
+            .is_none_or(|c| { !c.to_str().unwrap().contains("roster-pending") })
+    );
+}
