@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::device;
 use super::lockout::{self, EmailKey, Gate, Limits, Source};
 use super::session::{self, Lifetimes, Origin};
-use super::two_factor::pending::Purpose;
+use super::two_factor::pending::{self, Purpose};
 use super::two_factor::{Factors, policy};
 use super::users::{self, UserRow};
 use super::{AuthError, User, password};
@@ -98,6 +98,8 @@ pub enum LoginOutcome {
     SecondStep {
         user: User,
         purpose: Purpose,
+        /// The token of the pending sign-in's cookie (`two_factor::pending`).
+        token: String,
     },
     Refused,
     /// This address failed too often for this email.
@@ -106,10 +108,17 @@ pub enum LoginOutcome {
     Wait(Duration),
 }
 
-/// Where a session would start from, and the session this browser had (its hash), if any.
+/// Where a session would start from, the session this browser had (its hash), if any, and what
+/// a pending sign-in is bound to and goes on to.
 pub struct Start<'a> {
     pub origin: &'a Origin,
     pub previous: Option<&'a str>,
+    /// The key of pending sign-ins' hashes (the session key).
+    pub key: &'a SecretKey,
+    /// The browser's pre-session cookie.
+    pub pre: &'a str,
+    /// Where to go once signed in (a local path).
+    pub next: &'a str,
 }
 
 pub fn attempt(
@@ -150,18 +159,20 @@ fn after_password(
     start: &Start,
 ) -> Result<LoginOutcome, AuthError> {
     let user = row.user();
-    if Factors::of(conn, user.id)?.enrolled() {
-        return Ok(LoginOutcome::SecondStep {
+    let pending = |conn: &mut DbConn, user: User, purpose| {
+        let token = pending::create(conn, start.key, (user.id, purpose), start.next, start.pre)?;
+        Ok(LoginOutcome::SecondStep {
             user,
-            purpose: Purpose::Verify,
-        });
+            purpose,
+            token,
+        })
+    };
+    if Factors::of(conn, user.id)?.enrolled() {
+        return pending(conn, user, Purpose::Verify);
     }
     lockout::record_success(conn, source)?;
     if policy::required(conn)? {
-        return Ok(LoginOutcome::SecondStep {
-            user,
-            purpose: Purpose::Enrol,
-        });
+        return pending(conn, user, Purpose::Enrol);
     }
     let token = session::start(conn, &user, policy.sessions, start.origin, start.previous)?;
     Ok(LoginOutcome::SignedIn { token, user })

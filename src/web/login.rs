@@ -20,7 +20,6 @@ use crate::auth::device;
 use crate::auth::lockout::{self, EmailKey};
 use crate::auth::login::{self, Attempt, Client, LoginOutcome, Start};
 use crate::auth::session;
-use crate::auth::two_factor::pending;
 use crate::db::DbError;
 
 /// The browser's device token for the last account it signed in to (`auth::device`).
@@ -154,28 +153,23 @@ pub async fn submit(
             let start = Start {
                 origin: &origin,
                 previous: previous.as_deref(),
+                key: &session_key,
+                pre: &pre,
+                next: &to,
             };
-            let outcome = login::attempt(conn, &attempt, &policy, &dummy, &start)?;
-            // A second step: a pending sign-in bound to this browser, not a session.
-            let pending = match &outcome {
-                LoginOutcome::SecondStep { user, purpose } => Some(pending::create(
-                    conn,
-                    &session_key,
-                    (user.id, *purpose),
-                    &to,
-                    &pre,
-                )?),
-                _ => None,
-            };
-            Ok::<_, crate::auth::AuthError>((outcome, pending))
+            login::attempt(conn, &attempt, &policy, &dummy, &start)
         })
         .await?;
     match outcome {
-        (LoginOutcome::SignedIn { token, user }, _) => {
+        LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id.0, "signed in");
             signed_in(&next, token, device::issue(key, &email_key))
         }
-        (LoginOutcome::SecondStep { user, purpose }, Some(token)) => {
+        LoginOutcome::SecondStep {
+            user,
+            purpose,
+            token,
+        } => {
             tracing::info!(
                 user_id = user.id.0,
                 step = purpose.as_str(),
@@ -183,12 +177,9 @@ pub async fn submit(
             );
             second_step::second_step_response(purpose, token)
         }
-        (LoginOutcome::SecondStep { .. }, None) => Err(WebError::Internal(anyhow::anyhow!(
-            "no pending sign-in was created"
-        ))),
-        (LoginOutcome::Refused, _) => refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned()),
-        (LoginOutcome::Locked, _) => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned()),
-        (LoginOutcome::Wait(left), _) => {
+        LoginOutcome::Refused => refuse(StatusCode::UNAUTHORIZED, REFUSED.to_owned()),
+        LoginOutcome::Locked => refuse(StatusCode::TOO_MANY_REQUESTS, THROTTLED.to_owned()),
+        LoginOutcome::Wait(left) => {
             let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, wait_message(left))?;
             response.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,

@@ -29,6 +29,7 @@ use crate::auth::{AuthError, users};
 pub const PENDING_COOKIE: &str = "__Host-roster-pending";
 const WRONG_CODE: &str = "That code is not right. Codes change every 30 seconds and each one \
                           works once; wait for the next one and try again.";
+const EMPTY: &str = "Enter the code from your authenticator app, or a recovery code.";
 const WRONG_RECOVERY: &str = "That recovery code is not right, or it has been used.";
 const START_AGAIN: &str = "Sign in again: the second step was not started in this browser, or \
                            it took more than 5 minutes.";
@@ -234,6 +235,11 @@ pub async fn verify_submit(
         Ok(p) => p,
         Err(elsewhere) => return Ok(elsewhere),
     };
+    if form.code.trim().is_empty() && form.recovery_code.trim().is_empty() {
+        // Nothing typed: not an attempt, so not counted.
+        let answer = (StatusCode::UNPROCESSABLE_ENTITY, Some(EMPTY.to_owned()));
+        return verify_page_for(&state, ctx, &pending, answer).await;
+    }
     let source = guard_source(&state, &req, &pending.email);
     let recovery = !form.recovery_code.trim().is_empty();
     let wrong = if recovery { WRONG_RECOVERY } else { WRONG_CODE };

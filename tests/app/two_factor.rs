@@ -197,9 +197,12 @@ async fn wrong_codes_lock_the_address_like_wrong_passwords() {
     let app = TestApp::spawn_with(|s| s.login_max_failures = Some(3)).await;
     let (email, secret, _) = enrolled_user(&app, Role::Editor, "locked").await;
     let client = past_password(&app, &email, "/sign-in/verify").await;
+    // Nothing typed is not an attempt.
+    let empty = verify(&client, &[("code", " ")]).await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
     for _ in 0..3 {
         let res = verify(&client, &[("code", "000000")]).await;
-        assert!([401, 429].contains(&res.status), "{res:?}");
+        assert_eq!(res.status, 401, "{}", res.body);
     }
     let right = verify(&client, &[("code", &totp_code(&secret, 1))]).await;
     assert_eq!(right.status, 429, "{}", right.body);
@@ -255,4 +258,27 @@ async fn the_secret_is_in_no_log_no_later_page_and_no_plaintext_column() {
             assert!(!contains(&column, raw.as_bytes()));
         }
     }
+}
+
+#[tokio::test]
+async fn a_wrong_password_of_an_enrolled_user_answers_like_an_unknown_email() {
+    let app = TestApp::spawn().await;
+    let (email, _, _) = enrolled_user(&app, Role::Editor, "alike").await;
+    let wrong = app.client().login(&email, "not the password at all").await;
+    let unknown = app
+        .client()
+        .login("nobody-here@example.com", "not the password at all")
+        .await;
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    let error = |body: &str| {
+        let start = body.find("id=\"login-error\">").unwrap();
+        body[start..].split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(error(&wrong.body), error(&unknown.body));
+    assert!(
+        wrong
+            .headers
+            .get("set-cookie")
+            .is_none_or(|c| { !c.to_str().unwrap().contains("roster-pending") })
+    );
 }

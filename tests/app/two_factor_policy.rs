@@ -202,3 +202,23 @@ async fn the_operator_resets_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user has the email address"));
     assert_eq!(app.client().login(&email, PASSWORD).await.location(), "/");
 }
+
+#[tokio::test]
+async fn session_sign_outs_are_in_the_users_account_history() {
+    let app = TestApp::spawn().await;
+    let email = app.add_user(Role::Editor, "historic").await;
+    let (here, there) = (app.client(), app.client());
+    assert_eq!(here.login(&email, PASSWORD).await.status, 303);
+    assert_eq!(there.login(&email, PASSWORD).await.status, 303);
+    let res = here.post("/account/sessions/end-others", &[]).await;
+    assert_eq!(res.status, 303);
+    let admin = app.login_as(Role::Administrator).await;
+    let id = user_id(&app, &email).await;
+    let page = admin.get(&format!("/users/{id}")).await;
+    let history = &page.body[page.body.find("Account history").unwrap()..];
+    assert!(
+        history.contains("signed out everywhere else (1 session(s))"),
+        "{history}"
+    );
+    assert!(history.contains(&email));
+}

@@ -1,8 +1,6 @@
-//! The state between a correct password and the second step (or, under the policy, enrolment):
-//! a row that lives five minutes, found by a keyed hash of a fresh token (its own cookie) and the
-//! browser's pre-session cookie together, so that neither cookie alone, nor both in another
-//! browser's jar with its own pre cookie, finds it. It is not a session: nothing but the
-//! second-step pages reads it, and `into_session` turns it into one exactly once.
+//! The state between a correct password and the second step (or enrolment): five minutes, found
+//! by a keyed hash of a fresh token (its own cookie) together with the browser's pre-session
+//! cookie. Not a session: only the second-step pages read it; `into_session` ends it, once.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
