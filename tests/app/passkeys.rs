@@ -343,4 +343,30 @@ async fn passkeys_are_off_with_the_reason_when_the_address_is_an_ip() {
         .await;
     assert_eq!(res.status, 409);
     assert!(error_of(&res.body).contains("ROSTER_BASE_URL"));
+
+    // Passkeys added while the address was a host name stay listed and removable.
+    let user: i64 = app
+        .db(|c| {
+            users::table
+                .select(users::id)
+                .order(users::id.desc())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    app.db(move |c| {
+        diesel::insert_into(passkeys::table)
+            .values((
+                passkeys::user_id.eq(user),
+                passkeys::name.eq("Old key"),
+                passkeys::credential_id.eq("b2xk"),
+                passkeys::credential.eq("{}"),
+                passkeys::created_at.eq(roster::db::now()),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let page = client.get("/account").await;
+    assert!(page.body.contains("Old key") && page.body.contains("Remove Old key"));
 }
