@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::CONTENT_ENCODING;
-use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
@@ -87,6 +87,9 @@ impl Application {
                 )
                 .wrap(from_fn(refuse_encoded_bodies))
                 .wrap(from_fn(render_errors))
+                // gzip or brotli, as the browser asks, for pages, CSS, JS and JSON; images
+                // (logos) are left as they are, already compressed (Compress skips `image/*`).
+                .wrap(Compress::default())
                 .wrap(security_headers())
                 .wrap(TracingLogger::<RequestSpan>::new())
         })

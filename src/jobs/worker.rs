@@ -37,7 +37,7 @@ pub struct Context {
 impl Context {
     /// A connection for the next step of the job.
     pub fn conn(&self) -> Result<crate::db::PooledConn, JobError> {
-        self.pool.get().map_err(|e| JobError::Db(DbError::from(e)))
+        self.pool.get().map_err(JobError::Db)
     }
 
     /// A sign of life from a long step, on `conn` (inside the step's transaction, if any):
@@ -144,7 +144,6 @@ fn prune(context: &Context) {
     let pruned = context
         .pool
         .get()
-        .map_err(DbError::from)
         .and_then(|mut conn| {
             let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
             crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
@@ -167,7 +166,10 @@ fn run(context: &Context) {
         }
         match next(context) {
             Ok(Some(job)) => execute(context, &job),
-            Ok(None) => std::thread::park_timeout(context.settings.poll),
+            // The pool logs an outage once, when it starts and when it ends.
+            Ok(None) | Err(DbError::Unavailable(_)) => {
+                std::thread::park_timeout(context.settings.poll);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "the job worker cannot read the queue");
                 std::thread::park_timeout(context.settings.poll);
@@ -178,18 +180,15 @@ fn run(context: &Context) {
 }
 
 fn next(context: &Context) -> Result<Option<Job>, DbError> {
-    let mut conn = context.pool.get()?;
-    if context.psa.is_some() {
-        crate::psa::sync::schedule(&mut conn)?;
-    }
-    if !queue::any_due(&mut conn)? {
-        return Ok(None);
-    }
-    Ok(queue::claim(
-        &mut conn,
-        &context.owner,
-        context.settings.lease,
-    )?)
+    context.pool.run(|conn| {
+        if context.psa.is_some() {
+            crate::psa::sync::schedule(conn)?;
+        }
+        if !queue::any_due(conn)? {
+            return Ok(None);
+        }
+        Ok(queue::claim(conn, &context.owner, context.settings.lease)?)
+    })
 }
 
 /// The use case behind each kind of job.
@@ -239,7 +238,6 @@ fn execute(context: &Context, job: &Job) {
     let settled = context
         .pool
         .get()
-        .map_err(DbError::from)
         .and_then(|mut conn| settle(&mut conn));
     if let Err(e) = settled {
         // The lease runs out and another attempt is made.

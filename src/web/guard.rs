@@ -59,7 +59,7 @@ async fn load_session(
     let life = state.lifetimes();
     let state = state.clone().into_inner();
     state
-        .db(move |conn| session::lookup(conn, &token, life).map_err(DbError::from))
+        .db_repeatable(move |conn| session::lookup(conn, &token, life).map_err(DbError::from))
         .await
         .map_err(WebError::from)
 }
