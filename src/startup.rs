@@ -72,6 +72,7 @@ impl Application {
             ),
             logo_memory: tokio::sync::Semaphore::new(crate::logo::BUDGET_MIB as usize),
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
+            kinds: std::sync::Arc::default(),
             settings,
         });
         let server = HttpServer::new(move || {

@@ -141,14 +141,11 @@ const LOADS_KEPT_DAYS: i64 = 90;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 fn prune(context: &Context) {
-    let pruned = context
-        .pool
-        .get()
-        .and_then(|mut conn| {
-            let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
-            crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
-            Ok(jobs)
-        });
+    let pruned = context.pool.get().and_then(|mut conn| {
+        let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
+        crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
+        Ok(jobs)
+    });
     match pruned {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "forgot old jobs"),
@@ -235,10 +232,7 @@ fn execute(context: &Context, job: &Job) {
         }
         Ok(())
     };
-    let settled = context
-        .pool
-        .get()
-        .and_then(|mut conn| settle(&mut conn));
+    let settled = context.pool.get().and_then(|mut conn| settle(&mut conn));
     if let Err(e) = settled {
         // The lease runs out and another attempt is made.
         tracing::warn!(error = %e, "could not record how the job ended");

@@ -89,6 +89,9 @@ pub async fn authorize(
         Ok(s) => s,
         Err(e) => return Ok(req.error_response(e)),
     };
+    if let Some(s) = &session {
+        state.kinds.observe(s.kinds_version.clone());
+    }
     // A cookie whose session is gone (ended, expired, tampered with) is dropped from the browser.
     let stale_cookie = session.is_none() && req.cookie(SESSION_COOKIE).is_some();
     let pre = cookie_token(&req, PRE_COOKIE);

@@ -16,7 +16,7 @@ use super::upload::{self, LogoRequest, OrgUpload};
 use crate::audit::Event;
 use crate::auth::{Action, User, allowed};
 use crate::db::DbError;
-use crate::orgs::kinds::{self, Kind};
+use crate::orgs::kinds::KindsCache;
 use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::model::OrgInput;
 use crate::orgs::store::{self, ListQuery, Sort};
@@ -47,10 +47,12 @@ struct Kinds {
 }
 
 impl Kinds {
-    fn load(conn: &mut crate::db::DbConn) -> Result<Self, DbError> {
+    /// From the process's cache (`KindsCache`: no statement unless they changed).
+    fn load(conn: &mut crate::db::DbConn, cache: &KindsCache) -> Result<Self, DbError> {
+        let lists = cache.lists(conn)?;
         Ok(Self {
-            types: kinds::all(conn, Kind::Type)?,
-            statuses: kinds::all(conn, Kind::Status)?,
+            types: lists.types.clone(),
+            statuses: lists.statuses.clone(),
         })
     }
 
@@ -212,6 +214,7 @@ pub async fn list(
     let query = params.query()?;
     let scope = Scope::of(&user);
     let q = query.clone();
+    let cache = state.kinds.clone();
     let (found, parents, kinds, parent, sizes) = state
         .db(move |conn| {
             let found = store::list(conn, scope, &q)?;
@@ -225,7 +228,7 @@ pub async fn list(
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
-            Ok::<_, DbError>((found, parents, Kinds::load(conn)?, parent, sizes))
+            Ok::<_, DbError>((found, parents, Kinds::load(conn, &cache)?, parent, sizes))
         })
         .await?;
     let rows = found
@@ -373,7 +376,8 @@ fn one_way(saved: Option<&PsaSettings>) -> Option<&'static str> {
 }
 
 async fn load_kinds(state: &web::Data<AppState>) -> Result<Kinds, WebError> {
-    Ok(state.db(Kinds::load).await?)
+    let cache = state.kinds.clone();
+    Ok(state.db(move |conn| Kinds::load(conn, &cache)).await?)
 }
 
 pub async fn new_form(
@@ -413,8 +417,9 @@ async fn form_again(
     logo_chosen: bool,
 ) -> Result<HttpResponse, WebError> {
     let ids: Vec<i64> = editing.into_iter().collect();
+    let cache = state.kinds.clone();
     let (kinds, sizes) = state
-        .db(move |conn| Ok::<_, DbError>((Kinds::load(conn)?, logos::sizes(conn, &ids)?)))
+        .db(move |conn| Ok::<_, DbError>((Kinds::load(conn, &cache)?, logos::sizes(conn, &ids)?)))
         .await?;
     let saved = psa_settings(state).await?;
     let mut page = FormPage {
@@ -586,10 +591,12 @@ pub async fn edit_form(
     let parent = org.parent_id;
     let scope = Scope::of(&user);
     let org_id = org.id;
+    let cache = state.kinds.clone();
     let (kinds, ancestry, sizes) = state
         .db(move |conn| {
             let ancestry = visible_ancestry(conn, scope, parent)?;
-            Ok::<_, DbError>((Kinds::load(conn)?, ancestry, logos::sizes(conn, &[org_id])?))
+            let kinds = Kinds::load(conn, &cache)?;
+            Ok::<_, DbError>((kinds, ancestry, logos::sizes(conn, &[org_id])?))
         })
         .await?;
     let parent_name = ancestry.last().map(|p| p.name.clone()).unwrap_or_default();
@@ -690,6 +697,7 @@ pub async fn show(
     let id = OrgId(*id);
     let can_edit = allowed(user.role, Action::EditRecords);
     let ctx_for_deletion = ctx.clone();
+    let cache = state.kinds.clone();
     let found = state
         .db(move |conn| {
             let Some(org) = store::find(conn, scope, id)? else {
@@ -697,7 +705,7 @@ pub async fn show(
             };
             let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
             let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
-            let kinds = Kinds::load(conn)?;
+            let kinds = Kinds::load(conn, &cache)?;
             Ok(Some(ShowPage {
                 ctx,
                 type_name: Kinds::name(&kinds.types, org.type_id),

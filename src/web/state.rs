@@ -19,6 +19,8 @@ pub struct AppState {
     pub logo_memory: tokio::sync::Semaphore,
     /// Wakes this instance's job worker when a job is queued to run now.
     pub jobs: crate::jobs::Waker,
+    /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
+    pub kinds: Arc<crate::orgs::kinds::KindsCache>,
 }
 
 impl AppState {

@@ -11,6 +11,7 @@ mod config;
 mod csrf;
 mod deletion;
 mod images;
+mod lean;
 mod login;
 mod logos;
 mod orgs;
