@@ -14,7 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
-use crate::jobs::Worker;
+use crate::jobs::{Registry, Worker};
 use crate::web::error::{WebError, not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
 use crate::web::request_span::RequestSpan;
@@ -58,8 +58,7 @@ impl Application {
         let worker = if settings.jobs.run {
             let pool = db::build_pool(&settings.database_url, 2)
                 .context("cannot open the job worker's connections")?;
-            let psa = crate::psa::PsaAccess::of(&settings);
-            Some(Worker::start_with(pool, settings.jobs, Some(psa))?)
+            Some(Worker::start(pool, settings.jobs, job_kinds(&settings))?)
         } else {
             None
         };
@@ -124,6 +123,15 @@ impl Application {
         }
         served
     }
+}
+
+/// Every kind of job this server runs (the queue and the worker know none by name).
+fn job_kinds(settings: &Settings) -> Registry {
+    let psa = crate::psa::PsaAccess::of(settings);
+    Registry::default()
+        .with(crate::orgs::purge::Purge)
+        .with(crate::psa::sync::DataLoad(psa.clone()))
+        .with(crate::psa::push::PushRetry(psa))
 }
 
 /// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
-use super::JobError;
 use super::queue::{self, Job};
+use super::{JobError, Registry};
 use crate::config::JobSettings;
 use crate::db::{DbConn, DbError, DbPool};
 
@@ -29,8 +29,7 @@ pub struct Context {
     pub pool: DbPool,
     pub owner: String,
     pub settings: JobSettings,
-    /// Absent when the worker was started without PSA access (PSA jobs then fail).
-    pub psa: Option<crate::psa::PsaAccess>,
+    kinds: Registry,
     stop: Arc<AtomicBool>,
 }
 
@@ -78,17 +77,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread on its own small pool.
-    pub fn start(pool: DbPool, settings: JobSettings) -> std::io::Result<Self> {
-        Self::start_with(pool, settings, None)
-    }
-
-    /// Starts the worker thread, able to run PSA jobs too.
-    pub fn start_with(
-        pool: DbPool,
-        settings: JobSettings,
-        psa: Option<crate::psa::PsaAccess>,
-    ) -> std::io::Result<Self> {
+    /// Starts the worker thread on its own small pool, running the jobs of the `kinds` given.
+    pub fn start(pool: DbPool, settings: JobSettings, kinds: Registry) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let owner = format!(
             "{}-{}",
@@ -99,7 +89,7 @@ impl Worker {
             pool,
             owner,
             settings,
-            psa,
+            kinds,
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -134,16 +124,15 @@ impl Drop for Worker {
 /// Ended jobs are kept this long (a deleted organization's page says "deleted" meanwhile).
 const KEEP_ENDED: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// PSA data loads are listed this long.
-const LOADS_KEPT_DAYS: i64 = 90;
-
 /// How often the worker forgets old jobs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 fn prune(context: &Context) {
     let pruned = context.pool.get().and_then(|mut conn| {
         let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
-        crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
+        for kind in context.kinds.all() {
+            kind.prune(&mut conn)?;
+        }
         Ok(jobs)
     });
     match pruned {
@@ -178,8 +167,8 @@ fn run(context: &Context) {
 
 fn next(context: &Context) -> Result<Option<Job>, DbError> {
     context.pool.run(|conn| {
-        if context.psa.is_some() {
-            crate::psa::sync::schedule(conn)?;
+        for kind in context.kinds.all() {
+            kind.schedule(conn)?;
         }
         if !queue::any_due(conn)? {
             return Ok(None);
@@ -190,12 +179,11 @@ fn next(context: &Context) -> Result<Option<Job>, DbError> {
 
 /// The use case behind each kind of job.
 fn dispatch(context: &Context, job: &Job) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        crate::orgs::purge::KIND => crate::orgs::purge::run(context, job),
-        crate::psa::sync::KIND => crate::psa::sync::run(context, job),
-        crate::psa::push::KIND => crate::psa::push::run(context, job),
-        other => Err(JobError::Permanent(format!(
-            "no worker knows jobs of kind {other:?}"
+    match context.kinds.find(&job.kind) {
+        Some(kind) => kind.run(context, job),
+        None => Err(JobError::Permanent(format!(
+            "no worker knows jobs of kind {:?}",
+            job.kind
         ))),
     }
 }

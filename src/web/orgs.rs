@@ -335,7 +335,7 @@ struct PsaSection {
 impl PsaSection {
     fn of(org: &OrgRow, user: &User, saved: Option<&PsaSettings>) -> Self {
         Self {
-            locked_by: create::psa_owner(saved, org),
+            locked_by: crate::psa::settings::owner_of(saved, org),
             syncs_with: org.syncs_with(),
             company: org.psa_company_id.clone().unwrap_or_default(),
             can_delete: allowed(user.role, Action::DeleteOne),
@@ -537,7 +537,10 @@ async fn save(
     let result = state
         .db(move |conn| match editing {
             None => create::create(conn, &user, &input, &logo),
-            Some(id) => create::update(conn, &user, OrgId(id), &input, &logo),
+            Some(id) => {
+                let fields = &crate::psa::settings::OneWay;
+                create::update(conn, &user, OrgId(id), &input, &logo, fields)
+            }
         })
         .await;
     let verb = if editing.is_some() {
