@@ -13,14 +13,24 @@ use diesel::result::{DatabaseErrorKind, Error as QueryError};
 
 use super::{DbConn, DbError};
 
-/// How many SQL statements the pool's connections have started (for tests that count queries,
-/// and for anyone who wants the figure).
+/// How many SQL statements the pool's connections have started, and how many times a
+/// connection was taken from the pool (for tests that count them, and for anyone who wants the
+/// figures).
 #[derive(Debug, Clone, Default)]
-pub struct QueryCounter(Arc<AtomicU64>);
+pub struct QueryCounter {
+    statements: Arc<AtomicU64>,
+    checkouts: Arc<AtomicU64>,
+}
 
 impl QueryCounter {
+    /// Statements started.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Connections taken from the pool.
+    pub fn checkouts(&self) -> u64 {
+        self.checkouts.load(Ordering::Relaxed)
     }
 }
 
@@ -57,7 +67,10 @@ impl Instrumentation for Watch {
         match event {
             InstrumentationEvent::StartQuery { .. } => {
                 self.started += 1;
-                self.shared.counter.0.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counter
+                    .statements
+                    .fetch_add(1, Ordering::Relaxed);
             }
             InstrumentationEvent::FinishQuery { error: Some(e), .. }
                 if connection_lost(e) && self.lost_at.is_none() =>
@@ -130,6 +143,10 @@ impl DbPool {
     /// A connection, or `DbError::Unavailable` when none can be opened within the pool's
     /// timeout. Connections opened before a lost one are dropped here unused.
     pub fn get(&self) -> Result<PooledConn, DbError> {
+        self.shared
+            .counter
+            .checkouts
+            .fetch_add(1, Ordering::Relaxed);
         let current = self.shared.generation.load(Ordering::Relaxed);
         for _ in 0..=self.inner.max_size() {
             let mut conn = self.inner.get().map_err(|e| self.unreachable(&e))?;

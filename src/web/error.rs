@@ -32,6 +32,10 @@ pub enum WebError {
     /// A request body in a `Content-Encoding` (refused unread: it could inflate without bound).
     #[error("unsupported content encoding: {0}")]
     Encoded(String),
+    /// No live session on a `Rule::Checked` route (found inside the handler's database work):
+    /// the guard turns it into the redirect to sign in.
+    #[error("sign in first")]
+    SignInFirst,
     /// The database cannot be reached (down, restarting, or the network to it is cut).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
@@ -52,6 +56,7 @@ impl ResponseError for WebError {
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Encoded(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::SignInFirst => StatusCode::UNAUTHORIZED,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -21,6 +21,7 @@ mod render;
 pub mod request_span;
 pub mod routes;
 mod setup;
+pub mod signed;
 pub mod state;
 pub mod upload;
 mod user_agent;

@@ -11,6 +11,7 @@ use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
 use super::render;
+use super::signed::Pending;
 use super::state::AppState;
 use super::upload::{self, LogoRequest, OrgUpload};
 use crate::audit::Event;
@@ -692,25 +693,23 @@ const CHILDREN_SHOWN: i64 = 50;
 
 pub async fn show(
     state: web::Data<AppState>,
-    ctx: PageCtx,
-    CurrentUser(user): CurrentUser,
+    signed: Pending,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    let scope = Scope::of(&user);
     let id = OrgId(*id);
-    let can_edit = allowed(user.role, Action::EditRecords);
-    let ctx_for_deletion = ctx.clone();
     let cache = state.kinds.clone();
-    let found = state
-        .db(move |conn| {
+    // The session check and the page's reads: one closure on one pooled connection.
+    let (ctx, user, found) = state
+        .db_signed_in(signed, move |conn, user| {
+            let scope = Scope::of(user);
             let Some(org) = store::find(conn, scope, id)? else {
-                return Ok::<_, DbError>(None);
+                return Ok(None);
             };
             let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
             let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
             let kinds = Kinds::load(conn, &cache)?;
             Ok(Some(ShowPage {
-                ctx,
+                ctx: PageCtx::default(),
                 type_name: Kinds::name(&kinds.types, org.type_id),
                 status_name: Kinds::name(&kinds.statuses, org.status_id),
                 logo: logos::sizes(conn, &[id.0])?.first().copied(),
@@ -721,14 +720,14 @@ pub async fn show(
                 ancestry,
                 children,
                 children_total,
-                can_edit,
+                can_edit: allowed(user.role, Action::EditRecords),
             }))
         })
         .await?;
     match found {
-        Some(page) => render::page(&page),
+        Some(page) => render::page(&ShowPage { ctx, ..page }),
         // Deleted: where its purge stands, or 404.
-        None => super::deletes::deletion_page(&state, ctx_for_deletion, &user, id)
+        None => super::deletes::deletion_page(&state, ctx, &user, id)
             .await?
             .ok_or(WebError::NotFound),
     }

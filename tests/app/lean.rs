@@ -84,3 +84,48 @@ async fn a_type_added_or_renamed_on_another_instance_shows_at_once() {
         "renamed"
     );
 }
+
+#[tokio::test]
+async fn an_organizations_page_takes_one_connection_for_the_session_and_the_page() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::ReadOnly).await;
+    let org = app.add_org("One Trip", None).await;
+    let path = format!("/organizations/{org}");
+    assert_eq!(client.get(&path).await.status, 200);
+    let before = app.queries.checkouts();
+    let page = client.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("One Trip") && page.body.contains("Log out"));
+    assert_eq!(
+        app.queries.checkouts() - before,
+        1,
+        "one pooled connection, one trip"
+    );
+
+    // The rule still holds when the handler checks it: signed out, a dead session, out of scope.
+    let anonymous = app.client();
+    let res = anonymous.get(&path).await;
+    assert_eq!(res.status, 303);
+    assert!(
+        res.location().starts_with("/login?next="),
+        "{}",
+        res.location()
+    );
+    let stale = app.client();
+    stale.set_cookie(
+        roster::web::guard::SESSION_COOKIE,
+        &roster::auth::token::generate(),
+    );
+    let res = stale.get(&path).await;
+    assert_eq!(res.status, 303);
+    assert!(
+        stale.cookie(roster::web::guard::SESSION_COOKIE).is_none(),
+        "dropped"
+    );
+    let missing = client.get("/organizations/999999").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("Log out"),
+        "the error page has the navigation"
+    );
+}
