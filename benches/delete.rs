@@ -703,7 +703,8 @@ fn parts(fixture: &Fixture, url: &str) {
         };
         let input = OrgInput::try_from(&form).unwrap();
         let start = Instant::now();
-        create::update(&mut conn, &user, root, &input, &LogoChange::Keep).unwrap();
+        let fields = &create::RosterOwns;
+        create::update(&mut conn, &user, root, &input, &LogoChange::Keep, fields).unwrap();
         updates.push(start.elapsed());
     }
     println!(

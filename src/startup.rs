@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::CONTENT_ENCODING;
-use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
@@ -15,7 +15,7 @@ use crate::auth::passkeys::{RelyingParty, Unavailable};
 use crate::auth::{password, setup, throttle::LoginThrottle};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
-use crate::jobs::Worker;
+use crate::jobs::{Registry, Worker};
 use crate::web::error::{WebError, not_found, render_errors};
 use crate::web::guard::{Rule, authorize};
 use crate::web::request_span::RequestSpan;
@@ -59,8 +59,7 @@ impl Application {
         let worker = if settings.jobs.run {
             let pool = db::build_pool(&settings.database_url, 2)
                 .context("cannot open the job worker's connections")?;
-            let psa = crate::psa::PsaAccess::of(&settings);
-            Some(Worker::start_with(pool, settings.jobs, Some(psa))?)
+            Some(Worker::start(pool, settings.jobs, job_kinds(&settings))?)
         } else {
             None
         };
@@ -74,6 +73,7 @@ impl Application {
             logo_memory: tokio::sync::Semaphore::new(crate::logo::BUDGET_MIB as usize),
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
             passkeys: passkeys_of(&settings),
+            kinds: std::sync::Arc::default(),
             settings,
         });
         let server = HttpServer::new(move || {
@@ -89,6 +89,9 @@ impl Application {
                 )
                 .wrap(from_fn(refuse_encoded_bodies))
                 .wrap(from_fn(render_errors))
+                // gzip or brotli, as the browser asks, for pages, CSS, JS and JSON; images
+                // (logos) are left as they are, already compressed (Compress skips `image/*`).
+                .wrap(Compress::default())
                 .wrap(security_headers())
                 .wrap(TracingLogger::<RequestSpan>::new())
         })
@@ -122,6 +125,15 @@ impl Application {
         }
         served
     }
+}
+
+/// Every kind of job this server runs (the queue and the worker know none by name).
+fn job_kinds(settings: &Settings) -> Registry {
+    let psa = crate::psa::PsaAccess::of(settings);
+    Registry::default()
+        .with(crate::orgs::purge::Purge)
+        .with(crate::psa::sync::DataLoad(psa.clone()))
+        .with(crate::psa::push::PushRetry(psa))
 }
 
 /// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is

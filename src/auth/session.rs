@@ -1,6 +1,6 @@
 //! Sessions in the database: the cookie holds a random token, the table only its hash (and, for
 //! the user's own list, the address and browser it was started from). Each request re-reads the
-//! user, so a role change or a deactivation counts at once.
+//! user (in the same statement), so a role change or a deactivation counts at once.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::users::UserRow;
 use super::{User, UserId, token};
-use crate::db::schema::{sessions, users};
+use crate::db::schema::{app_settings, sessions, users};
 use crate::db::{DbConn, now};
 
 /// A signed-in request: the user and the hash its CSRF token is bound to.
@@ -17,6 +17,9 @@ use crate::db::{DbConn, now};
 pub struct Session {
     pub token_hash: String,
     pub user: User,
+    /// The version of organization types and statuses (`orgs::kinds::VERSION_KEY`), read in
+    /// the same statement, so that this instance's cached lists follow other instances' changes.
+    pub kinds_version: Option<String>,
 }
 
 /// How long sessions live.
@@ -52,7 +55,12 @@ pub fn create(conn: &mut DbConn, user: UserId, life: Lifetimes) -> QueryResult<S
 /// was ended, or its user is deactivated.
 pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Option<Session>> {
     let hash = token::hash(token);
-    let found: Option<(i64, NaiveDateTime, NaiveDateTime, UserRow)> = sessions::table
+    let kinds_version = app_settings::table
+        .filter(app_settings::key.eq(crate::orgs::kinds::VERSION_KEY))
+        .select(app_settings::value)
+        .single_value();
+    type Found = (i64, NaiveDateTime, NaiveDateTime, UserRow, Option<String>);
+    let found: Option<Found> = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&hash))
         .select((
@@ -60,10 +68,11 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
             sessions::last_seen_at,
             sessions::expires_at,
             UserRow::as_select(),
+            kinds_version,
         ))
         .first(conn)
         .optional()?;
-    let Some((id, last_seen, expires, user)) = found else {
+    let Some((id, last_seen, expires, user, kinds_version)) = found else {
         return Ok(None);
     };
     let at = now();
@@ -80,6 +89,7 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
     Ok(Some(Session {
         token_hash: hash,
         user: user.user(),
+        kinds_version,
     }))
 }
 

@@ -8,24 +8,33 @@ pub mod schema;
 
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use migrate::{redo_all, run_migrations};
-/// A connection taken from the pool.
-pub type PooledConn = r2d2::PooledConnection<pool::Manager>;
-
-pub use pool::{DbPool, QueryCounter, build_counted_pool, build_pool};
+pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};
 
 use thiserror::Error;
 
-/// What can go wrong below the use cases: no connection, or a query that failed.
+/// What can go wrong below the use cases: the database cannot be reached, or a query failed.
 #[derive(Debug, Error)]
 pub enum DbError {
-    #[error("no database connection available: {0}")]
-    Pool(#[from] r2d2::Error),
+    /// No connection could be opened, or the one in use was lost: the database is down or
+    /// unreachable (a person can only wait or call the administrator; pages say so with a 503).
+    #[error("the database cannot be reached: {0}")]
+    Unavailable(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error("the blocking task was cancelled")]
     Cancelled,
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        if connection_lost(&e) {
+            DbError::Unavailable(e.to_string())
+        } else {
+            DbError::Query(e)
+        }
+    }
 }
 
 /// The current time as stored in the database: UTC, to the microsecond (both backends agree on that).

@@ -2,11 +2,13 @@
 //! per instance that leases due jobs and runs them (DESIGN.md: "All state lives in the database").
 //! No HTTP here.
 
+pub mod kind;
 pub mod queue;
 pub mod worker;
 
+pub use kind::{JobKind, Registry};
 pub use queue::{Job, JobId, NewJob, State};
-pub use worker::{Waker, Worker};
+pub use worker::{Context, Waker, Worker};
 
 /// What a job can end with, besides success.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
-use super::JobError;
 use super::queue::{self, Job};
+use super::{JobError, Registry};
 use crate::config::JobSettings;
 use crate::db::{DbConn, DbError, DbPool};
 
@@ -29,15 +29,14 @@ pub struct Context {
     pub pool: DbPool,
     pub owner: String,
     pub settings: JobSettings,
-    /// Absent when the worker was started without PSA access (PSA jobs then fail).
-    pub psa: Option<crate::psa::PsaAccess>,
+    kinds: Registry,
     stop: Arc<AtomicBool>,
 }
 
 impl Context {
     /// A connection for the next step of the job.
     pub fn conn(&self) -> Result<crate::db::PooledConn, JobError> {
-        self.pool.get().map_err(|e| JobError::Db(DbError::from(e)))
+        self.pool.get().map_err(JobError::Db)
     }
 
     /// A sign of life from a long step, on `conn` (inside the step's transaction, if any):
@@ -78,17 +77,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread on its own small pool.
-    pub fn start(pool: DbPool, settings: JobSettings) -> std::io::Result<Self> {
-        Self::start_with(pool, settings, None)
-    }
-
-    /// Starts the worker thread, able to run PSA jobs too.
-    pub fn start_with(
-        pool: DbPool,
-        settings: JobSettings,
-        psa: Option<crate::psa::PsaAccess>,
-    ) -> std::io::Result<Self> {
+    /// Starts the worker thread on its own small pool, running the jobs of the `kinds` given.
+    pub fn start(pool: DbPool, settings: JobSettings, kinds: Registry) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let owner = format!(
             "{}-{}",
@@ -99,7 +89,7 @@ impl Worker {
             pool,
             owner,
             settings,
-            psa,
+            kinds,
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -134,22 +124,17 @@ impl Drop for Worker {
 /// Ended jobs are kept this long (a deleted organization's page says "deleted" meanwhile).
 const KEEP_ENDED: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// PSA data loads are listed this long.
-const LOADS_KEPT_DAYS: i64 = 90;
-
 /// How often the worker forgets old jobs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 fn prune(context: &Context) {
-    let pruned = context
-        .pool
-        .get()
-        .map_err(DbError::from)
-        .and_then(|mut conn| {
-            let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
-            crate::psa::sync::prune_loads(&mut conn, LOADS_KEPT_DAYS)?;
-            Ok(jobs)
-        });
+    let pruned = context.pool.get().and_then(|mut conn| {
+        let jobs = queue::prune(&mut conn, KEEP_ENDED)?;
+        for kind in context.kinds.all() {
+            kind.prune(&mut conn)?;
+        }
+        Ok(jobs)
+    });
     match pruned {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "forgot old jobs"),
@@ -167,7 +152,10 @@ fn run(context: &Context) {
         }
         match next(context) {
             Ok(Some(job)) => execute(context, &job),
-            Ok(None) => std::thread::park_timeout(context.settings.poll),
+            // The pool logs an outage once, when it starts and when it ends.
+            Ok(None) | Err(DbError::Unavailable(_)) => {
+                std::thread::park_timeout(context.settings.poll);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "the job worker cannot read the queue");
                 std::thread::park_timeout(context.settings.poll);
@@ -178,28 +166,24 @@ fn run(context: &Context) {
 }
 
 fn next(context: &Context) -> Result<Option<Job>, DbError> {
-    let mut conn = context.pool.get()?;
-    if context.psa.is_some() {
-        crate::psa::sync::schedule(&mut conn)?;
-    }
-    if !queue::any_due(&mut conn)? {
-        return Ok(None);
-    }
-    Ok(queue::claim(
-        &mut conn,
-        &context.owner,
-        context.settings.lease,
-    )?)
+    context.pool.run(|conn| {
+        for kind in context.kinds.all() {
+            kind.schedule(conn)?;
+        }
+        if !queue::any_due(conn)? {
+            return Ok(None);
+        }
+        Ok(queue::claim(conn, &context.owner, context.settings.lease)?)
+    })
 }
 
 /// The use case behind each kind of job.
 fn dispatch(context: &Context, job: &Job) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        crate::orgs::purge::KIND => crate::orgs::purge::run(context, job),
-        crate::psa::sync::KIND => crate::psa::sync::run(context, job),
-        crate::psa::push::KIND => crate::psa::push::run(context, job),
-        other => Err(JobError::Permanent(format!(
-            "no worker knows jobs of kind {other:?}"
+    match context.kinds.find(&job.kind) {
+        Some(kind) => kind.run(context, job),
+        None => Err(JobError::Permanent(format!(
+            "no worker knows jobs of kind {:?}",
+            job.kind
         ))),
     }
 }
@@ -236,11 +220,7 @@ fn execute(context: &Context, job: &Job) {
         }
         Ok(())
     };
-    let settled = context
-        .pool
-        .get()
-        .map_err(DbError::from)
-        .and_then(|mut conn| settle(&mut conn));
+    let settled = context.pool.get().and_then(|mut conn| settle(&mut conn));
     if let Err(e) = settled {
         // The lease runs out and another attempt is made.
         tracing::warn!(error = %e, "could not record how the job ended");

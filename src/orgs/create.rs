@@ -9,8 +9,24 @@ use super::store::{self, OrgValues};
 use super::{FormProblem, OrgError, OrgId, tree};
 use crate::audit;
 use crate::auth::User;
-use crate::db::DbConn;
-use crate::psa::settings::PsaSettings;
+use crate::db::{DbConn, DbError};
+
+/// Who owns an organization's mapped fields (name, short name, type, status) besides Roster:
+/// under one-way sync, the PSA. `orgs` asks; the layer above answers (`psa::settings::OneWay`),
+/// so that `orgs` does not reach up into `psa`.
+pub trait FieldOwner {
+    /// The owner's name, when someone else owns `org`'s mapped fields.
+    fn owner(&self, conn: &mut DbConn, org: &OrgRow) -> Result<Option<&'static str>, DbError>;
+}
+
+/// Roster owns every field (no PSA sync in play: seeding, imports, tests).
+pub struct RosterOwns;
+
+impl FieldOwner for RosterOwns {
+    fn owner(&self, _: &mut DbConn, _: &OrgRow) -> Result<Option<&'static str>, DbError> {
+        Ok(None)
+    }
+}
 
 /// The parent's id, after checking it exists for this user and makes no loop.
 fn resolve_parent(
@@ -147,11 +163,12 @@ pub fn update(
     id: OrgId,
     input: &OrgInput,
     logo: &LogoChange,
+    fields: &dyn FieldOwner,
 ) -> Result<OrgId, OrgError> {
     let scope = Scope::of(actor);
     crate::db::write(conn, |conn| {
         let before = store::find(conn, scope, id)?.ok_or(OrgError::NotFound)?;
-        let pinned = psa_wins(conn, &before, input)?;
+        let pinned = owner_wins(conn, fields, &before, input)?;
         let input = &pinned;
         let mut parent = check(conn, scope, Some(id), input, Some(&before.name))?;
         // A parent outside the user's access is not shown to them, so an empty field keeps it.
@@ -188,24 +205,20 @@ pub fn update(
 
 /// Under one-way sync "the PSA always wins": a linked organization keeps the PSA's name, short
 /// name, type and status whatever the form sends (the Edit form shows them read-only).
-fn psa_wins(conn: &mut DbConn, before: &OrgRow, input: &OrgInput) -> Result<OrgInput, OrgError> {
+fn owner_wins(
+    conn: &mut DbConn,
+    fields: &dyn FieldOwner,
+    before: &OrgRow,
+    input: &OrgInput,
+) -> Result<OrgInput, OrgError> {
     let mut input = input.clone();
-    if psa_owner(crate::psa::settings::load(conn)?.as_ref(), before).is_some() {
+    if fields.owner(conn, before)?.is_some() {
         input.name.clone_from(&before.name);
         input.short_name.clone_from(&before.short_name);
         input.type_id = before.type_id;
         input.status_id = before.status_id;
     }
     Ok(input)
-}
-
-/// The PSA that owns this organization's name, short name, type and status: the one it syncs
-/// with, under one-way sync (`saved`: the PSA settings, if any).
-pub fn psa_owner(saved: Option<&PsaSettings>, org: &OrgRow) -> Option<&'static str> {
-    let psa = org.syncs_with()?;
-    saved
-        .filter(|s| !s.two_way() && org.psa_kind.as_deref() == Some(s.kind.as_str()))
-        .map(|_| psa)
 }
 
 /// "type: Customer → Vendor" when `old` and `new` differ, naming them from `list` (one query for both).

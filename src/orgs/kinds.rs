@@ -1,6 +1,8 @@
 //! Organization types and statuses: the same shape in two tables, handled by one set of functions.
 //! Each is marked "sync" or not; that decides what syncs with a PSA.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use diesel::prelude::*;
 
 use super::OrgError;
@@ -82,6 +84,86 @@ pub fn all(conn: &mut DbConn, kind: Kind) -> QueryResult<Vec<(i64, String, bool)
     with_kind!(kind, t, _col => t::table.order_by(t::name).select((t::id, t::name, t::synced)).load(conn))
 }
 
+/// Every type and every status, by name: (id, name, synced).
+#[derive(Debug, Default)]
+pub struct KindLists {
+    pub types: Vec<(i64, String, bool)>,
+    pub statuses: Vec<(i64, String, bool)>,
+}
+
+/// The `app_settings` row whose value changes (in the same transaction) whenever a type or
+/// status is added, changed or removed. Every session lookup reads it in the same statement
+/// (`auth::session::lookup`), so each instance learns of a change made by another one with the
+/// next signed-in request, and its cached lists are reloaded.
+pub const VERSION_KEY: &str = "kinds_version";
+
+/// Types and statuses kept in the process (they are read on many pages and rarely change),
+/// labelled with the version the database had when they were loaded.
+#[derive(Debug, Default)]
+pub struct KindsCache {
+    state: Mutex<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    /// The version the last session lookup read (`None`: never changed since installation).
+    latest: Option<String>,
+    entry: Option<(Option<String>, Arc<KindLists>)>,
+}
+
+impl KindsCache {
+    fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the database says the version is now (read with the session).
+    pub fn observe(&self, version: Option<String>) {
+        self.state().latest = version;
+    }
+
+    /// The lists, loaded (two statements) only when the version moved since they were cached.
+    pub fn lists(&self, conn: &mut DbConn) -> QueryResult<Arc<KindLists>> {
+        let latest = {
+            let state = self.state();
+            match &state.entry {
+                Some((version, lists)) if *version == state.latest => return Ok(lists.clone()),
+                _ => state.latest.clone(),
+            }
+        };
+        // Loaded after `latest` was read, so the lists are at least as new as their label.
+        let lists = Arc::new(KindLists {
+            types: all(conn, Kind::Type)?,
+            statuses: all(conn, Kind::Status)?,
+        });
+        self.state().entry = Some((latest, lists.clone()));
+        Ok(lists)
+    }
+}
+
+/// Marks a change of types or statuses for every instance's cache (inside the change's
+/// transaction).
+fn changed(conn: &mut DbConn) -> QueryResult<()> {
+    use crate::db::schema::app_settings;
+    let version = crate::auth::token::generate();
+    let at = now();
+    let updated = diesel::update(app_settings::table.find(VERSION_KEY))
+        .set((
+            app_settings::value.eq(&version),
+            app_settings::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(app_settings::table)
+            .values((
+                app_settings::key.eq(VERSION_KEY),
+                app_settings::value.eq(&version),
+                app_settings::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// All of a kind with how many organizations use each (two statements).
 pub fn list(conn: &mut DbConn, kind: Kind) -> QueryResult<Vec<KindRow>> {
     use crate::db::schema::organizations;
@@ -145,6 +227,7 @@ pub fn add(
         with_kind!(kind, t, _col => diesel::insert_into(t::table)
             .values((t::name.eq(&name), t::synced.eq(synced), t::created_at.eq(now())))
             .execute(conn))?;
+        changed(conn)?;
         audit::record(
             conn,
             Some(actor),
@@ -171,6 +254,7 @@ pub fn change(
         with_kind!(kind, t, _col => diesel::update(t::table.find(id))
             .set((t::name.eq(&name), t::synced.eq(synced)))
             .execute(conn))?;
+        changed(conn)?;
         let sync = if synced { "syncs" } else { "does not sync" };
         audit::record(
             conn,
@@ -203,6 +287,7 @@ pub fn remove(conn: &mut DbConn, actor: &User, kind: Kind, id: i64) -> Result<St
             )));
         }
         with_kind!(kind, t, _col => diesel::delete(t::table.find(id)).execute(conn))?;
+        changed(conn)?;
         audit::record(
             conn,
             Some(actor),

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit;
 use crate::db::schema::{logos, organizations, records};
 use crate::db::{DbConn, write};
-use crate::jobs::worker::Context;
-use crate::jobs::{Job, JobError, JobId, queue};
+use crate::jobs::{Context, Job, JobError, JobId, JobKind, queue};
 
 pub const KIND: &str = "purge_organizations";
 
@@ -198,6 +197,19 @@ fn step(
         }
         Ok(Step::Batch)
     })
+}
+
+/// The purge as a kind of job, for the worker's registry.
+pub struct Purge;
+
+impl JobKind for Purge {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn run(&self, context: &Context, job: &Job) -> Result<(), JobError> {
+        run(context, job)
+    }
 }
 
 /// Runs (or resumes) a purge to the end.

@@ -16,8 +16,7 @@ use super::{CompanyFields, PsaError};
 use crate::audit;
 use crate::db::schema::{jobs, organizations};
 use crate::db::{DbConn, DbError, DbPool, write};
-use crate::jobs::worker::Context;
-use crate::jobs::{Job, JobError, NewJob, State, queue};
+use crate::jobs::{Context, Job, JobError, JobKind, NewJob, State, queue};
 use crate::orgs::{OrgId, OrgRow};
 
 pub const KIND: &str = "psa_push";
@@ -222,14 +221,23 @@ pub fn waiting(conn: &mut DbConn, org: i64) -> QueryResult<Option<String>> {
     Ok(job.map(|e| e.unwrap_or_else(|| "queued".to_owned())))
 }
 
+/// Pushes that could not be made in the request, as a kind of job for the worker's registry.
+pub struct PushRetry(pub PsaAccess);
+
+impl JobKind for PushRetry {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn run(&self, context: &Context, job: &Job) -> Result<(), JobError> {
+        run(context, job, &self.0)
+    }
+}
+
 /// The push job: tries again; a refusal ends it (recorded in the organization's history).
-pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
+pub fn run(context: &Context, job: &Job, access: &PsaAccess) -> Result<(), JobError> {
     let payload: Payload = serde_json::from_str(&job.payload)
         .map_err(|e| JobError::Permanent(format!("unreadable push job: {e}")))?;
-    let access = context
-        .psa
-        .as_ref()
-        .ok_or_else(|| JobError::Permanent("this worker cannot reach the PSA".into()))?;
     let planned = plan(&mut *context.conn()?, OrgId(payload.org), false)?;
     let Plan::Send(planned) = planned else {
         return finish(context, job);

@@ -12,7 +12,9 @@ use crate::audit;
 use crate::auth::User;
 use crate::config::SecretKey;
 use crate::db::schema::psa_settings;
-use crate::db::{DbConn, now, write};
+use crate::db::{DbConn, DbError, now, write};
+use crate::orgs::OrgRow;
+use crate::orgs::create::FieldOwner;
 use crate::secrets;
 use crate::validation::FieldErrors;
 
@@ -519,4 +521,22 @@ pub fn load_due(conn: &mut DbConn) -> QueryResult<bool> {
         psa_settings::table.filter(due(at)).select(psa_settings::id),
     ))
     .get_result(conn)
+}
+
+/// The PSA that owns this organization's name, short name, type and status: the one it syncs
+/// with, under one-way sync (`saved`: the PSA settings, if any).
+pub fn owner_of(saved: Option<&PsaSettings>, org: &OrgRow) -> Option<&'static str> {
+    let psa = org.syncs_with()?;
+    saved
+        .filter(|s| !s.two_way() && org.psa_kind.as_deref() == Some(s.kind.as_str()))
+        .map(|_| psa)
+}
+
+/// "The PSA always wins" for `orgs::create::update`: the saved settings decide.
+pub struct OneWay;
+
+impl FieldOwner for OneWay {
+    fn owner(&self, conn: &mut DbConn, org: &OrgRow) -> Result<Option<&'static str>, DbError> {
+        Ok(owner_of(load(conn)?.as_ref(), org))
+    }
 }

@@ -20,8 +20,7 @@ use crate::audit;
 use crate::auth::User;
 use crate::db::schema::{jobs, organizations, psa_loads};
 use crate::db::{DbConn, now, write};
-use crate::jobs::worker::Context;
-use crate::jobs::{Job, JobError, JobId, NewJob, State, queue};
+use crate::jobs::{Context, Job, JobError, JobId, JobKind, NewJob, State, queue};
 use crate::orgs::OrgId;
 use crate::orgs::store::{self, OrgValues};
 
@@ -542,15 +541,36 @@ fn end_load(conn: &mut DbConn, load: i64, result: &Result<Outcome, String>) -> Q
     audit::record(conn, None, "psa.load", &summary)
 }
 
+/// PSA data loads are listed this long.
+const LOADS_KEPT_DAYS: i64 = 90;
+
+/// Data loads as a kind of job (queued by hand or by the schedule), for the worker's registry.
+pub struct DataLoad(pub super::PsaAccess);
+
+impl JobKind for DataLoad {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn run(&self, context: &Context, job: &Job) -> Result<(), JobError> {
+        run(context, job, &self.0)
+    }
+
+    fn schedule(&self, conn: &mut DbConn) -> Result<(), crate::db::DbError> {
+        Ok(schedule(conn)?)
+    }
+
+    fn prune(&self, conn: &mut DbConn) -> Result<(), crate::db::DbError> {
+        prune_loads(conn, LOADS_KEPT_DAYS)?;
+        Ok(())
+    }
+}
+
 /// The job: one data load, recorded in `psa_loads` whatever happens. A failed load (wrong
 /// password, malformed answer, PSA down) ends the job; the next scheduled load tries again.
-pub fn run(context: &Context, job: &Job) -> Result<(), JobError> {
+pub fn run(context: &Context, job: &Job, access: &super::PsaAccess) -> Result<(), JobError> {
     let trigger = serde_json::from_str::<Payload>(&job.payload)
         .map_or_else(|_| "schedule".to_owned(), |p| p.trigger);
-    let access = context
-        .psa
-        .as_ref()
-        .ok_or_else(|| JobError::Permanent("this worker cannot reach the PSA".into()))?;
     let mut conn = context.conn()?;
     let Some(saved) = settings::load(&mut conn)? else {
         return Err(JobError::Permanent("the PSA is not set up".into()));

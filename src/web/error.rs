@@ -5,7 +5,7 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
@@ -32,9 +32,19 @@ pub enum WebError {
     /// A request body in a `Content-Encoding` (refused unread: it could inflate without bound).
     #[error("unsupported content encoding: {0}")]
     Encoded(String),
+    /// No live session on a `Rule::Checked` route (found inside the handler's database work):
+    /// the guard turns it into the redirect to sign in.
+    #[error("sign in first")]
+    SignInFirst,
+    /// The database cannot be reached (down, restarting, or the network to it is cut).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
+
+/// What a 503 tells the browser: seconds before trying again.
+const RETRY_AFTER_SECONDS: &str = "10";
 
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
@@ -45,28 +55,34 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Encoded(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::SignInFirst => StatusCode::UNAUTHORIZED,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         // The body is written by `render_errors`, which has the request.
-        HttpResponse::new(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        if let WebError::Unavailable(_) = self {
+            response.insert_header((RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        response.finish()
     }
 }
 
 impl From<DbError> for WebError {
     fn from(e: DbError) -> Self {
-        WebError::Internal(e.into())
+        match e {
+            DbError::Unavailable(cause) => WebError::Unavailable(cause),
+            other => WebError::Internal(other.into()),
+        }
     }
 }
 
 impl From<diesel::result::Error> for WebError {
     fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => WebError::NotFound,
-            other => WebError::Internal(other.into()),
-        }
+        DbError::from(e).into()
     }
 }
 
@@ -132,6 +148,12 @@ fn describe(status: StatusCode, error: Option<&WebError>) -> (&'static str, Stri
                  uncompressed (browsers always do)."
             ),
         ),
+        (_, Some(WebError::Unavailable(_))) => (
+            "Database unavailable",
+            "Roster cannot reach its database at the moment, so this page cannot be shown. Nothing \
+             was changed. Try again in a few seconds; if it lasts, tell your administrator."
+                .into(),
+        ),
         (_, Some(WebError::BadRequest(m))) => ("Bad request", format!("The request could not be understood: {m}.")),
         (StatusCode::NOT_FOUND, _) => ("Not found", "There is nothing here, or you do not have access to it.".into()),
         (StatusCode::FORBIDDEN, _) => ("Not allowed", "Your role does not allow this.".into()),
@@ -167,7 +189,9 @@ pub async fn render_errors(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
-    if status.is_server_error() {
+    // An outage is logged once, when it starts and when it ends (`db::DbPool`), not per request.
+    let outage = matches!(web_error, Some(WebError::Unavailable(_)));
+    if status.is_server_error() && !outage {
         tracing::error!(request_id = %request_id, error = ?err, "request failed");
     }
     let (title, message) = describe(status, web_error);

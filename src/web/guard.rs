@@ -8,11 +8,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 
 use super::ctx::RequestCtx;
 use super::error::WebError;
 use super::flash::{self, Flash, host_cookie};
+use super::signed::PendingSession;
 use super::state::AppState;
 use crate::auth::session::{self, Session};
 use crate::auth::{Action, allowed, csrf, token};
@@ -33,6 +34,9 @@ pub enum Rule {
     SignedIn,
     /// A signed-in user whose role allows the action.
     Allow(Action),
+    /// The same, checked by the handler inside its one database call (`web::signed`): the
+    /// session lookup and the page's work share one trip to the blocking pool.
+    Checked(Action),
 }
 
 /// Tokens are 43 URL-safe characters; anything else is not worth a query.
@@ -59,12 +63,12 @@ async fn load_session(
     let life = state.lifetimes();
     let state = state.clone().into_inner();
     state
-        .db(move |conn| session::lookup(conn, &token, life).map_err(DbError::from))
+        .db_repeatable(move |conn| session::lookup(conn, &token, life).map_err(DbError::from))
         .await
         .map_err(WebError::from)
 }
 
-fn sign_in_redirect(req: &ServiceRequest) -> String {
+fn sign_in_redirect(req: &HttpRequest) -> String {
     if req.method() == Method::GET {
         let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
@@ -82,6 +86,9 @@ pub async fn authorize(
     if rule == Rule::Open {
         return next.call(req).await;
     }
+    if let Rule::Checked(action) = rule {
+        return checked_later(action, req, next).await;
+    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(WebError::Internal(anyhow::anyhow!("no state"))));
     };
@@ -89,6 +96,9 @@ pub async fn authorize(
         Ok(s) => s,
         Err(e) => return Ok(req.error_response(e)),
     };
+    if let Some(s) = &session {
+        state.kinds.observe(s.kinds_version.clone());
+    }
     // A cookie whose session is gone (ended, expired, tampered with) is dropped from the browser.
     let stale_cookie = session.is_none() && req.cookie(SESSION_COOKIE).is_some();
     let pre = cookie_token(&req, PRE_COOKIE);
@@ -111,20 +121,70 @@ pub async fn authorize(
     let permitted = match (rule, role) {
         (Rule::Open | Rule::Public, _) => true,
         (_, None) => {
-            let mut response = flash::see_other(&sign_in_redirect(&req));
+            let mut response = flash::see_other(&sign_in_redirect(req.request()));
             if stale_cookie {
                 let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
             }
             return Ok(req.into_response(response));
         }
         (Rule::SignedIn, Some(_)) => true,
-        (Rule::Allow(action), Some(role)) => allowed(role, action),
+        (Rule::Allow(action) | Rule::Checked(action), Some(role)) => allowed(role, action),
     };
     if !permitted {
         return Ok(req.error_response(WebError::Forbidden(String::new())));
     }
 
-    let mut res = next.call(req).await?;
+    let res = next.call(req).await?;
+    Ok(finish(res, new_pre, stale_cookie, flash.is_some()))
+}
+
+/// A `Rule::Checked` route: the session is looked up by the handler (`web::signed`), in the same
+/// trip to the blocking pool as its work; without a session cookie, straight to sign-in.
+async fn checked_later(
+    action: Action,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(token) = cookie_token(&req, SESSION_COOKIE) else {
+        let mut response = flash::see_other(&sign_in_redirect(req.request()));
+        if req.cookie(SESSION_COOKIE).is_some() {
+            let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
+        }
+        return Ok(req.into_response(response));
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(req.error_response(WebError::Internal(anyhow::anyhow!("no state"))));
+    };
+    let flash = req
+        .cookie(flash::COOKIE)
+        .map(|c| Flash::decode(&state.settings.session_key, c.value()));
+    req.extensions_mut().insert(PendingSession {
+        token,
+        action,
+        flash: flash.clone().flatten(),
+    });
+    let res = next.call(req).await?;
+    let error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<WebError>());
+    if matches!(error, Some(WebError::SignInFirst)) {
+        // The session is gone (ended, expired, tampered with): drop the cookie, sign in again.
+        let mut response = flash::see_other(&sign_in_redirect(res.request()));
+        let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
+        return Ok(res.into_response(response));
+    }
+    Ok(finish(res, None, false, flash.is_some()))
+}
+
+/// What every guarded response gets on its way out: the pre-session cookie when one was made,
+/// the removal of a dead session cookie and of a shown flash, and `no-store` for pages.
+fn finish(
+    mut res: ServiceResponse<BoxBody>,
+    new_pre: Option<String>,
+    stale_cookie: bool,
+    had_flash: bool,
+) -> ServiceResponse<BoxBody> {
     let response = res.response_mut();
     if let Some(pre) = new_pre {
         let _ = response.add_cookie(&host_cookie(PRE_COOKIE, pre));
@@ -133,7 +193,7 @@ pub async fn authorize(
     if stale_cookie && !sets_session {
         let _ = response.add_removal_cookie(&removal(SESSION_COOKIE));
     }
-    if flash.is_some() && !response.status().is_redirection() {
+    if had_flash && !response.status().is_redirection() {
         let _ = response.add_removal_cookie(&removal(flash::COOKIE));
     }
     // Pages carry user data: not cached, unless the handler chose otherwise (logos).
@@ -142,7 +202,7 @@ pub async fn authorize(
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(res)
+    res
 }
 
 /// A cookie that, sent back with Max-Age=0, makes the browser drop `name`.

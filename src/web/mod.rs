@@ -26,6 +26,7 @@ pub mod routes;
 pub mod second_step;
 mod security;
 mod setup;
+pub mod signed;
 pub mod state;
 mod two_factor_pages;
 pub mod upload;

@@ -11,12 +11,13 @@ use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::flash::{self, Flash};
 use super::render;
+use super::signed::Pending;
 use super::state::AppState;
 use super::upload::{self, LogoRequest, OrgUpload};
 use crate::audit::Event;
 use crate::auth::{Action, User, allowed};
 use crate::db::DbError;
-use crate::orgs::kinds::{self, Kind};
+use crate::orgs::kinds::KindsCache;
 use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::model::OrgInput;
 use crate::orgs::store::{self, ListQuery, Sort};
@@ -47,10 +48,12 @@ struct Kinds {
 }
 
 impl Kinds {
-    fn load(conn: &mut crate::db::DbConn) -> Result<Self, DbError> {
+    /// From the process's cache (`KindsCache`: no statement unless they changed).
+    fn load(conn: &mut crate::db::DbConn, cache: &KindsCache) -> Result<Self, DbError> {
+        let lists = cache.lists(conn)?;
         Ok(Self {
-            types: kinds::all(conn, Kind::Type)?,
-            statuses: kinds::all(conn, Kind::Status)?,
+            types: lists.types.clone(),
+            statuses: lists.statuses.clone(),
         })
     }
 
@@ -212,6 +215,7 @@ pub async fn list(
     let query = params.query()?;
     let scope = Scope::of(&user);
     let q = query.clone();
+    let cache = state.kinds.clone();
     let (found, parents, kinds, parent, sizes) = state
         .db(move |conn| {
             let found = store::list(conn, scope, &q)?;
@@ -225,7 +229,7 @@ pub async fn list(
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
-            Ok::<_, DbError>((found, parents, Kinds::load(conn)?, parent, sizes))
+            Ok::<_, DbError>((found, parents, Kinds::load(conn, &cache)?, parent, sizes))
         })
         .await?;
     let rows = found
@@ -332,7 +336,7 @@ struct PsaSection {
 impl PsaSection {
     fn of(org: &OrgRow, user: &User, saved: Option<&PsaSettings>) -> Self {
         Self {
-            locked_by: create::psa_owner(saved, org),
+            locked_by: crate::psa::settings::owner_of(saved, org),
             syncs_with: org.syncs_with(),
             company: org.psa_company_id.clone().unwrap_or_default(),
             can_delete: allowed(user.role, Action::DeleteOne),
@@ -373,7 +377,8 @@ fn one_way(saved: Option<&PsaSettings>) -> Option<&'static str> {
 }
 
 async fn load_kinds(state: &web::Data<AppState>) -> Result<Kinds, WebError> {
-    Ok(state.db(Kinds::load).await?)
+    let cache = state.kinds.clone();
+    Ok(state.db(move |conn| Kinds::load(conn, &cache)).await?)
 }
 
 pub async fn new_form(
@@ -413,8 +418,9 @@ async fn form_again(
     logo_chosen: bool,
 ) -> Result<HttpResponse, WebError> {
     let ids: Vec<i64> = editing.into_iter().collect();
+    let cache = state.kinds.clone();
     let (kinds, sizes) = state
-        .db(move |conn| Ok::<_, DbError>((Kinds::load(conn)?, logos::sizes(conn, &ids)?)))
+        .db(move |conn| Ok::<_, DbError>((Kinds::load(conn, &cache)?, logos::sizes(conn, &ids)?)))
         .await?;
     let saved = psa_settings(state).await?;
     let mut page = FormPage {
@@ -532,7 +538,10 @@ async fn save(
     let result = state
         .db(move |conn| match editing {
             None => create::create(conn, &user, &input, &logo),
-            Some(id) => create::update(conn, &user, OrgId(id), &input, &logo),
+            Some(id) => {
+                let fields = &crate::psa::settings::OneWay;
+                create::update(conn, &user, OrgId(id), &input, &logo, fields)
+            }
         })
         .await;
     let verb = if editing.is_some() {
@@ -586,10 +595,12 @@ pub async fn edit_form(
     let parent = org.parent_id;
     let scope = Scope::of(&user);
     let org_id = org.id;
+    let cache = state.kinds.clone();
     let (kinds, ancestry, sizes) = state
         .db(move |conn| {
             let ancestry = visible_ancestry(conn, scope, parent)?;
-            Ok::<_, DbError>((Kinds::load(conn)?, ancestry, logos::sizes(conn, &[org_id])?))
+            let kinds = Kinds::load(conn, &cache)?;
+            Ok::<_, DbError>((kinds, ancestry, logos::sizes(conn, &[org_id])?))
         })
         .await?;
     let parent_name = ancestry.last().map(|p| p.name.clone()).unwrap_or_default();
@@ -682,24 +693,23 @@ const CHILDREN_SHOWN: i64 = 50;
 
 pub async fn show(
     state: web::Data<AppState>,
-    ctx: PageCtx,
-    CurrentUser(user): CurrentUser,
+    signed: Pending,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    let scope = Scope::of(&user);
     let id = OrgId(*id);
-    let can_edit = allowed(user.role, Action::EditRecords);
-    let ctx_for_deletion = ctx.clone();
-    let found = state
-        .db(move |conn| {
+    let cache = state.kinds.clone();
+    // The session check and the page's reads: one closure on one pooled connection.
+    let (ctx, user, found) = state
+        .db_signed_in(signed, move |conn, user| {
+            let scope = Scope::of(user);
             let Some(org) = store::find(conn, scope, id)? else {
-                return Ok::<_, DbError>(None);
+                return Ok(None);
             };
             let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
             let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
-            let kinds = Kinds::load(conn)?;
+            let kinds = Kinds::load(conn, &cache)?;
             Ok(Some(ShowPage {
-                ctx,
+                ctx: PageCtx::default(),
                 type_name: Kinds::name(&kinds.types, org.type_id),
                 status_name: Kinds::name(&kinds.statuses, org.status_id),
                 logo: logos::sizes(conn, &[id.0])?.first().copied(),
@@ -710,14 +720,14 @@ pub async fn show(
                 ancestry,
                 children,
                 children_total,
-                can_edit,
+                can_edit: allowed(user.role, Action::EditRecords),
             }))
         })
         .await?;
     match found {
-        Some(page) => render::page(&page),
+        Some(page) => render::page(&ShowPage { ctx, ..page }),
         // Deleted: where its purge stands, or 404.
-        None => super::deletes::deletion_page(&state, ctx_for_deletion, &user, id)
+        None => super::deletes::deletion_page(&state, ctx, &user, id)
             .await?
             .ok_or(WebError::NotFound),
     }

@@ -10,6 +10,7 @@ use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
 use super::client_address::client_address;
+use super::error::WebError;
 use super::state::AppState;
 
 pub struct RequestSpan;
@@ -41,6 +42,18 @@ impl RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        // While the database is away every request fails the same way: the pool logs the outage
+        // once (when it starts and ends) instead of an error per request here.
+        if let Ok(res) = outcome
+            && let Some(WebError::Unavailable(_)) = res
+                .response()
+                .error()
+                .and_then(|e| e.as_error::<WebError>())
+        {
+            span.record("http.status_code", res.status().as_u16());
+            span.record("otel.status_code", "ERROR");
+            return;
+        }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

@@ -92,7 +92,7 @@ route_table! {
     POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
     GET "/organizations/bulk-delete" Rule::Allow(Action::ManageData) => deletes::bulk_confirm;
     POST "/organizations/bulk-delete" Rule::Allow(Action::ManageData) => deletes::bulk_delete;
-    GET "/organizations/{org}" Rule::Allow(Action::ViewOrganizations) => orgs::show;
+    GET "/organizations/{org}" Rule::Checked(Action::ViewOrganizations) => orgs::show;
     GET "/organizations/{org}/edit" Rule::Allow(Action::EditRecords) => orgs::edit_form;
     GET "/organizations/{org}/logo" Rule::Allow(Action::ViewOrganizations) => upload::serve;
     POST "/organizations/{org}" Rule::Allow(Action::EditRecords) => orgs::update;

@@ -22,6 +22,8 @@ pub struct AppState {
     pub jobs: crate::jobs::Waker,
     /// The WebAuthn relying party, or why passkeys are off (see `auth::passkeys::relying`).
     pub passkeys: Result<RelyingParty, Unavailable>,
+    /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
+    pub kinds: Arc<crate::orgs::kinds::KindsCache>,
 }
 
 impl AppState {
@@ -41,6 +43,8 @@ impl AppState {
     }
 
     /// Runs diesel work on the blocking pool with a pooled connection, in the caller's span.
+    /// A connection found dead at the work's first statement is an error here (a 503); use
+    /// [`AppState::db_repeatable`] for work that may run twice.
     pub async fn db<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -48,11 +52,41 @@ impl AppState {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let mut work = Some(work);
+        self.blocking(move || {
+            pool.run_once(|conn| match work.take() {
+                Some(work) => work(conn),
+                None => Err(DbError::Cancelled.into()),
+            })
+        })
+        .await
+    }
+
+    /// The same for work that may run twice: when the connection turns out to be dead at its
+    /// first statement (it died while idle in the pool, so nothing was done), the work runs
+    /// again on a new connection (`DbPool::run`).
+    pub async fn db_repeatable<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
+    where
+        F: FnMut(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        self.blocking(move || pool.run(work)).await
+    }
+
+    async fn blocking<T, E>(
+        &self,
+        job: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(DbError::from)?;
-            work(&mut conn)
+            job()
         })
         .await
         .map_err(|_| E::from(DbError::Cancelled))?

@@ -111,8 +111,16 @@ async fn history_does_not_name_a_parent_the_reader_cannot_see() {
         let actor = admin.clone();
         app.db(move |c| {
             let input = roster::orgs::model::OrgInput::try_from(&form).unwrap();
-            roster::orgs::create::update(c, &actor, OrgId(org), &input, &Default::default())
-                .unwrap();
+            let fields = &roster::orgs::create::RosterOwns;
+            roster::orgs::create::update(
+                c,
+                &actor,
+                OrgId(org),
+                &input,
+                &Default::default(),
+                fields,
+            )
+            .unwrap();
         })
         .await;
     }

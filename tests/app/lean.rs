@@ -1,0 +1,131 @@
+//! Lean requests: types and statuses come from the process's cache and follow changes made by
+//! any instance; pages run few statements.
+
+use roster::auth::Role;
+
+use crate::support::TestApp;
+
+/// Statements `path` runs once it has been seen (caches warm).
+async fn statements(app: &TestApp, client: &crate::support::Client, path: &str) -> u64 {
+    assert_eq!(client.get(path).await.status, 200, "{path}");
+    let before = app.queries.get();
+    assert_eq!(client.get(path).await.status, 200, "{path}");
+    app.queries.get() - before
+}
+
+#[tokio::test]
+async fn hot_pages_read_types_and_statuses_from_the_cache() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::Editor).await;
+    let org = app.add_org("Cached Kinds", None).await;
+    // The session (with the user and the kinds' version), count, ids, rows, logo sizes, parents.
+    let list = statements(&app, &client, "/organizations").await;
+    assert!(list <= 6, "{list} statements for the Organizations page");
+    // The session, the organization, children, records' counts, logo, history, PSA state.
+    let page = statements(&app, &client, &format!("/organizations/{org}")).await;
+    assert!(page <= 9, "{page} statements for an organization's page");
+}
+
+#[tokio::test]
+async fn a_type_added_or_renamed_on_another_instance_shows_at_once() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(first.store.clone(), |_| {}).await;
+    let manager = first.login_as(Role::Manager).await;
+    let reader = second.login_as(Role::Editor).await;
+    assert!(
+        !reader
+            .get("/organizations/new")
+            .await
+            .body
+            .contains("Reseller")
+    );
+
+    let res = manager
+        .post("/settings/types", &[("name", "Reseller")])
+        .await;
+    assert_eq!(res.status, 303);
+    assert!(
+        reader
+            .get("/organizations/new")
+            .await
+            .body
+            .contains("Reseller"),
+        "the other instance's cache follows the change"
+    );
+    assert!(
+        manager
+            .get("/organizations/new")
+            .await
+            .body
+            .contains("Reseller")
+    );
+
+    let id: i64 = first
+        .db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::organization_types as t;
+            t::table
+                .filter(t::name.eq("Reseller"))
+                .select(t::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let res = manager
+        .post(
+            &format!("/settings/types/{id}"),
+            &[("name", "Channel Partner")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let form = reader.get("/organizations/new").await.body;
+    assert!(
+        form.contains("Channel Partner") && !form.contains("Reseller"),
+        "renamed"
+    );
+}
+
+#[tokio::test]
+async fn an_organizations_page_takes_one_connection_for_the_session_and_the_page() {
+    let app = TestApp::spawn().await;
+    let client = app.login_as(Role::ReadOnly).await;
+    let org = app.add_org("One Trip", None).await;
+    let path = format!("/organizations/{org}");
+    assert_eq!(client.get(&path).await.status, 200);
+    let before = app.queries.checkouts();
+    let page = client.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("One Trip") && page.body.contains("Log out"));
+    assert_eq!(
+        app.queries.checkouts() - before,
+        1,
+        "one pooled connection, one trip"
+    );
+
+    // The rule still holds when the handler checks it: signed out, a dead session, out of scope.
+    let anonymous = app.client();
+    let res = anonymous.get(&path).await;
+    assert_eq!(res.status, 303);
+    assert!(
+        res.location().starts_with("/login?next="),
+        "{}",
+        res.location()
+    );
+    let stale = app.client();
+    stale.set_cookie(
+        roster::web::guard::SESSION_COOKIE,
+        &roster::auth::token::generate(),
+    );
+    let res = stale.get(&path).await;
+    assert_eq!(res.status, 303);
+    assert!(
+        stale.cookie(roster::web::guard::SESSION_COOKIE).is_none(),
+        "dropped"
+    );
+    let missing = client.get("/organizations/999999").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("Log out"),
+        "the error page has the navigation"
+    );
+}
