@@ -10,7 +10,7 @@ use rand::RngCore;
 
 use crate::audit;
 use crate::auth::users::{self, UserRow};
-use crate::auth::{AuthError, Role, User};
+use crate::auth::{AuthError, User};
 use crate::config::SecretKey;
 use crate::db::schema::{api_keys, users as users_table};
 use crate::db::{DbConn, now};
@@ -286,9 +286,4 @@ pub fn authenticate(
     }
     let user = user.user();
     Ok(Ok(Caller { key: row, user }))
-}
-
-/// Whether `role` may manage API keys (Administrators: a key can act as anyone).
-pub fn may_manage(role: Role) -> bool {
-    role == Role::Administrator
 }

@@ -2,3 +2,4 @@
 //! door needs beyond those of `orgs`. No HTTP types here; `web/api` speaks HTTP.
 
 pub mod keys;
+pub mod orgs;

@@ -30,6 +30,8 @@ pub enum Action {
     ManageSettings,
     /// Users, roles and organization access (Managers: not Administrators).
     ManageUsers,
+    /// API keys (Administrators only: a key may act as any user).
+    ManageApiKeys,
 }
 
 impl Role {
@@ -105,6 +107,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         }
         DeleteOne => matches!(role, Administrator | Manager | Editor),
         ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
+        ManageApiKeys => role == Administrator,
     }
 }
 
@@ -124,6 +127,7 @@ mod tests {
             (ManageData, [true, true, false, false, false, false]),
             (ManageSettings, [true, true, false, false, false, false]),
             (ManageUsers, [true, true, false, false, false, false]),
+            (ManageApiKeys, [true, false, false, false, false, false]),
         ];
         for (action, expected) in rows {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

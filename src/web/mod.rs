@@ -2,6 +2,8 @@
 //! Handlers parse, authorize (through the guard), call one use case on the blocking pool, render.
 
 mod account;
+pub mod api;
+mod api_keys;
 mod assets;
 mod client_address;
 pub mod csrf_form;
