@@ -1,5 +1,6 @@
 //! Roster: a self-hosted IT documentation server for managed service providers.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;

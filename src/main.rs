@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `user add`, `user reset-2fa`, `seed-demo`. Nothing else lives here.
+//! The command line: `serve` (the default), `user add`, `user reset-2fa`, `api-key`, `seed-demo`.
+//! Nothing else lives here.
 
 use std::io::{IsTerminal, Read};
 
@@ -28,6 +29,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage API keys (for scripts and integrations using the IT Glue-compatible API under /api).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
     },
     /// Fill the database with realistic demo organizations (to try Roster, and for benchmarks).
     SeedDemo {
@@ -67,6 +73,28 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Add a key acting as the user EMAIL (with that user's role and organization access); the key
+    /// is printed once and cannot be shown again.
+    Add {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// The key may read password values
+        #[arg(long)]
+        password_access: bool,
+        /// The first day (YYYY-MM-DD, UTC) on which the key no longer works (default: never)
+        #[arg(long, default_value = "")]
+        expires: String,
+    },
+    /// List the keys (prefix, name, user, state, last use).
+    List,
+    /// Revoke the key with this prefix (as shown by `list`).
+    Revoke { prefix: String },
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         // Colours only on a terminal: a log file or journal gets plain text.
@@ -85,6 +113,7 @@ fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::ResetTwoFactor { email },
         } => reset_two_factor(&settings, &email),
+        Command::ApiKey { command } => api_key(&settings, command),
         Command::SeedDemo {
             organizations,
             seed,
@@ -171,6 +200,79 @@ fn reset_two_factor(settings: &roster::config::Settings, email: &str) -> anyhow:
         }
         Err(roster::auth::AuthError::NotFound) => bail!("no user has the email address {email}"),
         Err(e) => Err(e.into()),
+    }
+}
+
+fn api_key(settings: &roster::config::Settings, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use roster::api::keys;
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    match command {
+        ApiKeyCommand::Add {
+            user,
+            name,
+            password_access,
+            expires,
+        } => {
+            let new =
+                keys::NewKey::parse(&name, &user, password_access, &expires).map_err(|errors| {
+                    let said: Vec<String> = ["name", "user", "expires"]
+                        .iter()
+                        .filter_map(|f| errors.get(f).map(|m| format!("{f}: {m}")))
+                        .collect();
+                    anyhow::anyhow!("the key was not added: {}", said.join("; "))
+                })?;
+            match keys::create(&mut conn, &settings.session_key, None, &new) {
+                Ok((row, key)) => {
+                    eprintln!(
+                        "Added the API key {} ({}) acting as {}. Copy it now: it cannot be shown again.",
+                        row.name, row.prefix, new.user_email
+                    );
+                    println!("{key}");
+                    Ok(())
+                }
+                Err(roster::auth::AuthError::Invalid(errors)) => {
+                    bail!("{}", errors.get("user").unwrap_or("the key was not added"))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        ApiKeyCommand::List => {
+            let at = roster::db::now();
+            for listed in keys::list(&mut conn)? {
+                let key = &listed.key;
+                let used = key.last_used_at.map_or_else(
+                    || "never used".to_owned(),
+                    |t| {
+                        format!(
+                            "last used {} from {}",
+                            t.format("%Y-%m-%d %H:%M"),
+                            key.last_used_from.as_deref().unwrap_or("?")
+                        )
+                    },
+                );
+                println!(
+                    "{}\t{}\t{}\t{}\t{used}",
+                    key.prefix,
+                    key.name,
+                    listed.user_email,
+                    key.state(at)
+                );
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { prefix } => {
+            match keys::revoke(&mut conn, None, keys::Which::Prefix(&prefix)) {
+                Ok(key) => {
+                    println!("Revoked the API key {} ({}).", key.name, key.prefix);
+                    Ok(())
+                }
+                Err(roster::auth::AuthError::NotFound) => {
+                    bail!("no API key has the prefix {prefix:?}; `roster api-key list` shows them")
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
     }
 }
 

@@ -76,9 +76,11 @@ impl Application {
             kinds: std::sync::Arc::default(),
             settings,
         });
+        let api_limiter = crate::web::api::limiter(&state.settings);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .configure(|cfg| crate::web::api::configure(cfg, &api_limiter))
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
                 .app_data(crate::web::upload::config())
                 .configure(routes::configure)

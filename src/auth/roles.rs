@@ -32,6 +32,8 @@ pub enum Action {
     ManageUsers,
     /// Security settings: requiring two-factor sign-in of every user.
     ManageSecurity,
+    /// API keys (Administrators only: a key may act as any user).
+    ManageApiKeys,
 }
 
 impl Role {
@@ -108,6 +110,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         DeleteOne => matches!(role, Administrator | Manager | Editor),
         ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
         ManageSecurity => role == Administrator,
+        ManageApiKeys => role == Administrator,
     }
 }
 
@@ -128,6 +131,7 @@ mod tests {
             (ManageSettings, [true, true, false, false, false, false]),
             (ManageUsers, [true, true, false, false, false, false]),
             (ManageSecurity, [true, false, false, false, false, false]),
+            (ManageApiKeys, [true, false, false, false, false, false]),
         ];
         for (action, expected) in rows {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -73,6 +73,8 @@ pub struct RawSettings {
     pub psa_allow_private: Option<bool>,
     /// The timeout of each call to the PSA during a data load.
     pub psa_timeout_seconds: Option<u64>,
+    /// Requests each API key may make per five minutes (then 429 with Retry-After).
+    pub api_rate_limit: Option<u32>,
 }
 
 /// Validated settings.
@@ -100,6 +102,8 @@ pub struct Settings {
     pub psa_allow_http: bool,
     pub psa_allow_private: bool,
     pub psa_timeout: Duration,
+    /// Requests each API key may make per five minutes.
+    pub api_rate_limit: u32,
 }
 
 /// The background worker and the purge of deleted organizations.
@@ -176,6 +180,9 @@ impl RawSettings {
         self.purge_pause_ms = number("ROSTER_PURGE_PAUSE_MS")?.or(self.purge_pause_ms);
         self.job_lease_seconds = number("ROSTER_JOB_LEASE_SECONDS")?.or(self.job_lease_seconds);
         self.job_poll_ms = number("ROSTER_JOB_POLL_MS")?.or(self.job_poll_ms);
+        self.api_rate_limit = number("ROSTER_API_RATE_LIMIT")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .or(self.api_rate_limit);
         Ok(())
     }
 
@@ -234,6 +241,7 @@ impl RawSettings {
             psa_allow_http: self.psa_allow_http.unwrap_or(false),
             psa_allow_private: self.psa_allow_private.unwrap_or(false),
             psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
+            api_rate_limit: self.api_rate_limit.unwrap_or(3000).max(1),
         })
     }
 }

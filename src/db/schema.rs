@@ -281,7 +281,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        user_id -> BigInt,
+        password_access -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_from -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(totp_factors -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(passkey_registrations -> users (user_id));
@@ -298,6 +316,7 @@ diesel::joinable!(user_organizations -> users (user_id));
 diesel::joinable!(user_organizations -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    api_keys,
     sessions,
     app_settings,
     audit_events,

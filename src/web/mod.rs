@@ -3,6 +3,8 @@
 
 mod account;
 mod account_two_factor;
+pub mod api;
+mod api_keys;
 mod assets;
 mod client_address;
 pub mod csrf_form;

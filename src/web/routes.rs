@@ -6,8 +6,9 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, account_two_factor, assets, deletes, health, home, kinds, login, orgs, passkey_signin,
-    passkeys, psa, records, second_step, security, setup, upload, users, users_two_factor,
+    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, orgs,
+    passkey_signin, passkeys, psa, records, second_step, security, setup, upload, users,
+    users_two_factor,
 };
 use crate::auth::Action;
 
@@ -120,6 +121,10 @@ route_table! {
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;
     POST "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::add_type;
     POST "/settings/asset-types/{type}/delete" Rule::Allow(Action::ManageSettings) => records::remove_type;
+    GET "/settings/api-keys" Rule::Allow(Action::ManageApiKeys) => api_keys::list;
+    POST "/settings/api-keys" Rule::Allow(Action::ManageApiKeys) => api_keys::create;
+    GET "/settings/api-keys/{key}/revoke" Rule::Allow(Action::ManageApiKeys) => api_keys::confirm_revoke;
+    POST "/settings/api-keys/{key}/revoke" Rule::Allow(Action::ManageApiKeys) => api_keys::revoke;
     GET "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::list;
     POST "/settings/{kind}" Rule::Allow(Action::ManageSettings) => kinds::add;
     POST "/settings/{kind}/{kind_id}" Rule::Allow(Action::ManageSettings) => kinds::change;

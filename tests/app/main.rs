@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
+mod api_keys;
+mod api_orgs;
 mod bodies;
 mod browser;
 mod browser_2fa;

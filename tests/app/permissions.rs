@@ -121,6 +121,11 @@ const TABLE: &[Row] = &[
     ("POST", "/settings/asset-types", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     // The type is in use, so removing it is refused (with a message) even where allowed.
     ("POST", "/settings/asset-types/{type}/delete", &[], MANAGERS_REDIRECT),
+    ("GET", "/settings/api-keys", &[], [303, 200, 403, 403, 403, 403, 403]),
+    ("POST", "/settings/api-keys", &[("name", "")], [303, 422, 403, 403, 403, 403, 403]),
+    // No such key: not found where allowed.
+    ("GET", "/settings/api-keys/{key}/revoke", &[], [303, 404, 403, 403, 403, 403, 403]),
+    ("POST", "/settings/api-keys/{key}/revoke", &[], [303, 404, 403, 403, 403, 403, 403]),
     ("GET", "/settings/{kind}", &[], USERS_GET),
     ("POST", "/settings/{kind}", &[("name", "")], [303, 422, 422, 403, 403, 403, 403]),
     ("POST", "/settings/{kind}/{kind_id}", &[("name", "")], MANAGERS_REDIRECT),
@@ -219,7 +224,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
             )
             .replace("{type}", &asset_type.to_string())
             .replace("{session}", "999999")
-            .replace("{passkey}", "999999");
+            .replace("{passkey}", "999999")
+            .replace("{key}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()
