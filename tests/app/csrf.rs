@@ -108,3 +108,43 @@ async fn the_login_form_is_protected_too() {
     let after = client.post_raw("/logout", &[("csrf_token", &before)]).await;
     assert_eq!(after.status, 403);
 }
+
+/// Pages are compressed: a token that never changed between responses could be read off their
+/// sizes next to reflected input (BREACH). Each response carries a freshly masked token, and any of
+/// them works for the session; a token of another session, masked or not, never does.
+#[tokio::test]
+async fn every_page_carries_a_freshly_masked_token_that_works() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as(Role::Administrator).await;
+    let other = app.login_as(Role::Administrator).await;
+    let email = app.add_user(Role::Editor, "lee").await;
+    let path = format!("/users/{}/role", user_id(&app, &email).await);
+
+    let first = admin.csrf().await;
+    let second = admin.csrf().await;
+    assert_ne!(first, second, "the same token in two responses");
+    let theirs = other.csrf().await;
+    assert_eq!(
+        admin
+            .post_raw(&path, &[("csrf_token", &theirs), ("role", "manager")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .post_raw(&path, &[("csrf_token", &first), ("role", "manager")])
+            .await
+            .status,
+        303,
+        "an older masked token of this session"
+    );
+    assert_eq!(
+        admin
+            .post_raw(&path, &[("csrf_token", &second), ("role", "creator")])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(role_of(&app, &email).await, "creator");
+}
