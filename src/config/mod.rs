@@ -73,6 +73,8 @@ pub struct RawSettings {
     pub psa_allow_private: Option<bool>,
     /// The timeout of each call to the PSA during a data load.
     pub psa_timeout_seconds: Option<u64>,
+    /// Organizations per page of the Organizations list (1 to 500).
+    pub list_page_size: Option<u32>,
 }
 
 /// Validated settings.
@@ -100,6 +102,7 @@ pub struct Settings {
     pub psa_allow_http: bool,
     pub psa_allow_private: bool,
     pub psa_timeout: Duration,
+    pub list_page_size: i64,
 }
 
 /// The background worker and the purge of deleted organizations.
@@ -176,6 +179,9 @@ impl RawSettings {
         self.purge_pause_ms = number("ROSTER_PURGE_PAUSE_MS")?.or(self.purge_pause_ms);
         self.job_lease_seconds = number("ROSTER_JOB_LEASE_SECONDS")?.or(self.job_lease_seconds);
         self.job_poll_ms = number("ROSTER_JOB_POLL_MS")?.or(self.job_poll_ms);
+        self.list_page_size = number("ROSTER_LIST_PAGE_SIZE")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .or(self.list_page_size);
         Ok(())
     }
 
@@ -234,6 +240,7 @@ impl RawSettings {
             psa_allow_http: self.psa_allow_http.unwrap_or(false),
             psa_allow_private: self.psa_allow_private.unwrap_or(false),
             psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
+            list_page_size: i64::from(self.list_page_size.unwrap_or(50).clamp(1, 500)),
         })
     }
 }

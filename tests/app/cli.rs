@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{Store, TestApp, backend};
 
-fn roster(store: &Store, args: &[&str], stdin: &str) -> std::process::Output {
+pub(crate) fn roster(store: &Store, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(args)
         .env("ROSTER_DATA_DIR", store.dir.path())

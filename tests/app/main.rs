@@ -12,6 +12,7 @@ mod deletion;
 mod images;
 mod login;
 mod logos;
+mod org_counts;
 mod orgs;
 mod pages;
 mod permissions;
