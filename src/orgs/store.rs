@@ -206,7 +206,11 @@ pub struct OrgValues<'a> {
 
 /// The columns an insert and an update both write; `None` clears (a parent, a type).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = organizations, treat_none_as_null = true)]
+#[diesel(
+    table_name = organizations,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 struct Written<'a> {
     name: &'a str,
     name_key: String,
@@ -251,6 +255,54 @@ pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> 
         .returning(organizations::id)
         .get_result(conn)
         .map(OrgId)
+}
+
+/// A row of a bulk insert: every column given (SQLite's multi-row insert has no DEFAULT).
+#[derive(Insertable)]
+#[diesel(table_name = organizations, treat_none_as_default_value = false)]
+struct BulkRow<'a> {
+    #[diesel(embed)]
+    written: Written<'a>,
+    sync_enabled: bool,
+    created_by: Option<i64>,
+    created_at: NaiveDateTime,
+}
+
+/// Inserts many organizations in one statement (bulk paths: seed-demo, an import); their ids in
+/// the order given (ids grow in the order of the values on both backends).
+pub fn insert_many(
+    conn: &mut DbConn,
+    rows: &[OrgValues<'_>],
+    created_by: Option<i64>,
+) -> QueryResult<Vec<OrgId>> {
+    let at = now();
+    let values: Vec<BulkRow<'_>> = rows
+        .iter()
+        .map(|v| BulkRow {
+            written: Written {
+                updated_at: at,
+                ..Written::from(v)
+            },
+            sync_enabled: false,
+            created_by,
+            created_at: at,
+        })
+        .collect();
+    // MultiBackend has no multi-row insert: each backend builds its own.
+    macro_rules! insert {
+        ($c:expr) => {
+            diesel::insert_into(organizations::table)
+                .values(values)
+                .returning(organizations::id)
+                .get_results($c)?
+        };
+    }
+    let mut ids: Vec<i64> = match conn {
+        DbConn::Sqlite(c) => insert!(c),
+        DbConn::Pg(c) => insert!(c),
+    };
+    ids.sort_unstable();
+    Ok(ids.into_iter().map(OrgId).collect())
 }
 
 pub fn update(conn: &mut DbConn, id: OrgId, v: &OrgValues<'_>) -> QueryResult<usize> {
