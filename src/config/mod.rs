@@ -75,6 +75,8 @@ pub struct RawSettings {
     pub psa_timeout_seconds: Option<u64>,
     /// Requests each API key may make per five minutes (then 429 with Retry-After).
     pub api_rate_limit: Option<u32>,
+    /// Organizations per page of the Organizations list (1 to 500).
+    pub list_page_size: Option<u32>,
 }
 
 /// Validated settings.
@@ -104,6 +106,7 @@ pub struct Settings {
     pub psa_timeout: Duration,
     /// Requests each API key may make per five minutes.
     pub api_rate_limit: u32,
+    pub list_page_size: i64,
 }
 
 /// The background worker and the purge of deleted organizations.
@@ -183,6 +186,9 @@ impl RawSettings {
         self.api_rate_limit = number("ROSTER_API_RATE_LIMIT")?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             .or(self.api_rate_limit);
+        self.list_page_size = number("ROSTER_LIST_PAGE_SIZE")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .or(self.list_page_size);
         Ok(())
     }
 
@@ -242,6 +248,7 @@ impl RawSettings {
             psa_allow_private: self.psa_allow_private.unwrap_or(false),
             psa_timeout: Duration::from_secs(self.psa_timeout_seconds.unwrap_or(20).clamp(1, 300)),
             api_rate_limit: self.api_rate_limit.unwrap_or(3000).max(1),
+            list_page_size: i64::from(self.list_page_size.unwrap_or(50).clamp(1, 500)),
         })
     }
 }

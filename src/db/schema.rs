@@ -72,6 +72,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_counts (type_id, status_id, psa_linked) {
+        type_id -> BigInt,
+        status_id -> BigInt,
+        psa_linked -> Bool,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> BigInt,
         name -> Text,
@@ -322,6 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     organization_types,
     organization_statuses,
+    organization_counts,
     organizations,
     user_organizations,
     logos,

@@ -156,8 +156,62 @@ fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Adds `count` organizations, in transactions of a thousand, each with `records` records spread
-/// over the five kinds (passwords encrypted with `key`).
+/// Organizations per multi-row insert, and per transaction (short, so other writers get turns).
+const ROWS_PER_INSERT: usize = 500;
+const ROWS_PER_TRANSACTION: usize = 10_000;
+
+/// One demo organization before it is written.
+struct Planned {
+    name: String,
+    short_name: String,
+    type_id: Option<i64>,
+    status_id: Option<i64>,
+    /// (id, name, depth) of its parent.
+    parent: Option<(i64, String, u8)>,
+}
+
+/// What the demo draws from: the kinds, the names taken, and the organizations that may still
+/// get children (written in an earlier insert, so their ids are known).
+struct Draw {
+    rng: StdRng,
+    types: Vec<i64>,
+    statuses: Vec<i64>,
+    names: HashSet<String>,
+    parents: Vec<(i64, String, u8)>,
+}
+
+impl Draw {
+    fn plan(&mut self) -> Planned {
+        let rng = &mut self.rng;
+        let parent = (!self.parents.is_empty() && rng.random_range(0..100) < 20)
+            .then(|| self.parents[rng.random_range(0..self.parents.len())].clone());
+        let mut name = match &parent {
+            Some((_, parent, _)) => format!("{parent} {}", pick(rng, BRANCHES)),
+            None => format!(
+                "{} {} {} ({})",
+                pick(rng, PREFIXES),
+                pick(rng, TRADES),
+                pick(rng, SUFFIXES),
+                pick(rng, PLACES)
+            ),
+        };
+        if !self.names.insert(name.clone()) {
+            name = format!("{name} {}", self.names.len());
+            self.names.insert(name.clone());
+        }
+        Planned {
+            short_name: format!("{}-{:05}", initials(&name), self.names.len()),
+            type_id: weighted(rng, &self.types, &[70, 10, 10, 5, 5]),
+            status_id: weighted(rng, &self.statuses, &[85, 15]),
+            name,
+            parent,
+        }
+    }
+}
+
+/// Adds `count` organizations, `ROWS_PER_INSERT` to a statement, each with `records` records
+/// spread over the five kinds (passwords encrypted with `key`). The counts and the search index
+/// follow by their triggers; no similar-name check (that is for a person at the form).
 pub fn seed(
     conn: &mut DbConn,
     count: usize,
@@ -165,71 +219,57 @@ pub fn seed(
     records: usize,
     key: &SecretKey,
 ) -> Result<DemoSummary, DbError> {
-    let mut rng = StdRng::seed_from_u64(seed);
     let asset_type = if records > 0 {
         demo_asset_type(conn)?
     } else {
         0
     };
-    let types: Vec<i64> = kinds::all(conn, Kind::Type)?
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect();
-    let statuses: Vec<i64> = kinds::all(conn, Kind::Status)?
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect();
-    let mut names = HashSet::new();
-    // (id, name, depth) of the organizations that may still get children.
-    let mut parents: Vec<(i64, String, u8)> = Vec::new();
+    let ids_of = |list: Vec<(i64, String, bool)>| list.into_iter().map(|(id, _, _)| id).collect();
+    let mut draw = Draw {
+        rng: StdRng::seed_from_u64(seed),
+        types: ids_of(kinds::all(conn, Kind::Type)?),
+        statuses: ids_of(kinds::all(conn, Kind::Status)?),
+        names: HashSet::new(),
+        parents: Vec::new(),
+    };
     let mut subs = 0;
     let mut done = 0;
     while done < count {
-        let batch = (count - done).min(1000);
+        let in_transaction = (count - done).min(ROWS_PER_TRANSACTION);
         crate::db::write(conn, |conn| {
-            for _ in 0..batch {
-                let child_of = (!parents.is_empty() && rng.random_range(0..100) < 20)
-                    .then(|| parents[rng.random_range(0..parents.len())].clone());
-                let mut name = match &child_of {
-                    Some((_, parent, _)) => format!("{parent} {}", pick(&mut rng, BRANCHES)),
-                    None => format!(
-                        "{} {} {} ({})",
-                        pick(&mut rng, PREFIXES),
-                        pick(&mut rng, TRADES),
-                        pick(&mut rng, SUFFIXES),
-                        pick(&mut rng, PLACES)
-                    ),
-                };
-                if !names.insert(name.clone()) {
-                    name = format!("{name} {}", names.len());
-                    names.insert(name.clone());
+            let mut written = 0;
+            while written < in_transaction {
+                let n = (in_transaction - written).min(ROWS_PER_INSERT);
+                let planned: Vec<Planned> = (0..n).map(|_| draw.plan()).collect();
+                let values: Vec<OrgValues<'_>> = planned
+                    .iter()
+                    .map(|p| OrgValues {
+                        name: &p.name,
+                        short_name: &p.short_name,
+                        type_id: p.type_id,
+                        status_id: p.status_id,
+                        parent_id: p.parent.as_ref().map(|p| p.0),
+                        description: "",
+                        quick_notes: "",
+                        alert: "",
+                    })
+                    .collect();
+                let ids = store::insert_many(conn, &values, None)?;
+                for (p, id) in planned.into_iter().zip(ids) {
+                    for n in 0..records {
+                        demo_record(conn, key, id, n, &mut draw.rng, asset_type)?;
+                    }
+                    let depth = p.parent.as_ref().map_or(0, |p| p.2 + 1);
+                    subs += usize::from(p.parent.is_some());
+                    if depth < 2 && p.name.len() < 80 {
+                        draw.parents.push((id.0, p.name, depth));
+                    }
                 }
-                let short_name = format!("{}-{:05}", initials(&name), names.len());
-                let values = OrgValues {
-                    name: &name,
-                    short_name: &short_name,
-                    type_id: weighted(&mut rng, &types, &[70, 10, 10, 5, 5]),
-                    status_id: weighted(&mut rng, &statuses, &[85, 15]),
-                    parent_id: child_of.as_ref().map(|p| p.0),
-                    description: "",
-                    quick_notes: "",
-                    alert: "",
-                };
-                let id = store::insert(conn, &values, None)?;
-                for n in 0..records {
-                    demo_record(conn, key, id, n, &mut rng, asset_type)?;
-                }
-                let depth = child_of.as_ref().map_or(0, |p| p.2 + 1);
-                if child_of.is_some() {
-                    subs += 1;
-                }
-                if depth < 2 && name.len() < 80 {
-                    parents.push((id.0, name, depth));
-                }
+                written += n;
             }
             Ok::<_, DbError>(())
         })?;
-        done += batch;
+        done += in_transaction;
     }
     refresh_statistics(conn)?;
     Ok(DemoSummary {

@@ -2,12 +2,14 @@
 //! sub-organizations, types and statuses, and the use cases create and update. No HTTP here.
 
 pub mod access;
+pub mod counts;
 pub mod create;
 pub mod delete;
 pub mod demo;
 pub mod kinds;
 pub mod logos;
 pub mod model;
+pub mod paging;
 pub mod purge;
 pub mod search;
 pub mod store;

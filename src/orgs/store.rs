@@ -5,10 +5,12 @@ use diesel::prelude::*;
 
 use super::access::{Scope, visible};
 use super::model::{OrgRow, name_key, search_text};
+use super::paging::Anchor;
 use super::{OrgId, OrgRef, REF, search};
 use crate::db::schema::organizations;
 use crate::db::{DbConn, MultiBackend, now};
 
+/// Organizations per page unless the settings say otherwise.
 pub const PER_PAGE: i64 = 50;
 
 /// The sort orders a list may ask for; anything else is refused at the edge.
@@ -44,7 +46,7 @@ impl Sort {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListQuery {
     pub text: Option<String>,
     pub type_id: Option<i64>,
@@ -54,23 +56,43 @@ pub struct ListQuery {
     pub sort: Sort,
     /// 1-based.
     pub page: i64,
+    pub per_page: i64,
+    /// Where the page starts, when a link on the previous page says so.
+    pub anchor: Option<Anchor>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            text: None,
+            type_id: None,
+            status_id: None,
+            psa_linked: None,
+            parent: None,
+            sort: Sort::default(),
+            page: 1,
+            per_page: PER_PAGE,
+            anchor: None,
+        }
+    }
 }
 
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
     pub page: i64,
+    pub per_page: i64,
 }
 
 impl<T> Page<T> {
     pub fn last_page(&self) -> i64 {
-        ((self.total + PER_PAGE - 1) / PER_PAGE).max(1)
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
     }
 }
 
-type Boxed = organizations::BoxedQuery<'static, MultiBackend>;
+pub(super) type Boxed = organizations::BoxedQuery<'static, MultiBackend>;
 
-fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
+pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
     let mut q = organizations::table.into_boxed().filter(visible(scope));
     if let Some(text) = query.text.as_deref().filter(|t| !t.trim().is_empty()) {
         q = q.filter(search::containing(conn.backend(), text));
@@ -92,40 +114,9 @@ fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
     q
 }
 
-/// One page of the Organizations list: two statements, whatever the page's length.
+/// One page of the Organizations list (see `paging`).
 pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
-    let total: i64 = filtered(conn, scope, query).count().get_result(conn)?;
-    let page = query.page.max(1);
-    let offset = (page - 1).saturating_mul(PER_PAGE);
-    let sorted = match query.sort {
-        Sort::Name => filtered(conn, scope, query)
-            .order_by((organizations::search_text.asc(), organizations::id.asc())),
-        Sort::NameDesc => filtered(conn, scope, query)
-            .order_by((organizations::search_text.desc(), organizations::id.desc())),
-        Sort::Updated => filtered(conn, scope, query)
-            .order_by((organizations::updated_at.asc(), organizations::id.asc())),
-        Sort::UpdatedDesc => filtered(conn, scope, query)
-            .order_by((organizations::updated_at.desc(), organizations::id.desc())),
-    };
-    if offset >= total {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-            page,
-        });
-    }
-    // Skipping to a deep page reads only the index; the page's rows are then fetched by id.
-    let ids: Vec<i64> = sorted
-        .limit(PER_PAGE)
-        .offset(offset)
-        .select(organizations::id)
-        .load(conn)?;
-    let mut items: Vec<OrgRow> = organizations::table
-        .filter(organizations::id.eq_any(&ids))
-        .select(OrgRow::as_select())
-        .load(conn)?;
-    items.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok(Page { items, total, page })
+    super::paging::list(conn, scope, query)
 }
 
 /// Name references for a set of ids (the parents shown on a page), in one statement.
@@ -215,7 +206,11 @@ pub struct OrgValues<'a> {
 
 /// The columns an insert and an update both write; `None` clears (a parent, a type).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = organizations, treat_none_as_null = true)]
+#[diesel(
+    table_name = organizations,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 struct Written<'a> {
     name: &'a str,
     name_key: String,
@@ -260,6 +255,54 @@ pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> 
         .returning(organizations::id)
         .get_result(conn)
         .map(OrgId)
+}
+
+/// A row of a bulk insert: every column given (SQLite's multi-row insert has no DEFAULT).
+#[derive(Insertable)]
+#[diesel(table_name = organizations, treat_none_as_default_value = false)]
+struct BulkRow<'a> {
+    #[diesel(embed)]
+    written: Written<'a>,
+    sync_enabled: bool,
+    created_by: Option<i64>,
+    created_at: NaiveDateTime,
+}
+
+/// Inserts many organizations in one statement (bulk paths: seed-demo, an import); their ids in
+/// the order given (ids grow in the order of the values on both backends).
+pub fn insert_many(
+    conn: &mut DbConn,
+    rows: &[OrgValues<'_>],
+    created_by: Option<i64>,
+) -> QueryResult<Vec<OrgId>> {
+    let at = now();
+    let values: Vec<BulkRow<'_>> = rows
+        .iter()
+        .map(|v| BulkRow {
+            written: Written {
+                updated_at: at,
+                ..Written::from(v)
+            },
+            sync_enabled: false,
+            created_by,
+            created_at: at,
+        })
+        .collect();
+    // MultiBackend has no multi-row insert: each backend builds its own.
+    macro_rules! insert {
+        ($c:expr) => {
+            diesel::insert_into(organizations::table)
+                .values(values)
+                .returning(organizations::id)
+                .get_results($c)?
+        };
+    }
+    let mut ids: Vec<i64> = match conn {
+        DbConn::Sqlite(c) => insert!(c),
+        DbConn::Pg(c) => insert!(c),
+    };
+    ids.sort_unstable();
+    Ok(ids.into_iter().map(OrgId).collect())
 }
 
 pub fn update(conn: &mut DbConn, id: OrgId, v: &OrgValues<'_>) -> QueryResult<usize> {

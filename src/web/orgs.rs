@@ -20,6 +20,7 @@ use crate::db::DbError;
 use crate::orgs::kinds::KindsCache;
 use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::model::OrgInput;
+use crate::orgs::paging::{Anchor, MAX_SKIP};
 use crate::orgs::store::{self, ListQuery, Sort};
 use crate::orgs::{FormProblem, OrgError, OrgForm, OrgId, OrgRef, OrgRow, Scope, create, tree};
 use crate::psa::push::{self, Pushed};
@@ -75,6 +76,9 @@ pub struct ListParams {
     parent: Option<String>,
     sort: Option<String>,
     page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+    skip: Option<String>,
 }
 
 fn id_param(name: &str, value: Option<&str>) -> Result<Option<i64>, WebError> {
@@ -88,7 +92,27 @@ fn id_param(name: &str, value: Option<&str>) -> Result<Option<i64>, WebError> {
 }
 
 impl ListParams {
-    fn query(&self) -> Result<ListQuery, WebError> {
+    /// The row a page link starts from, if it names one.
+    fn anchor(&self) -> Result<Option<Anchor>, WebError> {
+        let skip = id_param("skip", self.skip.as_deref())?.unwrap_or(0);
+        if !(0..=MAX_SKIP).contains(&skip) {
+            return Err(WebError::BadRequest(format!(
+                "skip must be a number from 0 to {MAX_SKIP}"
+            )));
+        }
+        Ok(
+            match (
+                id_param("after", self.after.as_deref())?,
+                id_param("before", self.before.as_deref())?,
+            ) {
+                (Some(id), _) => Some(Anchor::After { id, skip }),
+                (None, Some(id)) => Some(Anchor::Before { id, skip }),
+                (None, None) => None,
+            },
+        )
+    }
+
+    fn query(&self, per_page: i64) -> Result<ListQuery, WebError> {
         let sort = match self.sort.as_deref().filter(|s| !s.is_empty()) {
             None => Sort::default(),
             Some(s) => Sort::parse(s)
@@ -121,6 +145,8 @@ impl ListParams {
             parent: id_param("parent", self.parent.as_deref())?,
             sort,
             page,
+            per_page,
+            anchor: self.anchor()?,
         })
     }
 }
@@ -150,6 +176,7 @@ struct ListPage {
     total: i64,
     page: i64,
     last_page: i64,
+    per_page: i64,
     /// The current filters as a query string, without the page.
     filters: String,
     can_create: bool,
@@ -158,13 +185,28 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// The link to page `page`: anchored at this page's last row (pages behind it) or first row
+    /// (pages in front), so that it is read from there by the sort key (see `orgs::paging`).
     fn page_url(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let page = page.borrow();
-        if self.filters.is_empty() {
+        let page = *page.borrow();
+        let mut url = if self.filters.is_empty() {
             format!("/organizations?page={page}")
         } else {
             format!("/organizations?{}&page={page}", self.filters)
+        };
+        if page == 1 || page == self.last_page {
+            return url;
         }
+        let (anchor, id, between) = match (self.rows.first(), self.rows.last()) {
+            (_, Some(last)) if page > self.page => ("after", last.org.id, page - self.page - 1),
+            (Some(first), _) if page < self.page => ("before", first.org.id, self.page - page - 1),
+            _ => return url,
+        };
+        url.push_str(&format!("&{anchor}={id}"));
+        if between > 0 {
+            url.push_str(&format!("&skip={}", between * self.per_page));
+        }
+        url
     }
 
     fn is_type(&self, id: &i64) -> bool {
@@ -212,7 +254,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
-    let query = params.query()?;
+    let query = params.query(state.settings.list_page_size)?;
     let scope = Scope::of(&user);
     let q = query.clone();
     let cache = state.kinds.clone();
@@ -261,6 +303,7 @@ pub async fn list(
         total: found.total,
         page: found.page,
         last_page: found.last_page(),
+        per_page: found.per_page,
         filtered: query.text.is_some()
             || query.type_id.is_some()
             || query.status_id.is_some()

@@ -17,6 +17,7 @@ mod images;
 mod lean;
 mod login;
 mod logos;
+mod org_counts;
 mod orgs;
 mod outage;
 mod pages;

@@ -84,6 +84,7 @@ fn schema_rs_reads(conn: &mut DbConn) {
         audit_events,
         organization_types,
         organization_statuses,
+        organization_counts,
         organizations,
         user_organizations,
         logos,

@@ -1,0 +1,37 @@
+//! How many visible organizations a list holds, without counting them: `organization_counts`
+//! keeps one row per type, status and PSA link, and triggers (migration 000080) change it in the
+//! same transaction as every write to `organizations`, bulk ones included, on both backends.
+//!
+//! Triggers rather than a call in every use case: the writes are spread over create, edit, the
+//! PSA sync, deletion (a whole subtree in one statement), restore, purge and seed-demo, and the
+//! search index is already kept by triggers the same way. On PostgreSQL they are statement-level
+//! (one grouped upsert per statement, in key order, so two writers cannot deadlock on them).
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::organization_counts as c;
+
+/// The filters a maintained count can answer; 0 in the table stands for "none".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountFilter {
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+    pub psa_linked: Option<bool>,
+}
+
+/// Visible organizations matching `filter`, from the maintained counts (a few rows at most).
+pub fn visible(conn: &mut DbConn, filter: CountFilter) -> QueryResult<i64> {
+    let mut q = c::table.select(c::total).into_boxed();
+    if let Some(id) = filter.type_id {
+        q = q.filter(c::type_id.eq(id));
+    }
+    if let Some(id) = filter.status_id {
+        q = q.filter(c::status_id.eq(id));
+    }
+    if let Some(linked) = filter.psa_linked {
+        q = q.filter(c::psa_linked.eq(linked));
+    }
+    let totals: Vec<i64> = q.load(conn)?;
+    Ok(totals.iter().sum())
+}

@@ -1,0 +1,208 @@
+//! Pages of the Organizations list whose cost does not grow with the page number: the links of a
+//! page carry the row next to the page they lead to (`after=id` for the pages behind it,
+//! `before=id` for those in front), and the page is read from there by the sort key, (name, id)
+//! or (updated, id), in the index. A link to a nearby page also carries `skip`, the rows between
+//! its anchor and its start (at most a few pages). Page 1 and the last page need no anchor (read
+//! from either end); a page number typed without an anchor is read from the nearer end, skipping
+//! index entries only (the one case whose cost grows with the distance). Counts come from
+//! `counts` when the filters allow it, else from the filtered rows (search: the matches only;
+//! a restricted user: the access list).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::access::{Scope, visible};
+use super::counts::{self, CountFilter};
+use super::model::OrgRow;
+use super::store::{Boxed, ListQuery, Page, Sort, filtered};
+use crate::db::DbConn;
+use crate::db::schema::organizations;
+
+/// Where a page starts when a link says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The page starts `skip` rows after this organization.
+    After { id: i64, skip: i64 },
+    /// The page ends `skip` rows before this organization.
+    Before { id: i64, skip: i64 },
+}
+
+/// The farthest an anchored link may skip: a few pages of the largest size.
+pub const MAX_SKIP: i64 = 5 * 500;
+
+/// How to read one page: from an anchor or from an end of the list, in which direction, how many
+/// rows to pass over first and how many to take.
+struct Walk {
+    from: Option<(String, NaiveDateTime, i64)>,
+    reverse: bool,
+    skip: i64,
+    limit: i64,
+}
+
+/// How many organizations the list holds with these filters.
+fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64> {
+    let plain = query.text.is_none() && query.parent.is_none();
+    if scope.all && plain {
+        return counts::visible(
+            conn,
+            CountFilter {
+                type_id: query.type_id,
+                status_id: query.status_id,
+                psa_linked: query.psa_linked,
+            },
+        );
+    }
+    filtered(conn, scope, query).count().get_result(conn)
+}
+
+/// The sort keys of an anchor the scope may see; `None` when it is gone (then the page number
+/// decides).
+fn anchor_key(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: i64,
+) -> QueryResult<Option<(String, NaiveDateTime, i64)>> {
+    organizations::table
+        .filter(visible(scope))
+        .filter(organizations::id.eq(id))
+        .select((
+            organizations::search_text,
+            organizations::updated_at,
+            organizations::id,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Page `page` by its number alone: from the start or, when nearer, backwards from the end.
+fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
+    let offset = (page - 1).saturating_mul(per_page);
+    if offset >= total {
+        return None;
+    }
+    let behind = total - offset - per_page;
+    Some(if offset <= behind.max(0) {
+        Walk {
+            from: None,
+            reverse: false,
+            skip: offset,
+            limit: per_page,
+        }
+    } else {
+        Walk {
+            from: None,
+            reverse: true,
+            skip: behind.max(0),
+            limit: per_page + behind.min(0),
+        }
+    })
+}
+
+/// Rows after (or, walking backwards, before) the anchor, in the walk's order.
+macro_rules! ordered {
+    ($q:expr, $col:expr, $key:expr, $ascending:expr) => {{
+        let q: Boxed = $q;
+        let id = organizations::id;
+        match ($key, $ascending) {
+            (Some((k, i)), true) => q
+                .filter($col.ge(k.clone()))
+                .filter($col.gt(k).or(id.gt(i)))
+                .order_by(($col.asc(), id.asc())),
+            (Some((k, i)), false) => q
+                .filter($col.le(k.clone()))
+                .filter($col.lt(k).or(id.lt(i)))
+                .order_by(($col.desc(), id.desc())),
+            (None, true) => q.order_by(($col.asc(), id.asc())),
+            (None, false) => q.order_by(($col.desc(), id.desc())),
+        }
+    }};
+}
+
+fn walk_query(conn: &DbConn, scope: Scope, query: &ListQuery, walk: &Walk) -> Boxed {
+    let q = filtered(conn, scope, query);
+    let descending = matches!(query.sort, Sort::NameDesc | Sort::UpdatedDesc);
+    let ascending = descending == walk.reverse;
+    match query.sort {
+        Sort::Name | Sort::NameDesc => {
+            let key = walk.from.as_ref().map(|(k, _, i)| (k.clone(), *i));
+            ordered!(q, organizations::search_text, key, ascending)
+        }
+        Sort::Updated | Sort::UpdatedDesc => {
+            let key = walk.from.as_ref().map(|(_, k, i)| (*k, *i));
+            ordered!(q, organizations::updated_at, key, ascending)
+        }
+    }
+}
+
+/// The rows of one walk, in the list's order. Rows passed over are read in the index alone (ids
+/// first, then the page's rows by id).
+fn read(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+    walk: &Walk,
+) -> QueryResult<Vec<OrgRow>> {
+    let q = walk_query(conn, scope, query, walk).limit(walk.limit);
+    let mut rows: Vec<OrgRow> = if walk.skip == 0 {
+        q.select(OrgRow::as_select()).load(conn)?
+    } else {
+        let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(conn)?;
+        let mut rows: Vec<OrgRow> = organizations::table
+            .filter(organizations::id.eq_any(&ids))
+            .select(OrgRow::as_select())
+            .load(conn)?;
+        rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+        rows
+    };
+    if walk.reverse {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// One page of the Organizations list: the count (a few rows of `organization_counts` when the
+/// filters allow), the anchor when a link gives one, and the page's rows.
+pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
+    let total = total(conn, scope, query)?;
+    let page = query.page.max(1);
+    let per_page = query.per_page.max(1);
+    let anchored = match query.anchor {
+        Some(Anchor::After { id, skip } | Anchor::Before { id, skip }) if page > 1 => {
+            anchor_key(conn, scope, id)?.map(|key| Walk {
+                from: Some(key),
+                reverse: matches!(query.anchor, Some(Anchor::Before { .. })),
+                skip: skip.clamp(0, MAX_SKIP),
+                limit: per_page,
+            })
+        }
+        _ => None,
+    };
+    let items = match anchored.or_else(|| by_number(total, page, per_page)) {
+        Some(walk) => read(conn, scope, query, &walk)?,
+        None => Vec::new(),
+    };
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_number;
+
+    #[test]
+    fn pages_by_number_read_from_the_nearer_end() {
+        let first = by_number(1000, 1, 50).unwrap();
+        assert!(!first.reverse && first.skip == 0 && first.limit == 50);
+        let last = by_number(1010, 21, 50).unwrap();
+        assert!(last.reverse && last.skip == 0 && last.limit == 10);
+        let near_end = by_number(1010, 19, 50).unwrap();
+        assert!(near_end.reverse && near_end.skip == 60 && near_end.limit == 50);
+        assert!(by_number(1000, 21, 50).is_none());
+        let only = by_number(3, 1, 50).unwrap();
+        assert!(!only.reverse && only.limit == 50);
+    }
+}
