@@ -53,8 +53,11 @@ measure() { # path -> "rps avg_latency_ms"
 ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 fetch() { curl -fs -H "$COOKIE" "$BASE$1"; }
-expect() { # path text
-  fetch "$1" | grep -q "$2" || { echo "$1 does not show \"$2\"" >&2; exit 1; }
+expect() { # path text (the page is read whole first: `grep -q` leaving early would make curl fail
+  # on a closed pipe, and pipefail would take that for a missing text)
+  local page
+  page=$(fetch "$1") || { echo "$1 could not be fetched" >&2; exit 1; }
+  grep -q "$2" <<<"$page" || { echo "$1 does not show \"$2\"" >&2; exit 1; }
 }
 
 start_server() {
