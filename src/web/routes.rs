@@ -6,8 +6,8 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, orgs,
-    passkey_signin, passkeys, psa, records, second_step, security, setup, upload, users,
+    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, org_list,
+    orgs, passkey_signin, passkeys, psa, records, second_step, security, setup, upload, users,
     users_two_factor,
 };
 use crate::auth::Action;
@@ -87,7 +87,7 @@ route_table! {
     POST "/users/{id}/access/remove" Rule::Allow(Action::ManageUsers) => users::access_remove;
     GET "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::confirm;
     POST "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::reset;
-    GET "/organizations" Rule::Allow(Action::ViewOrganizations) => orgs::list;
+    GET "/organizations" Rule::Allow(Action::ViewOrganizations) => org_list::list;
     GET "/organizations/new" Rule::Allow(Action::CreateOrganizations) => orgs::new_form;
     GET "/organizations/lookup" Rule::Allow(Action::ViewOrganizations) => orgs::lookup;
     POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
