@@ -68,3 +68,25 @@ impl DbConn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::Integer;
+
+    use super::DbConn;
+
+    /// `.cargo/config.toml` builds SQLite with the query planner stability guarantee: without it,
+    /// every statement with a `LIMIT ?` is compiled twice per execution.
+    #[test]
+    fn sqlite_keeps_its_plans() {
+        let mut conn = DbConn::open(":memory:").expect("in-memory database");
+        let used: i32 = diesel::select(sql::<Integer>(
+            "sqlite_compileoption_used('SQLITE_ENABLE_QPSG')",
+        ))
+        .get_result(&mut conn)
+        .expect("compile options");
+        assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    }
+}

@@ -60,13 +60,19 @@ struct Watch {
     started: u64,
     /// The number (in `started`) of the statement that found the connection lost.
     lost_at: Option<u64>,
+    /// When the running statement started, while `roster::sql` is logged at trace level.
+    timing: Option<std::time::Instant>,
 }
 
 impl Instrumentation for Watch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
-            InstrumentationEvent::StartQuery { .. } => {
+            InstrumentationEvent::StartQuery { query, .. } => {
                 self.started += 1;
+                if tracing::enabled!(target: "roster::sql", tracing::Level::TRACE) {
+                    tracing::trace!(target: "roster::sql", "start {query}");
+                    self.timing = Some(std::time::Instant::now());
+                }
                 self.shared
                     .counter
                     .statements
@@ -82,6 +88,12 @@ impl Instrumentation for Watch {
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 );
+            }
+            InstrumentationEvent::FinishQuery { query, .. } => {
+                if let Some(started) = self.timing.take() {
+                    let micros = started.elapsed().as_micros();
+                    tracing::trace!(target: "roster::sql", micros, "done {query}");
+                }
             }
             _ => {}
         }
@@ -115,6 +127,7 @@ impl r2d2::ManageConnection for Manager {
             generation: self.shared.generation.load(Ordering::Relaxed),
             started: 0,
             lost_at: None,
+            timing: None,
         });
         Ok(conn)
     }
