@@ -95,7 +95,7 @@ async fn status_id(app: &TestApp, name: &'static str) -> i64 {
     .await
 }
 
-async fn customer_id(app: &TestApp) -> i64 {
+pub async fn customer_id(app: &TestApp) -> i64 {
     type_id(app, "Customer").await
 }
 
