@@ -226,6 +226,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    psa_exclusions (id) {
+        id -> BigInt,
+        psa_kind -> Text,
+        company_id -> Text,
+        name -> Text,
+        organization_id -> Nullable<BigInt>,
+        excluded_by -> Text,
+        excluded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (email_hash, address) {
         email_hash -> Text,
         address -> Text,
@@ -333,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_statuses,
     organization_counts,
     organizations,
+    psa_exclusions,
     user_organizations,
     logos,
     flexible_asset_types,

@@ -378,7 +378,18 @@ fn is_duplicate_identifier(reply: &http::Reply) -> bool {
                     .and_then(|v| v.as_str())
                     .is_some_and(|v| v.eq_ignore_ascii_case(value))
             };
-            is("code", "Duplicate") && (is("field", "identifier") || e.get("field").is_none())
+            let about_identifier = is("field", "identifier") || e.get("field").is_none();
+            let message = e
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            // The code is `Duplicate`; the message is what tells a taken identifier from a
+            // malformed one when another code (`InvalidField`) comes with it.
+            let says_taken = ["in use", "already exists", "unique", "duplicate"]
+                .iter()
+                .any(|w| message.contains(w));
+            about_identifier && (is("code", "Duplicate") || says_taken)
         })
 }
 
@@ -542,6 +553,12 @@ mod tests {
         let other_field = r#"{"errors":[{"code":"Duplicate","message":"x","field":"name"}]}"#;
         assert!(!is_duplicate_identifier(&reply(400, other_field)));
         assert!(!is_duplicate_identifier(&reply(201, duplicate)));
+        // Another code with a message that says the identifier is taken: a duplicate too; an
+        // identifier refused for its form is not.
+        let taken = r#"{"code":"InvalidObject","message":"company object is invalid","errors":[{"code":"InvalidField","message":"The identifier 'AcmeCorp' is already in use.","resource":"company","field":"identifier"}]}"#;
+        assert!(is_duplicate_identifier(&reply(400, taken)));
+        let malformed = r#"{"code":"InvalidObject","message":"company object is invalid","errors":[{"code":"InvalidField","message":"identifier cannot contain spaces.","resource":"company","field":"identifier"}]}"#;
+        assert!(!is_duplicate_identifier(&reply(400, malformed)));
     }
 
     #[test]

@@ -190,8 +190,9 @@ impl Client {
             }
             if attempt >= self.attempts {
                 return Err(PsaError::Unavailable(format!(
-                    "{} ({attempt} attempts)",
-                    transient.reason
+                    "{} ({attempt} attempt{})",
+                    transient.reason,
+                    if attempt == 1 { "" } else { "s" }
                 )));
             }
             (self.sleep)(transient.pause(attempt));

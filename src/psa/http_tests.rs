@@ -106,6 +106,16 @@ fn three_failures_are_unavailable() {
 }
 
 #[test]
+fn one_attempt_is_counted_in_the_singular() {
+    let (url, server) = serve(vec![answer("503 Service Unavailable", "", "")]);
+    match client().with_attempts(1).send(&get(&url)) {
+        Err(PsaError::Unavailable(m)) => assert!(m.ends_with("(1 attempt)"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap(), 1);
+}
+
+#[test]
 fn retry_after_is_honoured_and_capped() {
     let (url, server) = serve(vec![
         answer("429 Too Many Requests", "Retry-After: 2\r\n", ""),

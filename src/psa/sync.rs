@@ -21,8 +21,8 @@ use crate::auth::User;
 use crate::db::schema::{jobs, organizations, psa_loads};
 use crate::db::{DbConn, now, write};
 use crate::jobs::{Context, Job, JobError, JobId, JobKind, NewJob, State, queue};
-use crate::orgs::OrgId;
 use crate::orgs::store::{self, OrgValues};
+use crate::orgs::{OrgId, exclusions};
 
 pub const KIND: &str = "psa_load";
 
@@ -131,6 +131,8 @@ pub struct Outcome {
     pub updated: i32,
     pub orphaned: i32,
     pub failed: i32,
+    /// Companies left alone because they are excluded (Disable sync, a delete).
+    pub excluded: i32,
     pub report: Vec<String>,
 }
 
@@ -285,7 +287,19 @@ pub fn apply(
         .iter()
         .filter_map(|o| o.company.as_deref().map(|c| (c, o)))
         .collect();
-    let mut sorted: Vec<&Company> = companies.iter().collect();
+    let excluded = exclusions::excluded_companies(conn, psa.as_str())?;
+    let mut sorted: Vec<&Company> = companies
+        .iter()
+        .filter(|c| !excluded.contains(&c.id))
+        .collect();
+    out.excluded = i32::try_from(companies.len() - sorted.len()).unwrap_or(i32::MAX);
+    if out.excluded > 0 {
+        out.report.push(format!(
+            "{} excluded compan{} left alone (Disable sync or a delete; PSA settings list them, with Include again).",
+            out.excluded,
+            if out.excluded == 1 { "y" } else { "ies" }
+        ));
+    }
     sorted.sort_by_key(|c| (c.id.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()));
     let mut names: HashMap<&str, &str> = HashMap::new();
     let mut present: HashSet<&str> = HashSet::new();
@@ -337,9 +351,9 @@ pub fn apply(
     let orphans: Vec<&Linked> = linked
         .iter()
         .filter(|o| {
-            o.company
-                .as_deref()
-                .is_some_and(|c| !present.contains(c) && o.orphaned_at.is_none())
+            o.company.as_deref().is_some_and(|c| {
+                !present.contains(c) && !excluded.contains(c) && o.orphaned_at.is_none()
+            })
         })
         .collect();
     write(conn, |conn| {

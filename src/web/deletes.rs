@@ -86,6 +86,9 @@ pub async fn confirm(
 pub struct DeleteForm {
     #[serde(default)]
     confirm_name: String,
+    /// The checkbox "bring it back at the next data load" (sent only when ticked).
+    #[serde(default)]
+    bring_back: Option<String>,
 }
 
 /// Where to go after a delete, and what to say there.
@@ -129,9 +132,15 @@ pub async fn delete(
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, grace, actor) = (OrgId(*id), state.settings.jobs.delete_grace, user.clone());
-    let typed = form.confirm_name.clone();
+    let (typed, bring_back) = (form.confirm_name.clone(), form.bring_back.is_some());
     let result = state
-        .db(move |conn| delete::request(conn, &actor, id, &typed, grace))
+        .db(move |conn| {
+            let confirmed = delete::Confirmed {
+                typed: &typed,
+                bring_back,
+            };
+            delete::request(conn, &actor, id, confirmed, grace)
+        })
         .await;
     match result {
         Ok(done) => {
@@ -191,7 +200,7 @@ pub async fn disable_sync(
     Ok(flash::see_other_with(
         &format!("/organizations/{}/edit#psa", org.id),
         &Flash::success(format!(
-            "Sync is disabled for {}. The PSA was not changed; the organization can now be deleted.",
+            "Sync is disabled for {}. The PSA was not changed, and data loads leave its company alone (PSA settings list it, with Include again); the organization can now be deleted.",
             org.name
         )),
         &state.settings.session_key,

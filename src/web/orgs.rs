@@ -286,6 +286,23 @@ fn saved(state: &AppState, id: OrgId, name: &str, verb: &str, pushed: Pushed) ->
     )
 }
 
+/// Under one-way sync the PSA owns a linked organization's name, short name, type and status: a
+/// change to them that the save did not keep is said so (not "was saved").
+fn ignored_by_psa(kept: &OrgRow, typed: &OrgInput, locked_by: Option<&str>) -> Option<String> {
+    let psa = locked_by?;
+    // The Edit form sends the PSA's type and status not at all (their lists are disabled).
+    let same = kept.name == typed.name
+        && kept.short_name == typed.short_name
+        && typed.type_id.is_none_or(|t| kept.type_id == Some(t))
+        && typed.status_id.is_none_or(|s| kept.status_id == Some(s));
+    (!same).then(|| {
+        format!(
+            "{} was saved, but not its name, short name, type or status: {psa} owns them under one-way sync, so the change was ignored. Change them in {psa}; the next data load brings them over.",
+            kept.name
+        )
+    })
+}
+
 /// Checks the logo, parses the form and creates (`editing` is `None`) or updates the organization;
 /// a form with errors, or a name that looks like another, comes back as typed.
 async fn save(
@@ -326,12 +343,15 @@ async fn save(
         }
     };
     let name = input.name.clone();
+    let locked_by = psa.as_ref().and_then(|p| p.locked_by);
     let result = state
         .db(move |conn| match editing {
-            None => create::create(conn, &user, &input, &logo),
+            None => create::create(conn, &user, &input, &logo).map(|id| (id, None)),
             Some(id) => {
                 let fields = &crate::psa::settings::OneWay;
-                create::update(conn, &user, OrgId(id), &input, &logo, fields)
+                let id = create::update(conn, &user, OrgId(id), &input, &logo, fields)?;
+                let kept = store::find(conn, Scope::of(&user), id)?.ok_or(OrgError::NotFound)?;
+                Ok((id, ignored_by_psa(&kept, &input, locked_by)))
             }
         })
         .await;
@@ -341,7 +361,12 @@ async fn save(
         "created"
     };
     match result {
-        Ok(id) => {
+        Ok((id, Some(ignored))) => Ok(flash::see_other_with(
+            &format!("/organizations/{}", id.0),
+            &Flash::info(ignored),
+            &state.settings.session_key,
+        )),
+        Ok((id, None)) => {
             let pushed = push(&state, id, editing.is_none()).await?;
             Ok(saved(&state, id, &name, verb, pushed))
         }

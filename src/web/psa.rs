@@ -14,7 +14,9 @@ use super::flash::{self, Flash};
 use super::render;
 use super::state::AppState;
 use crate::db::DbError;
+use crate::orgs::exclusions::{self, Exclusion};
 use crate::orgs::kinds::Kind;
+use crate::orgs::model::psa_label;
 use crate::psa::mapping::{self, Mapping};
 use crate::psa::settings::{self, SaveError, SettingsForm};
 use crate::psa::sync::{self, Load};
@@ -40,6 +42,7 @@ struct PsaPage {
     types: Vec<MapRow>,
     statuses: Vec<MapRow>,
     loads: Vec<Load>,
+    exclusions: Vec<Exclusion>,
     allow_http: bool,
     allow_private: bool,
 }
@@ -47,6 +50,10 @@ struct PsaPage {
 impl PsaPage {
     fn is_kind(&self, kind: &PsaKind) -> bool {
         self.form.kind == kind.as_str()
+    }
+
+    fn psa_of(&self, kind: &str) -> &'static str {
+        psa_label(kind)
     }
 
     /// The mapping table's two groups.
@@ -68,12 +75,13 @@ async fn page(
     typed: Typed,
     errors: FieldErrors,
 ) -> Result<HttpResponse, WebError> {
-    let (saved, mapping, loads) = state
+    let (saved, mapping, loads, exclusions) = state
         .db(|conn| {
             Ok::<_, DbError>((
                 settings::load(conn)?,
                 Mapping::load(conn)?,
                 sync::recent_loads(conn, 10)?,
+                exclusions::list(conn)?,
             ))
         })
         .await?;
@@ -110,6 +118,7 @@ async fn page(
         types,
         statuses,
         loads,
+        exclusions,
         allow_http: state.settings.psa_allow_http,
         allow_private: state.settings.psa_allow_private,
         errors,
@@ -254,4 +263,26 @@ pub async fn sync_now(
         &state,
         &Flash::success("The data load has started; its counts appear below when it is done."),
     ))
+}
+
+/// Include again: the next data load brings the company back (the PSA is not asked: a company it
+/// no longer has just stops being excluded).
+pub async fn include_again(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, WebError> {
+    let id = *id;
+    let gone = state
+        .db(move |conn| exclusions::include_again(conn, &user, id).map_err(DbError::from))
+        .await?;
+    let flash = match gone {
+        Some(e) => Flash::success(format!(
+            "{} (company {}) is included again: the next data load brings it back.",
+            e.name, e.company_id
+        )),
+        None => Flash::info("That company is not excluded (any more)."),
+    };
+    Ok(back(&state, &flash))
 }

@@ -116,6 +116,7 @@ route_table! {
     POST "/settings/psa/mapping" Rule::Allow(Action::ManageSettings) => psa::save_mapping;
     POST "/settings/psa/test" Rule::Allow(Action::ManageSettings) => psa::test_connection;
     POST "/settings/psa/sync" Rule::Allow(Action::ManageSettings) => psa::sync_now;
+    POST "/settings/psa/exclusions/{exclusion}/include" Rule::Allow(Action::ManageSettings) => psa::include_again;
     GET "/settings/security" Rule::Allow(Action::ManageSecurity) => security::show;
     POST "/settings/security" Rule::Allow(Action::ManageSecurity) => security::save;
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;

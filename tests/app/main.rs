@@ -29,6 +29,7 @@ mod psa;
 mod psa_connectors;
 #[path = "../support/psa/mod.rs"]
 pub mod psa_doubles;
+mod psa_exclusions;
 mod psa_security;
 mod psa_sync;
 mod records;

@@ -115,6 +115,8 @@ const TABLE: &[Row] = &[
     // Not set up yet: back to the page with a message.
     ("POST", "/settings/psa/test", &[], MANAGERS_REDIRECT),
     ("POST", "/settings/psa/sync", &[], MANAGERS_REDIRECT),
+    // No such exclusion: back to the page with a message.
+    ("POST", "/settings/psa/exclusions/{exclusion}/include", &[], MANAGERS_REDIRECT),
     ("GET", "/settings/security", &[], [303, 200, 403, 403, 403, 403, 403]),
     ("POST", "/settings/security", &[], [303, 303, 403, 403, 403, 403, 403]),
     ("GET", "/settings/asset-types", &[], USERS_GET),
@@ -225,7 +227,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{type}", &asset_type.to_string())
             .replace("{session}", "999999")
             .replace("{passkey}", "999999")
-            .replace("{key}", "999999");
+            .replace("{key}", "999999")
+            .replace("{exclusion}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()

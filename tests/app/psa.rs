@@ -95,7 +95,7 @@ async fn status_id(app: &TestApp, name: &'static str) -> i64 {
     .await
 }
 
-async fn customer_id(app: &TestApp) -> i64 {
+pub async fn customer_id(app: &TestApp) -> i64 {
     type_id(app, "Customer").await
 }
 
@@ -351,12 +351,39 @@ async fn autotask_one_way_reads_and_the_psa_wins() {
     let res = editor
         .post_multipart(
             &format!("/organizations/{id}"),
-            &[("name", "Renamed Here"), ("quick_notes", "Door code 1234")],
+            &[
+                ("name", "Renamed Here"),
+                ("short_name", "INIT01"),
+                ("quick_notes", "Door code 1234"),
+            ],
             None,
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert!(org_named(&app, "Initrode").await.is_some());
+    // The page says the rename was ignored, not that it "was saved".
+    let shown = editor.get(res.location()).await;
+    assert!(
+        shown.body.contains("Initrode was saved, but not its name")
+            && shown.body.contains("Autotask owns them under one-way sync"),
+        "{}",
+        shown.body
+    );
+    assert!(!shown.body.contains("Renamed Here was saved"));
+    // Only the notes changed (what the Edit form sends for a one-way organization): was saved.
+    let res = editor
+        .post_multipart(
+            &format!("/organizations/{id}"),
+            &[
+                ("name", "Initrode"),
+                ("short_name", "INIT01"),
+                ("quick_notes", "Door code 4321"),
+            ],
+            None,
+        )
+        .await;
+    let shown = editor.get(res.location()).await;
+    assert!(shown.body.contains("Initrode was saved."), "{}", shown.body);
     // The New form says where syncing organizations belong; nothing is pushed.
     let new = editor.get("/organizations/new").await;
     assert!(

@@ -15,6 +15,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::access::Scope;
+use super::exclusions::{self, Excluded};
 use super::purge::{self, Payload};
 use super::{OrgError, OrgId, OrgRef, OrgRow};
 use crate::audit;
@@ -22,7 +23,7 @@ use crate::auth::User;
 use crate::db::schema::organizations;
 use crate::db::{DbConn, now, write};
 use crate::jobs::{JobId, NewJob, queue};
-use plan::{CHUNK, Node, load_root, plan_of, planned};
+use plan::{CHUNK, Node, linked_companies, load_root, node_ids, plan_of, planned};
 
 /// The result of a delete request.
 #[derive(Debug, Clone)]
@@ -35,15 +36,42 @@ pub struct Requested {
     pub already: bool,
 }
 
+/// What the user confirmed on the delete page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Confirmed<'a> {
+    /// The organization's name as typed.
+    pub typed: &'a str,
+    /// "Bring it back at the next data load": the PSA companies it was linked to are not excluded.
+    pub bring_back: bool,
+}
+
+/// Only the name: the companies stay excluded.
+impl<'a> From<&'a str> for Confirmed<'a> {
+    fn from(typed: &'a str) -> Self {
+        Confirmed {
+            typed,
+            bring_back: false,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Confirmed<'a> {
+    fn from(typed: &'a String) -> Self {
+        Confirmed::from(typed.as_str())
+    }
+}
+
 /// Deletes the organization `id` and everything below it, in one transaction: from now on they
-/// are hidden everywhere, and a purge job starts after `grace`. `typed` must be its name.
-pub fn request(
+/// are hidden everywhere, and a purge job starts after `grace`. The typed name must be its name.
+/// The PSA companies they were linked to stay out of data loads unless `bring_back`.
+pub fn request<'a>(
     conn: &mut DbConn,
     actor: &User,
     id: OrgId,
-    typed: &str,
+    confirmed: impl Into<Confirmed<'a>>,
     grace: Duration,
 ) -> Result<Requested, OrgError> {
+    let Confirmed { typed, bring_back } = confirmed.into();
     let scope = Scope::of(actor);
     write(conn, |conn| {
         let root = load_root(conn, scope, id)?;
@@ -60,7 +88,7 @@ pub fn request(
         if let Some(refused) = refusal(&plan) {
             return Err(refused);
         }
-        match queue_purge(conn, actor, &plan, &nodes, grace)? {
+        match queue_purge(conn, actor, (&plan, &nodes), bring_back, grace)? {
             Some(done) => Ok(done),
             // Deleted by a request that got there first (the form sent twice).
             None => {
@@ -101,8 +129,8 @@ fn lock_alive(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
 fn queue_purge(
     conn: &mut DbConn,
     actor: &User,
-    plan: &Plan,
-    nodes: &[Node],
+    (plan, nodes): (&Plan, &[Node]),
+    bring_back: bool,
     grace: Duration,
 ) -> Result<Option<Requested>, OrgError> {
     let root = plan.root.to_ref();
@@ -128,6 +156,7 @@ fn queue_purge(
         },
     )?;
     mark(conn, nodes, job)?;
+    keep_excluded(conn, actor, nodes, bring_back)?;
     // Counted, not named: whoever reads the root's history after a Restore may not see them all.
     let subs = match plan.subs.len() {
         0 => String::new(),
@@ -178,7 +207,7 @@ pub fn request_many(
                 }
                 _ => bulk
                     .deleted
-                    .extend(queue_purge(conn, actor, &plan, &nodes, grace)?),
+                    .extend(queue_purge(conn, actor, (&plan, &nodes), false, grace)?),
             }
         }
         Ok(bulk)
@@ -212,6 +241,29 @@ fn mark(conn: &mut DbConn, nodes: &[Node], job: JobId) -> QueryResult<()> {
     Ok(())
 }
 
+/// The PSA companies of the deleted `nodes` stay out of data loads (those still linked are
+/// excluded now; those excluded by Disable sync stay so), unless `bring_back`.
+fn keep_excluded(
+    conn: &mut DbConn,
+    actor: &User,
+    nodes: &[Node],
+    bring_back: bool,
+) -> QueryResult<()> {
+    if bring_back {
+        return exclusions::forget_for(conn, actor, &node_ids(nodes));
+    }
+    for (psa_kind, company, name, org) in linked_companies(conn, nodes)? {
+        let what = Excluded {
+            psa_kind: &psa_kind,
+            company: &company,
+            name: &name,
+            org: Some(org),
+        };
+        exclusions::exclude(conn, &what, actor)?;
+    }
+    Ok(())
+}
+
 /// Disable sync: unlinks the organization from its PSA company so that it can be deleted. The
 /// PSA is not changed.
 pub fn disable_sync(conn: &mut DbConn, actor: &User, id: OrgId) -> Result<OrgRow, OrgError> {
@@ -221,6 +273,15 @@ pub fn disable_sync(conn: &mut DbConn, actor: &User, id: OrgId) -> Result<OrgRow
         let Some(psa) = org.syncs_with() else {
             return Ok(org);
         };
+        if let (Some(psa_kind), Some(company)) = (&org.psa_kind, &org.psa_company_id) {
+            let what = Excluded {
+                psa_kind,
+                company,
+                name: &org.name,
+                org: Some(org.id),
+            };
+            exclusions::exclude(conn, &what, actor)?;
+        }
         diesel::update(organizations::table.find(id.0))
             .set((
                 organizations::sync_enabled.eq(false),
@@ -237,7 +298,7 @@ pub fn disable_sync(conn: &mut DbConn, actor: &User, id: OrgId) -> Result<OrgRow
             (org.id, &org.name),
             "organization.sync_disabled",
             &format!(
-                "Disabled sync with {psa} (company {}); the PSA was not changed",
+                "Disabled sync with {psa} (company {}); the PSA was not changed, and data loads leave the company alone until it is included again (PSA settings)",
                 org.psa_company_id.as_deref().unwrap_or("?")
             ),
         )?;

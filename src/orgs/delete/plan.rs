@@ -86,6 +86,9 @@ pub struct Plan {
     pub syncing: Vec<(OrgRef, &'static str)>,
     /// Sub-organizations outside the user's access (then the user may not delete it).
     pub hidden: usize,
+    /// The PSA companies (by name) that the subtree was linked to: the delete excludes them from
+    /// data loads unless the user asks to bring them back.
+    pub psa_companies: Vec<String>,
 }
 
 impl Plan {
@@ -174,7 +177,17 @@ pub(super) fn plan_of(
             (n.to_ref(), psa)
         })
         .collect();
+    let psa_companies = linked_companies(conn, &nodes)?
+        .into_iter()
+        .map(|(_, _, name, _)| name)
+        .chain(
+            crate::orgs::exclusions::of_organizations(conn, &node_ids(&nodes))?
+                .into_iter()
+                .map(|e| e.name),
+        )
+        .collect();
     let plan = Plan {
+        psa_companies,
         hidden: nodes.len() - seen.len(),
         subs: nodes
             .iter()
@@ -188,6 +201,38 @@ pub(super) fn plan_of(
         root,
     };
     Ok((plan, nodes))
+}
+
+pub(super) fn node_ids(nodes: &[Node]) -> Vec<i64> {
+    nodes.iter().map(|n| n.id).collect()
+}
+
+/// (PSA, company id, name, organization id) of the organizations of `nodes` that are still linked
+/// to a PSA company (orphans: those that sync cannot be deleted).
+pub(super) fn linked_companies(
+    conn: &mut DbConn,
+    nodes: &[Node],
+) -> QueryResult<Vec<(String, String, String, i64)>> {
+    let mut found = Vec::new();
+    for chunk in nodes.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|n| n.id).collect();
+        let rows: Vec<(Option<String>, Option<String>, String, i64)> = organizations::table
+            .filter(organizations::id.eq_any(ids))
+            .filter(organizations::psa_company_id.is_not_null())
+            .filter(organizations::psa_kind.is_not_null())
+            .select((
+                organizations::psa_kind,
+                organizations::psa_company_id,
+                organizations::name,
+                organizations::id,
+            ))
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|(kind, company, name, id)| Some((kind?, company?, name, id))),
+        );
+    }
+    Ok(found)
 }
 
 /// What deleting the organization `id` would remove (it must not be deleted already).

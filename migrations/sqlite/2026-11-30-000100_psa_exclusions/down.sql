@@ -1,0 +1,1 @@
+DROP TABLE psa_exclusions;
