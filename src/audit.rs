@@ -188,6 +188,16 @@ fn restricted_text(action: &str, summary: &str) -> Option<String> {
             let close = summary.rfind(") with all their data")?;
             (open < close).then(|| format!("{}{}", &summary[..open], &summary[close + 1..]))
         }
+        // A merge names the other organization: kept out, the counts stay.
+        "organization.merged_in" | "organization.merged_away" | "organization.merge_undone" => {
+            let (_, what) = summary.rsplit_once(": ")?;
+            let lead = match action {
+                "organization.merged_in" => "Merged another organization into this one",
+                "organization.merged_away" => "Merged into another organization",
+                _ => "A restore undid a merge",
+            };
+            Some(format!("{lead}: {what}"))
+        }
         _ => None,
     }
 }

@@ -18,6 +18,7 @@ mod lean;
 mod login;
 mod logos;
 mod org_counts;
+mod org_merge;
 mod orgs;
 mod outage;
 mod pages;
