@@ -19,6 +19,7 @@ mod login;
 mod logos;
 mod org_counts;
 mod org_merge;
+mod org_merge_browser;
 mod orgs;
 mod outage;
 mod pages;

@@ -16,7 +16,7 @@ use crate::support::{Client, TestApp};
 type OrgState = (i64, String, String, String, Option<String>, bool, bool);
 
 #[derive(Debug, PartialEq)]
-struct Snapshot {
+pub struct Snapshot {
     records: Vec<(i64, i64)>,
     parents: Vec<(i64, Option<i64>)>,
     access: Vec<(i64, i64)>,
@@ -24,7 +24,7 @@ struct Snapshot {
     orgs: Vec<OrgState>,
 }
 
-async fn snapshot(app: &TestApp) -> Snapshot {
+pub async fn snapshot(app: &TestApp) -> Snapshot {
     app.db(|c| Snapshot {
         records: records::table
             .order_by(records::id)
@@ -123,7 +123,7 @@ async fn link(app: &TestApp, org: i64, company: &'static str) {
     .await;
 }
 
-async fn contact(app: &TestApp, org: i64, name: &str) -> i64 {
+pub async fn contact(app: &TestApp, org: i64, name: &str) -> i64 {
     let (first, last) = name.split_once(' ').unwrap_or((name, ""));
     app.add_record(
         org,
