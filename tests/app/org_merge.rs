@@ -389,3 +389,47 @@ async fn a_restricted_manager_gets_404_for_the_organization_he_cannot_see() {
     }
     assert_unchanged(&app, &before, "a restricted merge").await;
 }
+
+#[tokio::test]
+async fn the_duplicate_name_warning_offers_the_merge_to_managers() {
+    let app = TestApp::spawn().await;
+    let first = app.add_org("Fabrikam", None).await;
+    let second = app.add_org("Fabrikam Two", None).await;
+    let manager = app.login_as(Role::Manager).await;
+    let editor = app.login_as(Role::Editor).await;
+
+    // Renaming the second to a name like the first's: merge this one into the first.
+    let link = format!("/organizations/{second}/merge?into={first}");
+    let res = manager
+        .post_multipart(
+            &format!("/organizations/{second}"),
+            &[("name", "FABRIKAM")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert!(res.body.contains(&link), "{}", res.body);
+    let res = editor
+        .post_multipart(
+            &format!("/organizations/{second}"),
+            &[("name", "FABRIKAM")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert!(!res.body.contains("/merge"), "{}", res.body);
+
+    // A new one like two that exist already: merge those.
+    app.add_org("fabrikam,", None).await;
+    let res = manager
+        .post_multipart("/organizations", &[("name", "Fabrikam.")], None)
+        .await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert!(
+        res.body
+            .contains(&format!("href=\"/organizations/{first}/merge\"")),
+        "{}",
+        res.body
+    );
+    assert_eq!(manager.get(&link).await.status, 200);
+}
