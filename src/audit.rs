@@ -174,7 +174,8 @@ impl Event {
 
 /// The text of an older line for a restricted reader, when it named other organizations: an
 /// update that changed the parent ("...; parent: A → B; ..."), or a deletion that listed its
-/// sub-organizations ("Deleted X and 2 sub-organizations (A, B) with all their data; ...").
+/// sub-organizations ("Deleted X and 2 sub-organizations (A, B) with all their data; ..."), or a
+/// merge that names the other organization ("Merged X into this organization: 3 records, ...").
 fn restricted_text(action: &str, summary: &str) -> Option<String> {
     match action {
         "organization.update"
@@ -187,6 +188,16 @@ fn restricted_text(action: &str, summary: &str) -> Option<String> {
             let open = start + summary[start..].find(" (")?;
             let close = summary.rfind(") with all their data")?;
             (open < close).then(|| format!("{}{}", &summary[..open], &summary[close + 1..]))
+        }
+        // A merge names the other organization: kept out, the counts stay.
+        "organization.merged_in" | "organization.merged_away" | "organization.merge_undone" => {
+            let (_, what) = summary.rsplit_once(": ")?;
+            let lead = match action {
+                "organization.merged_in" => "Merged another organization into this one",
+                "organization.merged_away" => "Merged into another organization",
+                _ => "A restore undid a merge",
+            };
+            Some(format!("{lead}: {what}"))
         }
         _ => None,
     }
@@ -255,5 +266,10 @@ mod tests {
         );
         let counted = "Deleted Root and 2 sub-organizations with all their data; purge from x";
         assert_eq!(restricted_text("organization.deleted", counted), None);
+        let merged = "Merged Secret: Co into this organization: 2 records, 0 sub-organizations";
+        assert_eq!(
+            restricted_text("organization.merged_in", merged).as_deref(),
+            Some("Merged another organization into this one: 2 records, 0 sub-organizations")
+        );
     }
 }

@@ -319,6 +319,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organization_merges (id) {
+        id -> BigInt,
+        merged_id -> BigInt,
+        kept_id -> BigInt,
+        deletion_job_id -> BigInt,
+        merged_by -> Nullable<BigInt>,
+        merged_at -> Timestamp,
+        record_ids -> Text,
+        sub_ids -> Text,
+        access_user_ids -> Text,
+        logo_moved -> Bool,
+        psa_moved -> Bool,
+        before_merge -> Text,
+        undone_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(totp_factors -> users (user_id));
@@ -360,4 +378,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkey_registrations,
     recovery_codes,
     pending_signins,
+    organization_merges,
 );

@@ -17,6 +17,7 @@ mod health;
 mod home;
 mod kinds;
 mod login;
+mod merge;
 mod org_list;
 mod orgs;
 mod passkey_signin;

@@ -6,9 +6,9 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, org_list,
-    orgs, passkey_signin, passkeys, psa, records, second_step, security, setup, upload, users,
-    users_two_factor,
+    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
+    org_list, orgs, passkey_signin, passkeys, psa, records, second_step, security, setup, upload,
+    users, users_two_factor,
 };
 use crate::auth::Action;
 
@@ -100,6 +100,8 @@ route_table! {
     GET "/organizations/{org}/delete" Rule::Allow(Action::DeleteOne) => deletes::confirm;
     POST "/organizations/{org}/delete" Rule::Allow(Action::DeleteOne) => deletes::delete;
     POST "/organizations/{org}/restore" Rule::Allow(Action::ManageData) => deletes::restore;
+    GET "/organizations/{org}/merge" Rule::Allow(Action::ManageData) => merge::page;
+    POST "/organizations/{org}/merge" Rule::Allow(Action::ManageData) => merge::merge;
     POST "/organizations/{org}/sync/disable" Rule::Allow(Action::DeleteOne) => deletes::disable_sync;
     GET "/organizations/{org}/records/{record_kind}" Rule::Allow(Action::ViewOrganizations) => records::list;
     GET "/organizations/{org}/records/{record_kind}/new" Rule::Allow(Action::EditRecords) => records::new_form;

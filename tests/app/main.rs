@@ -18,6 +18,8 @@ mod lean;
 mod login;
 mod logos;
 mod org_counts;
+mod org_merge;
+mod org_merge_browser;
 mod orgs;
 mod outage;
 mod pages;

@@ -91,6 +91,9 @@ const TABLE: &[Row] = &[
     ("POST", "/organizations/{org}/delete", &[("confirm_name", "nope")], [303, 422, 422, 422, 403, 403, 403]),
     // Not deleted, so there is nothing to restore.
     ("POST", "/organizations/{org}/restore", &[], [303, 409, 409, 403, 403, 403, 403]),
+    ("GET", "/organizations/{org}/merge", &[], USERS_GET),
+    // Into itself: refused with the reason, nothing merged.
+    ("POST", "/organizations/{org}/merge", &[("into", "{org}")], [303, 409, 409, 403, 403, 403, 403]),
     // Not syncing: nothing to disable, back to Edit.
     ("POST", "/organizations/{org}/sync/disable", &[], [303, 303, 303, 303, 403, 403, 403]),
     // Lite users see only the organizations on their list, and the target is not on it.

@@ -48,6 +48,8 @@ pub fn restore(conn: &mut DbConn, actor: &User, id: OrgId) -> Result<(OrgRef, us
             organizations::deletion_job_id.eq(None::<i64>),
         ))
         .execute(conn)?;
+        // A merged-away organization: its restore undoes the merge.
+        crate::orgs::merge_undo::undo(conn, actor, job.id)?;
         audit::record_org(
             conn,
             Some(actor),
