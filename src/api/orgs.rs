@@ -222,6 +222,24 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
     Ok((views(conn, rows)?, total))
 }
 
+/// Those of `q.ids` (or all) that match its filters and the scope.
+pub fn matching_ids(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<Vec<i64>> {
+    filtered(conn, scope, q)
+        .select(organizations::id)
+        .load(conn)
+}
+
+/// The organizations of `ids` the scope may see, in that order.
+pub fn views_of(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgView>> {
+    let mut rows: Vec<OrgRow> = organizations::table
+        .filter(visible(scope))
+        .filter(organizations::id.eq_any(ids))
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    views(conn, rows)
+}
+
 /// One organization the scope may see.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<OrgView>> {
     let row = crate::orgs::store::find(conn, scope, crate::orgs::OrgId(id))?;

@@ -2,10 +2,12 @@
 //! (no sessions, no CSRF, no HTML): a key in `x-api-key` admits a request as the key's user, a
 //! per-key rate limit applies, and every route names the action its user's role must allow.
 
+mod body;
 mod document;
 mod error;
 mod keyed;
 mod orgs;
+mod orgs_write;
 mod query;
 
 use actix_web::middleware::from_fn;
@@ -56,6 +58,10 @@ macro_rules! api_table {
 api_table! {
     GET "/organizations" Action::ViewOrganizations => orgs::index;
     GET "/organizations/{id}" Action::ViewOrganizations => orgs::show;
+    POST "/organizations" Action::CreateOrganizations => orgs_write::create;
+    PATCH "/organizations/{id}" Action::EditRecords => orgs_write::update;
+    PATCH "/organizations" Action::EditRecords => orgs_write::update_many;
+    DELETE "/organizations" Action::ManageData => orgs_write::delete_many;
     GET "/organization_types" Action::ViewOrganizations => orgs::types;
     GET "/organization_types/{id}" Action::ViewOrganizations => orgs::type_show;
     GET "/organization_statuses" Action::ViewOrganizations => orgs::statuses;

@@ -13,7 +13,7 @@ use crate::orgs::access::Scope;
 use crate::orgs::kinds::{self, Kind};
 use crate::web::state::AppState;
 
-fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
+pub(super) fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
     let (page, size) = params.page()?;
     let (sort, descending) = match params.get("sort").map(str::trim).filter(|s| !s.is_empty()) {
         None => (SortKey::Name, false),
