@@ -4,6 +4,7 @@
 
 mod account;
 mod api_keys;
+mod api_kinds;
 mod api_orgs;
 mod api_orgs_write;
 mod bodies;

@@ -6,6 +6,7 @@ mod body;
 mod document;
 mod error;
 mod keyed;
+mod kinds;
 mod orgs;
 mod orgs_write;
 mod query;
@@ -66,6 +67,10 @@ api_table! {
     GET "/organization_types/{id}" Action::ViewOrganizations => orgs::type_show;
     GET "/organization_statuses" Action::ViewOrganizations => orgs::statuses;
     GET "/organization_statuses/{id}" Action::ViewOrganizations => orgs::status_show;
+    POST "/organization_types" Action::ManageSettings => kinds::type_create;
+    PATCH "/organization_types/{id}" Action::ManageSettings => kinds::type_update;
+    POST "/organization_statuses" Action::ManageSettings => kinds::status_create;
+    PATCH "/organization_statuses/{id}" Action::ManageSettings => kinds::status_update;
 }
 
 async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
