@@ -7,6 +7,7 @@ mod api_keys;
 mod api_kinds;
 mod api_orgs;
 mod api_orgs_write;
+mod api_transport;
 mod bodies;
 mod browser;
 mod browser_2fa;

@@ -7,6 +7,7 @@ mod document;
 mod error;
 mod keyed;
 mod kinds;
+mod lookups;
 mod orgs;
 mod orgs_write;
 mod query;
@@ -71,6 +72,16 @@ api_table! {
     PATCH "/organization_types/{id}" Action::ManageSettings => kinds::type_update;
     POST "/organization_statuses" Action::ManageSettings => kinds::status_create;
     PATCH "/organization_statuses/{id}" Action::ManageSettings => kinds::status_update;
+    GET "/regions" Action::ViewOrganizations => lookups::empty;
+    GET "/countries" Action::ViewOrganizations => lookups::empty;
+    GET "/manufacturers" Action::ViewOrganizations => lookups::empty;
+    GET "/models" Action::ViewOrganizations => lookups::empty;
+    GET "/operating_systems" Action::ViewOrganizations => lookups::empty;
+    GET "/configuration_types" Action::ViewOrganizations => lookups::empty;
+    GET "/configuration_statuses" Action::ViewOrganizations => lookups::empty;
+    GET "/contact_types" Action::ViewOrganizations => lookups::empty;
+    GET "/password_categories" Action::ViewOrganizations => lookups::empty;
+    GET "/platforms" Action::ViewOrganizations => lookups::empty;
 }
 
 async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {

@@ -8,7 +8,7 @@ use super::document::{self, Paging};
 use super::error::{ApiError, document as respond};
 use super::keyed::KeyHolder;
 use super::query::Params;
-use crate::api::orgs::{self, OrgListQuery, Psa, SortKey};
+use crate::api::orgs::{self, Exclude, OrgListQuery, Psa, SortKey};
 use crate::orgs::access::Scope;
 use crate::orgs::kinds::{self, Kind};
 use crate::web::state::AppState;
@@ -57,6 +57,12 @@ pub(super) fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
         created: params.filter_range("created_at")?,
         updated: params.filter_range("updated_at")?,
         psa,
+        exclude: Exclude {
+            ids: params.filter_numbers("exclude][id")?,
+            name: params.get("filter[exclude][name]").map(ToOwned::to_owned),
+            type_id: params.filter_number("exclude][organization_type_id")?,
+            status_id: params.filter_number("exclude][organization_status_id")?,
+        },
         sort,
         descending,
         page,
