@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
+mod api_clients;
 mod api_keys;
 mod api_kinds;
 mod api_orgs;
