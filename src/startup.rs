@@ -156,6 +156,12 @@ async fn refuse_encoded_bodies(
         })
         .find(|v| !v.eq_ignore_ascii_case("identity"));
     match encoding {
+        // Without the error attached, so that the web's HTML error pages leave it alone.
+        Some(encoding) if req.path() == "/api" || req.path().starts_with("/api/") => Ok(req
+            .into_response(actix_web::ResponseError::error_response(
+                &crate::web::api::ApiError::Encoded(encoding),
+            ))
+            .map_into_right_body()),
         Some(encoding) => Ok(req
             .error_response(WebError::Encoded(encoding))
             .map_into_right_body()),

@@ -21,6 +21,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// (field, message), by field.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// `Ok(value)` when nothing was reported, else the messages.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
         if self.is_empty() {

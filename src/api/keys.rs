@@ -238,6 +238,19 @@ pub struct Caller {
     pub user: User,
 }
 
+impl Caller {
+    /// The user as the audit trail names them for a write through this key: their email, then
+    /// the key's prefix and name (e.g. `alice@example.com (API key rst_ab12cd34 "Nightly sync")`).
+    pub fn actor(&self) -> User {
+        let mut user = self.user.clone();
+        user.email = format!(
+            "{} (API key {} \u{201c}{}\u{201d})",
+            self.user.email, self.key.prefix, self.key.name
+        );
+        user
+    }
+}
+
 /// Why a presented key does not admit a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {

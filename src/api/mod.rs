@@ -3,3 +3,4 @@
 
 pub mod keys;
 pub mod orgs;
+pub mod orgs_write;

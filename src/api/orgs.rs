@@ -88,11 +88,22 @@ pub struct OrgListQuery {
     pub created: Option<Range>,
     pub updated: Option<Range>,
     pub psa: Option<(Option<Psa>, String)>,
+    /// `filter[exclude][...]`: organizations to leave out.
+    pub exclude: Exclude,
     pub sort: SortKey,
     pub descending: bool,
     /// 1-based.
     pub page: i64,
     pub size: i64,
+}
+
+/// What `filter[exclude][id|name|organization_type_id|organization_status_id]` leaves out.
+#[derive(Debug, Clone, Default)]
+pub struct Exclude {
+    pub ids: Option<Vec<i64>>,
+    pub name: Option<String>,
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
 }
 
 /// An organization with what the API shows beside its columns.
@@ -141,11 +152,37 @@ fn filtered(conn: &DbConn, scope: Scope, q: &OrgListQuery) -> Boxed {
             query = query.filter(organizations::updated_at.le(end));
         }
     }
+    query = excluded(query, &q.exclude);
     if let Some((psa, company)) = &q.psa {
         query = query.filter(organizations::psa_company_id.eq(company.clone()));
         if let Some(psa) = psa {
             query = query.filter(organizations::psa_kind.eq(psa.kind()));
         }
+    }
+    query
+}
+
+fn excluded(mut query: Boxed, exclude: &Exclude) -> Boxed {
+    if let Some(ids) = &exclude.ids {
+        query = query.filter(organizations::id.ne_all(ids.clone()));
+    }
+    if let Some(name) = exclude.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        query = query.filter(organizations::name_key.ne(name_key(name)));
+    }
+    // No type (or status) is not that type: kept.
+    if let Some(id) = exclude.type_id {
+        query = query.filter(
+            organizations::type_id
+                .ne(id)
+                .or(organizations::type_id.is_null()),
+        );
+    }
+    if let Some(id) = exclude.status_id {
+        query = query.filter(
+            organizations::status_id
+                .ne(id)
+                .or(organizations::status_id.is_null()),
+        );
     }
     query
 }
@@ -220,6 +257,24 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
         .load(conn)?;
     rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
     Ok((views(conn, rows)?, total))
+}
+
+/// Those of `q.ids` (or all) that match its filters and the scope.
+pub fn matching_ids(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<Vec<i64>> {
+    filtered(conn, scope, q)
+        .select(organizations::id)
+        .load(conn)
+}
+
+/// The organizations of `ids` the scope may see, in that order.
+pub fn views_of(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgView>> {
+    let mut rows: Vec<OrgRow> = organizations::table
+        .filter(visible(scope))
+        .filter(organizations::id.eq_any(ids))
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    views(conn, rows)
 }
 
 /// One organization the scope may see.

@@ -35,15 +35,41 @@ fn resolve_parent(
     org: Option<OrgId>,
     choice: &ParentChoice,
 ) -> Result<Option<i64>, OrgError> {
-    let ParentChoice::Named { id, name } = choice else {
-        return Ok(None);
+    let id = match choice {
+        ParentChoice::None => return Ok(None),
+        ParentChoice::Id(id) => by_id(conn, scope, *id)?,
+        ParentChoice::Named { id, name } => by_name(conn, scope, *id, name)?,
     };
+    if let Some(org) = org
+        && tree::would_loop(conn, org, id)?
+    {
+        return Err(OrgError::field(
+            "parent_name",
+            "An organization cannot be its own parent, nor sit below one of its own sub-organizations.",
+        ));
+    }
+    Ok(Some(id))
+}
+
+/// A parent given by id: one the user may see.
+fn by_id(conn: &mut DbConn, scope: Scope, id: i64) -> Result<i64, OrgError> {
+    match store::find(conn, scope, OrgId(id))? {
+        Some(_) => Ok(id),
+        None => Err(OrgError::field(
+            "parent_name",
+            format!("There is no organization {id} (or you do not have access to it)."),
+        )),
+    }
+}
+
+/// A parent given by the name typed, and the id a chooser attached to it.
+fn by_name(conn: &mut DbConn, scope: Scope, id: Option<i64>, name: &str) -> Result<i64, OrgError> {
     let chosen = match id {
-        Some(id) => store::find(conn, scope, OrgId(*id))?
+        Some(id) => store::find(conn, scope, OrgId(id))?
             .filter(|p| p.name.to_lowercase() == name.to_lowercase()),
         None => None,
     };
-    let id = match chosen {
+    Ok(match chosen {
         Some(parent) => parent.id,
         None => {
             let mut found = store::named(conn, scope, name)?;
@@ -70,16 +96,7 @@ fn resolve_parent(
                 }
             }
         }
-    };
-    if let Some(org) = org
-        && tree::would_loop(conn, org, id)?
-    {
-        return Err(OrgError::field(
-            "parent_name",
-            "An organization cannot be its own parent, nor sit below one of its own sub-organizations.",
-        ));
-    }
-    Ok(Some(id))
+    })
 }
 
 fn check_kind(
@@ -157,6 +174,15 @@ pub fn create(
     })
 }
 
+/// What becomes of a change to the fields a PSA owns under one-way sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owned {
+    /// The Edit form shows them read-only: the PSA's values are kept whatever comes back.
+    Keep,
+    /// The API refuses a change to anything but alert, description and quick notes (as IT Glue).
+    Refuse,
+}
+
 pub fn update(
     conn: &mut DbConn,
     actor: &User,
@@ -165,10 +191,22 @@ pub fn update(
     logo: &LogoChange,
     fields: &dyn FieldOwner,
 ) -> Result<OrgId, OrgError> {
+    update_owned(conn, actor, id, input, logo, (fields, Owned::Keep))
+}
+
+/// `update`, saying what becomes of a change to PSA-owned fields.
+pub fn update_owned(
+    conn: &mut DbConn,
+    actor: &User,
+    id: OrgId,
+    input: &OrgInput,
+    logo: &LogoChange,
+    (fields, owned): (&dyn FieldOwner, Owned),
+) -> Result<OrgId, OrgError> {
     let scope = Scope::of(actor);
     crate::db::write(conn, |conn| {
         let before = store::find(conn, scope, id)?.ok_or(OrgError::NotFound)?;
-        let pinned = owner_wins(conn, fields, &before, input)?;
+        let pinned = owner_wins(conn, fields, &before, input, owned)?;
         let input = &pinned;
         let mut parent = check(conn, scope, Some(id), input, Some(&before.name))?;
         // A parent outside the user's access is not shown to them, so an empty field keeps it.
@@ -210,15 +248,51 @@ fn owner_wins(
     fields: &dyn FieldOwner,
     before: &OrgRow,
     input: &OrgInput,
+    owned: Owned,
 ) -> Result<OrgInput, OrgError> {
     let mut input = input.clone();
-    if fields.owner(conn, before)?.is_some() {
+    if let Some(psa) = fields.owner(conn, before)? {
+        if owned == Owned::Refuse {
+            refuse_owned(psa, before, &input)?;
+        }
         input.name.clone_from(&before.name);
         input.short_name.clone_from(&before.short_name);
         input.type_id = before.type_id;
         input.status_id = before.status_id;
     }
     Ok(input)
+}
+
+/// Under one-way sync the API may change only alert, description and quick notes of a linked
+/// organization: any other change is an error naming the field and the PSA.
+fn refuse_owned(psa: &str, before: &OrgRow, input: &OrgInput) -> Result<(), OrgError> {
+    let parent_changed = match &input.parent {
+        ParentChoice::None => before.parent_id.is_some(),
+        ParentChoice::Id(id) => before.parent_id != Some(*id),
+        ParentChoice::Named { .. } => true,
+    };
+    let changed = [
+        ("name", before.name != input.name),
+        ("short_name", before.short_name != input.short_name),
+        ("type_id", before.type_id != input.type_id),
+        ("status_id", before.status_id != input.status_id),
+        ("parent_name", parent_changed),
+    ];
+    let mut problem = FormProblem::default();
+    for (field, _) in changed.iter().filter(|(_, changed)| *changed) {
+        problem.errors.add(
+            field,
+            format!(
+                "This organization syncs one way from {psa}: change this there (here only the \
+                 alert, description and quick notes can change)."
+            ),
+        );
+    }
+    if problem.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OrgError::Invalid(problem))
+    }
 }
 
 /// "type: Customer → Vendor" when `old` and `new` differ, naming them from `list` (one query for both).

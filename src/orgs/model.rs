@@ -101,7 +101,12 @@ pub struct OrgForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParentChoice {
     None,
-    Named { id: Option<i64>, name: String },
+    Named {
+        id: Option<i64>,
+        name: String,
+    },
+    /// By id alone (the API): it must exist for the user and make no loop.
+    Id(i64),
 }
 
 /// A valid form.

@@ -3,8 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
+mod api_clients;
 mod api_keys;
+mod api_kinds;
 mod api_orgs;
+mod api_orgs_write;
+mod api_transport;
 mod bodies;
 mod browser;
 mod browser_2fa;

@@ -30,6 +30,15 @@ pub enum ApiError {
     BadRequest(String),
     #[error("too large")]
     TooLarge,
+    /// A body with a `Content-Encoding` (gzip...): refused before it is read.
+    #[error("encoded body: {0}")]
+    Encoded(String),
+    /// A resource of another type than the address holds.
+    #[error("wrong type: {0}")]
+    WrongType(String),
+    /// What is wrong with the attributes sent: (JSON pointer, message) each.
+    #[error("invalid attributes")]
+    Invalid(Vec<(String, String)>),
     #[error("method not allowed")]
     Method,
     #[error("rate limited")]
@@ -81,6 +90,23 @@ impl ApiError {
                 Some(json!({ "parameter": parameter })),
             ),
             ApiError::BadRequest(m) => ("Bad request", m.clone(), None),
+            ApiError::Encoded(encoding) => (
+                "Unsupported media type",
+                format!(
+                    "Roster does not accept request bodies with Content-Encoding \"{encoding}\"; send them uncompressed."
+                ),
+                None,
+            ),
+            ApiError::WrongType(m) => (
+                "Conflict",
+                m.clone(),
+                Some(json!({ "pointer": "/data/type" })),
+            ),
+            ApiError::Invalid(list) => (
+                "Unprocessable entity",
+                list.first().map(|(_, m)| m.clone()).unwrap_or_default(),
+                list.first().map(|(p, _)| json!({ "pointer": p })),
+            ),
             ApiError::TooLarge => (
                 "Payload too large",
                 format!(
@@ -117,6 +143,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Parameter { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Encoded(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::WrongType(_) => StatusCode::CONFLICT,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Method => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -126,20 +155,30 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (title, detail, source) = self.title_detail_source();
-        let mut error = json!({
-            "status": status.as_str(),
-            "title": title,
-            "detail": detail,
-        });
-        if let Some(source) = source {
-            error["source"] = source;
-        }
+        let one = |detail: String, source: Option<Value>| {
+            let mut error = json!({
+                "status": status.as_str(),
+                "title": title,
+                "detail": detail,
+            });
+            if let Some(source) = source {
+                error["source"] = source;
+            }
+            error
+        };
+        let errors: Vec<Value> = match self {
+            ApiError::Invalid(list) if !list.is_empty() => list
+                .iter()
+                .map(|(pointer, message)| one(message.clone(), Some(json!({ "pointer": pointer }))))
+                .collect(),
+            _ => vec![one(detail, source)],
+        };
         let mut response = HttpResponse::build(status);
         response.insert_header((CONTENT_TYPE, MEDIA_TYPE));
         if let ApiError::RateLimited { retry_after } = self {
             response.insert_header((RETRY_AFTER, retry_after.to_string()));
         }
-        response.body(json!({ "errors": [error] }).to_string())
+        response.body(json!({ "errors": errors }).to_string())
     }
 }
 

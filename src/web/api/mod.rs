@@ -2,10 +2,14 @@
 //! (no sessions, no CSRF, no HTML): a key in `x-api-key` admits a request as the key's user, a
 //! per-key rate limit applies, and every route names the action its user's role must allow.
 
+mod body;
 mod document;
 mod error;
 mod keyed;
+mod kinds;
+mod lookups;
 mod orgs;
+mod orgs_write;
 mod query;
 
 use actix_web::middleware::from_fn;
@@ -56,10 +60,28 @@ macro_rules! api_table {
 api_table! {
     GET "/organizations" Action::ViewOrganizations => orgs::index;
     GET "/organizations/{id}" Action::ViewOrganizations => orgs::show;
+    POST "/organizations" Action::CreateOrganizations => orgs_write::create;
+    PATCH "/organizations/{id}" Action::EditRecords => orgs_write::update;
+    PATCH "/organizations" Action::EditRecords => orgs_write::update_many;
+    DELETE "/organizations" Action::ManageData => orgs_write::delete_many;
     GET "/organization_types" Action::ViewOrganizations => orgs::types;
     GET "/organization_types/{id}" Action::ViewOrganizations => orgs::type_show;
     GET "/organization_statuses" Action::ViewOrganizations => orgs::statuses;
     GET "/organization_statuses/{id}" Action::ViewOrganizations => orgs::status_show;
+    POST "/organization_types" Action::ManageSettings => kinds::type_create;
+    PATCH "/organization_types/{id}" Action::ManageSettings => kinds::type_update;
+    POST "/organization_statuses" Action::ManageSettings => kinds::status_create;
+    PATCH "/organization_statuses/{id}" Action::ManageSettings => kinds::status_update;
+    GET "/regions" Action::ViewOrganizations => lookups::empty;
+    GET "/countries" Action::ViewOrganizations => lookups::empty;
+    GET "/manufacturers" Action::ViewOrganizations => lookups::empty;
+    GET "/models" Action::ViewOrganizations => lookups::empty;
+    GET "/operating_systems" Action::ViewOrganizations => lookups::empty;
+    GET "/configuration_types" Action::ViewOrganizations => lookups::empty;
+    GET "/configuration_statuses" Action::ViewOrganizations => lookups::empty;
+    GET "/contact_types" Action::ViewOrganizations => lookups::empty;
+    GET "/password_categories" Action::ViewOrganizations => lookups::empty;
+    GET "/platforms" Action::ViewOrganizations => lookups::empty;
 }
 
 async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {

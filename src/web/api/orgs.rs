@@ -8,12 +8,12 @@ use super::document::{self, Paging};
 use super::error::{ApiError, document as respond};
 use super::keyed::KeyHolder;
 use super::query::Params;
-use crate::api::orgs::{self, OrgListQuery, Psa, SortKey};
+use crate::api::orgs::{self, Exclude, OrgListQuery, Psa, SortKey};
 use crate::orgs::access::Scope;
 use crate::orgs::kinds::{self, Kind};
 use crate::web::state::AppState;
 
-fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
+pub(super) fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
     let (page, size) = params.page()?;
     let (sort, descending) = match params.get("sort").map(str::trim).filter(|s| !s.is_empty()) {
         None => (SortKey::Name, false),
@@ -57,6 +57,12 @@ fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
         created: params.filter_range("created_at")?,
         updated: params.filter_range("updated_at")?,
         psa,
+        exclude: Exclude {
+            ids: params.filter_numbers("exclude][id")?,
+            name: params.get("filter[exclude][name]").map(ToOwned::to_owned),
+            type_id: params.filter_number("exclude][organization_type_id")?,
+            status_id: params.filter_number("exclude][organization_status_id")?,
+        },
         sort,
         descending,
         page,

@@ -46,6 +46,14 @@ impl Params {
         Ok(Params(pairs))
     }
 
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Params(pairs)
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// The last value given for `key` (as most servers read a repeated key).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
