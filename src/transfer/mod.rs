@@ -2,6 +2,9 @@
 //! what an import would do, applying it as a job. No HTTP here; the web pages and the command
 //! line call these use cases.
 
+pub mod itglue;
+pub mod known;
+pub mod preview;
 pub mod source;
 pub mod table;
 
