@@ -254,6 +254,13 @@ pub fn place(orgs: &OrgsByName, name: &str) -> Result<OrgPlan, String> {
     }
 }
 
+/// What Roster holds for one record file: remembered IT Glue ids, titles in matched organizations.
+struct KnownRecords {
+    remembered: HashMap<String, i64>,
+    titles: HashMap<(i64, String), Vec<i64>>,
+}
+
+/// Reads a record file row by row (never the whole file in memory) and judges each row.
 fn preview_records(
     conn: &mut DbConn,
     source: &mut Source,
@@ -264,6 +271,19 @@ fn preview_records(
     let Some(name) = source.find(spec.file) else {
         return Ok(());
     };
+    let kind = itglue::source_kind(spec.kind);
+    let matched_orgs: Vec<i64> = orgs
+        .values()
+        .flatten()
+        .filter_map(|(_, p)| match p {
+            OrgPlan::Match(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let known = KnownRecords {
+        remembered: known::remembered_records(conn, kind)?,
+        titles: known::records_by_title(conn, kind, &matched_orgs)?,
+    };
     let mut count = FileCount {
         file: name.clone(),
         ..FileCount::default()
@@ -273,46 +293,50 @@ fn preview_records(
         out.files.push(count);
         return Ok(());
     };
-    let rows = rows_of(&mut table, &mut count, &mut out.failures);
-    note_encoding(&table, out);
-    drop(table);
-    let kind = itglue::source_kind(spec.kind);
-    let remembered = known::remembered_records(conn, kind)?;
-    let matched_orgs: Vec<i64> = orgs
-        .values()
-        .flatten()
-        .filter_map(|(_, p)| match p {
-            OrgPlan::Match(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    let titles = known::records_by_title(conn, kind, &matched_orgs)?;
-    for row in &rows {
-        let placed = place(orgs, row.get("organization"))
-            .and_then(|plan| itglue::bad_date(row).map_or(Ok(plan), Err));
-        match placed {
-            Err(reason) => fail(out, &mut count, &name, row.line, reason),
-            Ok(_) if remembered.contains_key(row.get("id")) => count.matched += 1,
-            Ok(OrgPlan::Match(org)) => {
-                let title = itglue::title(spec.kind, row);
-                match titles.get(&(org, title)).map_or(0, Vec::len) {
-                    0 => count.create += 1,
-                    1 => count.matched += 1,
-                    n => {
-                        let reason = format!(
-                            "{n} {} of its organization have the same name; rename one so the \
-                             import knows which one this is",
-                            spec.kind.title().to_lowercase()
-                        );
-                        fail(out, &mut count, &name, row.line, reason);
-                    }
-                }
-            }
-            Ok(_) => count.create += 1,
+    while let Some(row) = table.next_row() {
+        match row.map_err(|f| (f.line, f.reason)).and_then(|row| {
+            judge_record(spec, orgs, &known, &row).map_err(|reason| (row.line, reason))
+        }) {
+            Ok(true) => count.matched += 1,
+            Ok(false) => count.create += 1,
+            Err((line, reason)) => fail(out, &mut count, &name, line, reason),
         }
     }
+    note_encoding(&table, out);
     out.files.push(count);
     Ok(())
+}
+
+/// Whether a record row matches an existing record (`true`) or creates one, or why it fails.
+fn judge_record(
+    spec: &RecordFile,
+    orgs: &OrgsByName,
+    known: &KnownRecords,
+    row: &Row,
+) -> Result<bool, String> {
+    let plan = place(orgs, row.get("organization"))?;
+    if let Some(reason) = itglue::bad_date(row) {
+        return Err(reason);
+    }
+    if known.remembered.contains_key(row.get("id")) {
+        return Ok(true);
+    }
+    let OrgPlan::Match(org) = plan else {
+        return Ok(false);
+    };
+    match known
+        .titles
+        .get(&(org, itglue::title(spec.kind, row)))
+        .map_or(0, Vec::len)
+    {
+        0 => Ok(false),
+        1 => Ok(true),
+        n => Err(format!(
+            "{n} {} of its organization have the same name; rename one so the import knows \
+             which one this is",
+            spec.kind.title().to_lowercase()
+        )),
+    }
 }
 
 fn note_encoding(table: &Table<'_>, out: &mut Preview) {
