@@ -12,6 +12,7 @@ pub mod psa;
 pub mod records;
 pub mod secrets;
 pub mod startup;
+pub mod transfer;
 pub mod validation;
 pub mod web;
 

@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `user add`, `user reset-2fa`, `api-key`, `seed-demo`.
+//! The command line: `serve` (the default), `user add`, `user reset-2fa`, `api-key`, `seed-demo`,
+//! `import itglue`.
 //! Nothing else lives here.
 
 use std::io::{IsTerminal, Read};
@@ -52,6 +53,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         records_per_organization: usize,
     },
+    /// Import another tool's export.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Read an IT Glue export (its ZIP, or the folder it was unpacked to) and print what importing
+    /// it would do, file by file; nothing is written. A ZIP password is read from a prompt, or
+    /// from standard input when it is not a terminal; never from the arguments.
+    Itglue { path: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -124,6 +138,9 @@ fn main() -> anyhow::Result<()> {
             seed,
             records_per_organization,
         } => seed_demo(&settings, organizations, seed, records_per_organization),
+        Command::Import {
+            command: ImportCommand::Itglue { path },
+        } => import_itglue(&settings, &path),
     }
 }
 
@@ -148,6 +165,41 @@ fn read_password() -> anyhow::Result<(String, String)> {
         let line = text.lines().next().unwrap_or_default().to_owned();
         Ok((line.clone(), line))
     }
+}
+
+/// Opens an export, asking for the ZIP password only when the ZIP has one.
+fn open_export(path: &std::path::Path) -> anyhow::Result<roster::transfer::source::Source> {
+    use roster::transfer::{TransferError, source};
+    match source::Source::open(path, None, source::Limits::default()) {
+        Err(TransferError::Password(_)) => {
+            let password = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password("ZIP password: ")?
+            } else {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text)?;
+                text.lines().next().unwrap_or_default().to_owned()
+            };
+            Ok(source::Source::open(
+                path,
+                Some(&password),
+                source::Limits::default(),
+            )?)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn import_itglue(
+    settings: &roster::config::Settings,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mut source = open_export(path)?;
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let preview = roster::transfer::preview::preview(&mut conn, &mut source)?;
+    println!("{preview}");
+    println!("This was a preview: nothing was written.");
+    Ok(())
 }
 
 fn add_user(

@@ -348,6 +348,16 @@ diesel::joinable!(psa_type_map -> organization_types (type_id));
 diesel::joinable!(psa_status_map -> organization_statuses (status_id));
 diesel::joinable!(records -> organizations (organization_id));
 diesel::joinable!(records -> flexible_asset_types (asset_type_id));
+diesel::table! {
+    import_sources (kind, source_id) {
+        kind -> Text,
+        source_id -> Text,
+        target_id -> BigInt,
+        fingerprint -> Text,
+        imported_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(logos -> organizations (organization_id));
 diesel::joinable!(organizations -> organization_types (type_id));
 diesel::joinable!(organizations -> organization_statuses (status_id));
@@ -379,4 +389,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     pending_signins,
     organization_merges,
+    import_sources,
 );

@@ -18,6 +18,8 @@ mod config;
 mod csrf;
 mod deletion;
 mod images;
+mod import;
+mod itglue_export;
 mod lean;
 mod login;
 mod logos;

@@ -1,0 +1,64 @@
+//! What Roster already holds that an import is matched against: rows remembered from an earlier
+//! import (`import_sources`), organizations by name, records by title. Read once per preview or
+//! batch, not once per row.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{import_sources as s, organizations as o, records as r};
+
+/// The Roster id each IT Glue id of `kind` was imported as, for rows that still exist.
+pub fn remembered_orgs(conn: &mut DbConn) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = s::table
+        .inner_join(o::table.on(o::id.eq(s::target_id)))
+        .filter(s::kind.eq(super::itglue::ORG_SOURCE_KIND))
+        .filter(o::deleted_at.is_null())
+        .select((s::source_id, s::target_id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The same for records of a kind.
+pub fn remembered_records(conn: &mut DbConn, kind: &str) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = s::table
+        .inner_join(r::table.on(r::id.eq(s::target_id)))
+        .filter(s::kind.eq(kind))
+        .select((s::source_id, s::target_id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Live organizations by exact name: the ids having it.
+pub fn orgs_by_name(conn: &mut DbConn) -> QueryResult<HashMap<String, Vec<i64>>> {
+    let rows: Vec<(i64, String)> = o::table
+        .filter(o::deleted_at.is_null())
+        .select((o::id, o::name))
+        .load(conn)?;
+    let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+    for (id, name) in rows {
+        out.entry(name).or_default().push(id);
+    }
+    Ok(out)
+}
+
+/// Records of a kind in the given organizations, by (organization, exact title): the ids.
+pub fn records_by_title(
+    conn: &mut DbConn,
+    kind: &str,
+    orgs: &[i64],
+) -> QueryResult<HashMap<(i64, String), Vec<i64>>> {
+    let mut out: HashMap<(i64, String), Vec<i64>> = HashMap::new();
+    for chunk in orgs.chunks(500) {
+        let rows: Vec<(i64, i64, String)> = r::table
+            .filter(r::kind.eq(kind))
+            .filter(r::organization_id.eq_any(chunk))
+            .select((r::id, r::organization_id, r::title))
+            .load(conn)?;
+        for (id, org, title) in rows {
+            out.entry((org, title)).or_default().push(id);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+//! Moving in and out: reading an IT Glue export (a ZIP or a folder of CSV files), previewing
+//! what an import would do, applying it as a job. No HTTP here; the web pages and the command
+//! line call these use cases.
+
+pub mod itglue;
+pub mod known;
+pub mod preview;
+pub mod source;
+pub mod table;
+
+/// Why an export cannot be read or imported.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The ZIP or folder is unusable (unsafe names, a bomb, damaged, missing).
+    #[error("{0}")]
+    Archive(String),
+    /// The ZIP's password is missing or wrong.
+    #[error("{0}")]
+    Password(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
