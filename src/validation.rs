@@ -17,6 +17,11 @@ impl FieldErrors {
         self.0.get(field).map(String::as_str)
     }
 
+    /// (field, message) pairs, by field name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

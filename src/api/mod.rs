@@ -3,3 +3,5 @@
 
 pub mod keys;
 pub mod orgs;
+pub mod records;
+pub mod records_names;

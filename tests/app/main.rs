@@ -5,6 +5,7 @@
 mod account;
 mod api_keys;
 mod api_orgs;
+mod api_records;
 mod bodies;
 mod browser;
 mod browser_2fa;

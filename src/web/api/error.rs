@@ -28,6 +28,9 @@ pub enum ApiError {
     Parameter { parameter: String, detail: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Attributes that do not pass the use case's checks: (JSON pointer, message) each.
+    #[error("invalid attributes")]
+    Invalid(Vec<(String, String)>),
     #[error("too large")]
     TooLarge,
     #[error("method not allowed")]
@@ -81,6 +84,7 @@ impl ApiError {
                 Some(json!({ "parameter": parameter })),
             ),
             ApiError::BadRequest(m) => ("Bad request", m.clone(), None),
+            ApiError::Invalid(_) => ("Unprocessable entity", String::new(), None),
             ApiError::TooLarge => (
                 "Payload too large",
                 format!(
@@ -116,6 +120,7 @@ impl ResponseError for ApiError {
             ApiError::KeyRefused(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Parameter { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Method => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -126,20 +131,37 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (title, detail, source) = self.title_detail_source();
-        let mut error = json!({
-            "status": status.as_str(),
-            "title": title,
-            "detail": detail,
-        });
-        if let Some(source) = source {
-            error["source"] = source;
-        }
+        let errors: Vec<Value> = match self {
+            // One error per attribute, each pointing at it.
+            ApiError::Invalid(problems) => problems
+                .iter()
+                .map(|(pointer, detail)| {
+                    json!({
+                        "status": status.as_str(),
+                        "title": title,
+                        "detail": detail,
+                        "source": { "pointer": pointer },
+                    })
+                })
+                .collect(),
+            _ => {
+                let mut error = json!({
+                    "status": status.as_str(),
+                    "title": title,
+                    "detail": detail,
+                });
+                if let Some(source) = source {
+                    error["source"] = source;
+                }
+                vec![error]
+            }
+        };
         let mut response = HttpResponse::build(status);
         response.insert_header((CONTENT_TYPE, MEDIA_TYPE));
         if let ApiError::RateLimited { retry_after } = self {
             response.insert_header((RETRY_AFTER, retry_after.to_string()));
         }
-        response.body(json!({ "errors": [error] }).to_string())
+        response.body(json!({ "errors": errors }).to_string())
     }
 }
 

@@ -7,6 +7,8 @@ mod error;
 mod keyed;
 mod orgs;
 mod query;
+mod records;
+mod records_json;
 
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
@@ -60,6 +62,20 @@ api_table! {
     GET "/organization_types/{id}" Action::ViewOrganizations => orgs::type_show;
     GET "/organization_statuses" Action::ViewOrganizations => orgs::statuses;
     GET "/organization_statuses/{id}" Action::ViewOrganizations => orgs::status_show;
+    GET "/{kind:configurations|contacts|passwords|flexible_assets}" Action::ViewOrganizations => records::index;
+    POST "/{kind:configurations|contacts|passwords|flexible_assets}" Action::EditRecords => records::create;
+    DELETE "/{kind:configurations|contacts|passwords|flexible_assets}" Action::DeleteOne => records::delete;
+    GET "/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::ViewOrganizations => records::show;
+    PATCH "/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::EditRecords => records::update;
+    DELETE "/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::DeleteOne => records::delete;
+    GET "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}" Action::ViewOrganizations => records::index;
+    POST "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}" Action::EditRecords => records::create;
+    DELETE "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}" Action::DeleteOne => records::delete;
+    GET "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::ViewOrganizations => records::show;
+    PATCH "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::EditRecords => records::update;
+    DELETE "/organizations/{org}/relationships/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::DeleteOne => records::delete;
+    GET "/flexible_asset_types" Action::ViewOrganizations => records::asset_types;
+    GET "/flexible_asset_types/{id}" Action::ViewOrganizations => records::asset_type;
 }
 
 async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
