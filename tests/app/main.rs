@@ -4,6 +4,7 @@
 
 mod account;
 mod api_keys;
+mod api_openapi;
 mod api_orgs;
 mod api_records;
 mod bodies;
