@@ -331,6 +331,18 @@ pub fn update(
     (kind, id, within): (Kind, i64, Option<i64>),
     changes: &Changes,
 ) -> Result<Listed, RecordError> {
+    let (org, checked) = prepare(conn, scope, (kind, id, within), changes)?;
+    store::update(conn, author, key, &org, kind, RecordId(id), &checked)?;
+    find(conn, scope, kind, id, within)
+}
+
+/// A record's values once `changes` are applied, checked; nothing is written.
+pub fn prepare(
+    conn: &mut DbConn,
+    scope: Scope,
+    (kind, id, within): (Kind, i64, Option<i64>),
+    changes: &Changes,
+) -> Result<(OrgRef, Checked), RecordError> {
     let found = find(conn, scope, kind, id, within)?;
     let (Some(record), Some(org)) = (found.records.first(), found.organizations.first()) else {
         return Err(RecordError::NotFound);
@@ -343,9 +355,30 @@ pub fn update(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let values = merged(base, kind, &fields, changes)?;
-    let checked = check(kind, &fields, &values, true)?;
-    store::update(conn, author, key, org, kind, RecordId(id), &checked)?;
-    find(conn, scope, kind, id, within)
+    Ok((org.clone(), check(kind, &fields, &values, true)?))
+}
+
+/// Writes records prepared by `prepare` (IT Glue's bulk update: the caller prepares every one
+/// first, so one not found or invalid changes nothing); returns them as stored.
+pub fn update_prepared(
+    conn: &mut DbConn,
+    author: Author<'_>,
+    key: &SecretKey,
+    scope: Scope,
+    (kind, within): (Kind, Option<i64>),
+    ready: &[(i64, OrgRef, Checked)],
+) -> Result<Listed, RecordError> {
+    for (id, org, checked) in ready {
+        store::update(conn, author, key, org, kind, RecordId(*id), checked)?;
+    }
+    let mut out = Listed::default();
+    for (id, _, _) in ready {
+        let found = find(conn, scope, kind, *id, within)?;
+        out.records.extend(found.records);
+        out.organizations.extend(found.organizations);
+        out.asset_types = found.asset_types;
+    }
+    Ok(out)
 }
 
 /// Deletes records the scope sees: all of them, or none when one is not found.

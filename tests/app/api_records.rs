@@ -490,3 +490,41 @@ async fn writes_need_the_role_and_read_only_keys_only_read() {
         "only the Creator's record was added"
     );
 }
+
+#[tokio::test]
+async fn bulk_update_checks_every_record_before_writing_any() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Bulk Co", None).await;
+    let fields = [("name", "srv"), ("kind", "Server"), ("status", "Active")];
+    let a = app
+        .add_record(org, roster::records::Kind::Configuration, None, &fields)
+        .await;
+    let b = app
+        .add_record(org, roster::records::Kind::Configuration, None, &fields)
+        .await;
+    let (key, _) = key_for(&app, Role::Editor).await;
+    let bad = json!({"data": [
+        {"type": "configurations", "id": a.to_string(), "attributes": {"hostname": "a.corp"}},
+        {"type": "configurations", "attributes": {"id": b, "primary-ip": "10.0.0.500"}},
+    ]});
+    let res = api_send(&app, "PATCH", &key, "/api/configurations/", &bad).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(
+        json(&res)["errors"][0]["source"]["pointer"],
+        "/data/1/attributes/primary-ip"
+    );
+    let good = json!({"data": [
+        {"type": "configurations", "id": a.to_string(), "attributes": {"hostname": "a.corp"}},
+        {"type": "configurations", "attributes": {"id": b, "hostname": "b.corp"}},
+    ]});
+    let res = api_send(&app, "PATCH", &key, "/api/configurations", &good).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let doc = json(&res);
+    assert_eq!(doc["data"][0]["attributes"]["hostname"], "a.corp");
+    assert_eq!(doc["data"][1]["attributes"]["hostname"], "b.corp");
+    assert_eq!(
+        audit_lines(&app, "record.update").await.len(),
+        2,
+        "the 422 wrote nothing"
+    );
+}

@@ -88,6 +88,7 @@ api_table! {
                "filter[flexible_asset_type_id]", "sort"];
     POST "/{kind:configurations|contacts|passwords|flexible_assets}" Action::EditRecords => records::create;
     DELETE "/{kind:configurations|contacts|passwords|flexible_assets}" Action::DeleteOne => records::delete, "Delete several (ids in data)";
+    PATCH "/{kind:configurations|contacts|passwords|flexible_assets}" Action::EditRecords => records::update_many, "Update several (each with its id in data)";
     GET "/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::ViewOrganizations => records::show,
         query ["show_password"];
     PATCH "/{kind:configurations|contacts|passwords|flexible_assets}/{id}" Action::EditRecords => records::update;

@@ -10,7 +10,7 @@ use super::document::{self, Paging};
 use super::error::{ApiError, document as respond};
 use super::keyed::KeyHolder;
 use super::query::Params;
-use super::records_json::{self as docs, failed};
+use super::records_json::{self as docs, failed, failed_at};
 use crate::api::keys::Caller;
 use crate::api::records::{self, Listed, RecordQuery, SortKey};
 use crate::api::records_names::{kind_of, path_of};
@@ -225,6 +225,43 @@ pub async fn update(
         .await
         .map_err(|e| failed(at.kind, e))?;
     Ok(respond(StatusCode::OK, &one(&listed, None)?))
+}
+
+/// `PATCH /{kind}` with a list in `data` (IT Glue's bulk update): every record is found and
+/// checked before any is written, so one not found (404) or invalid (422) changes nothing.
+pub async fn update_many(
+    state: web::Data<AppState>,
+    KeyHolder(caller): KeyHolder,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let at = at(&req)?;
+    let all = docs::many_changes(at.kind, &docs::body(&body)?)?;
+    let key = state.settings.data_key.clone();
+    let listed = state
+        .db(move |conn| {
+            let scope = Scope::of(&caller.user);
+            let mut ready = Vec::new();
+            for (i, (id, changes)) in all.iter().enumerate() {
+                let (org, checked) = records::prepare(conn, scope, (at.kind, *id, at.org), changes)
+                    .map_err(|e| failed_at(at.kind, &format!("/data/{i}"), e))?;
+                ready.push((*id, org, checked));
+            }
+            records::update_prepared(
+                conn,
+                author(&caller),
+                &key,
+                scope,
+                (at.kind, at.org),
+                &ready,
+            )
+            .map_err(|e| failed(at.kind, e))
+        })
+        .await?;
+    Ok(respond(
+        StatusCode::OK,
+        &json!({ "data": docs::records(&listed) }),
+    ))
 }
 
 /// `DELETE /{kind}/{id}` (one) or `DELETE /{kind}` with the ids in `data` (bulk, as IT Glue):

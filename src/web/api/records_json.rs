@@ -186,7 +186,35 @@ pub fn body(bytes: &[u8]) -> Result<Value, ApiError> {
 
 /// The changes a create or update asks for; read-only and unknown attributes are ignored.
 pub fn changes(kind: Kind, doc: &Value) -> Result<Changes, ApiError> {
-    let data = resource(kind, &doc["data"], "/data")?;
+    changes_at(kind, &doc["data"], "/data")
+}
+
+/// The changes of a bulk update: `data` a list of resources, each with its id (beside `type`
+/// or among the attributes).
+pub fn many_changes(kind: Kind, doc: &Value) -> Result<Vec<(i64, Changes)>, ApiError> {
+    let items = doc["data"].as_array().ok_or_else(|| {
+        ApiError::Invalid(vec![(
+            "/data".into(),
+            "Send a list of resources to update.".into(),
+        )])
+    })?;
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("/data/{i}");
+        let id = item
+            .get("id")
+            .or_else(|| item.get("attributes").and_then(|a| a.get("id")))
+            .and_then(id_in)
+            .ok_or_else(|| {
+                ApiError::Invalid(vec![(format!("{at}/id"), "Give the id to update.".into())])
+            })?;
+        out.push((id, changes_at(kind, item, &at)?));
+    }
+    Ok(out)
+}
+
+fn changes_at(kind: Kind, data: &Value, at: &str) -> Result<Changes, ApiError> {
+    let data = resource(kind, data, at)?;
     let mut changes = Changes::default();
     let mut problems = Problems::default();
     let empty = Map::new();
@@ -195,14 +223,14 @@ pub fn changes(kind: Kind, doc: &Value) -> Result<Changes, ApiError> {
         Some(Value::Object(map)) => map,
         Some(_) => {
             return Err(ApiError::Invalid(vec![(
-                "/data/attributes".into(),
+                format!("{at}/attributes"),
                 "Send the attributes as an object.".into(),
             )]));
         }
     };
     for (key, value) in attributes {
         let name = key.replace('_', "-");
-        let pointer = format!("/data/attributes/{key}");
+        let pointer = format!("{at}/attributes/{key}");
         match name.as_str() {
             "organization-id" => match id_in(value) {
                 Some(id) => changes.organization = Some(id),
@@ -278,15 +306,22 @@ pub fn ids(kind: Kind, doc: &Value) -> Result<Vec<i64>, ApiError> {
 
 /// A use case's error as the API answers it: field messages point at the attributes.
 pub fn failed(kind: Kind, e: RecordError) -> ApiError {
+    failed_at(kind, "/data", e)
+}
+
+/// The same for the resource at `at` (`/data/2` in a bulk update).
+pub fn failed_at(kind: Kind, at: &str, e: RecordError) -> ApiError {
     match e {
         RecordError::Invalid(errors) => ApiError::Invalid(
             errors
                 .iter()
-                .map(|(field, message)| (pointer(kind, field), message.to_owned()))
+                .map(|(field, message)| {
+                    (format!("{at}{}", pointer(kind, field)), message.to_owned())
+                })
                 .collect(),
         ),
         RecordError::NotFound => ApiError::NotFound,
-        RecordError::Conflict(m) => ApiError::Invalid(vec![("/data".into(), m)]),
+        RecordError::Conflict(m) => ApiError::Invalid(vec![(at.to_owned(), m)]),
         RecordError::Crypto => {
             ApiError::Internal(anyhow::anyhow!("a password could not be decrypted"))
         }
@@ -304,5 +339,5 @@ fn pointer(kind: Kind, field: &str) -> String {
     } else {
         attribute_of(kind, field).map_or_else(|| field.to_owned(), |a| a.name.to_owned())
     };
-    format!("/data/attributes/{name}")
+    format!("/attributes/{name}")
 }
