@@ -17,13 +17,13 @@ impl FieldErrors {
         self.0.get(field).map(String::as_str)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// (field, message), by field.
+    /// (field, message) pairs, by field name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// `Ok(value)` when nothing was reported, else the messages.

@@ -4,3 +4,5 @@
 pub mod keys;
 pub mod orgs;
 pub mod orgs_write;
+pub mod records;
+pub mod records_names;

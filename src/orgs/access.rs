@@ -30,8 +30,9 @@ impl Scope {
     }
 }
 
-/// The organizations on the scope's access list, as a subquery.
-fn on_list(
+/// The organizations on the scope's access list, as a subquery (with `deleted_at` null, what
+/// `visible` says of a restricted scope, for queries that join organizations to other tables).
+pub fn on_list(
     scope: Scope,
 ) -> diesel::dsl::Select<
     diesel::dsl::Filter<

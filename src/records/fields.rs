@@ -96,6 +96,15 @@ pub fn of(kind: Kind) -> Vec<Field> {
     }
 }
 
+/// The fields of a record of `kind`: a flexible asset's type adds its own after the name.
+pub fn with_type(kind: Kind, asset_type: Option<&super::flex::AssetType>) -> Vec<Field> {
+    let mut list = of(kind);
+    if let Some(t) = asset_type {
+        list.extend(t.fields.iter().cloned());
+    }
+    list
+}
+
 /// The field whose value names a record in lists and titles.
 pub fn title_of(kind: Kind, values: &std::collections::BTreeMap<String, String>) -> String {
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or_default();

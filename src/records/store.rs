@@ -23,15 +23,53 @@ pub const LIST_LIMIT: i64 = 500;
 #[derive(Debug, Clone)]
 pub struct Record {
     pub id: i64,
+    pub organization_id: i64,
     pub kind: Kind,
     pub title: String,
     pub values: BTreeMap<String, String>,
     pub asset_type_id: Option<i64>,
     pub has_secret: bool,
+    pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-type Row = (
+/// Who writes: a user, and the API key when the write came through one (the audit trail names it).
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub user: &'a User,
+    /// How the key is named in the trail: its name and prefix.
+    pub key: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> From<&'a User> for Author<'a> {
+    fn from(user: &'a User) -> Self {
+        Author { user, key: None }
+    }
+}
+
+impl Author<'_> {
+    /// The summary of an event, naming the key it came through.
+    fn summary(&self, text: String) -> String {
+        match self.key {
+            Some((name, prefix)) => format!("{text} (through the API key {name}, {prefix})"),
+            None => text,
+        }
+    }
+
+    fn record_org(
+        &self,
+        conn: &mut DbConn,
+        org: &OrgRef,
+        action: &str,
+        text: String,
+    ) -> QueryResult<()> {
+        let summary = self.summary(text);
+        audit::record_org(conn, Some(self.user), (org.id, &org.name), action, &summary)
+    }
+}
+
+pub(crate) type Row = (
+    i64,
     i64,
     String,
     String,
@@ -39,30 +77,39 @@ type Row = (
     Option<i64>,
     bool,
     NaiveDateTime,
+    NaiveDateTime,
 );
 
-fn record((id, kind, title, values, asset_type_id, has_secret, updated_at): Row) -> Option<Record> {
+pub(crate) fn record(
+    (id, organization_id, kind, title, values, asset_type_id, has_secret, created_at, updated_at): Row,
+) -> Option<Record> {
     Some(Record {
         id,
+        organization_id,
         kind: Kind::parse(&kind)?,
         title,
         values: serde_json::from_str(&values).unwrap_or_default(),
         asset_type_id,
         has_secret,
+        created_at,
         updated_at,
     })
 }
 
-macro_rules! columns {
+/// The columns of a `Row`.
+#[macro_export]
+macro_rules! record_columns {
     () => {
         (
-            r::id,
-            r::kind,
-            r::title,
-            r::field_values,
-            r::asset_type_id,
-            r::secret_sealed.is_not_null(),
-            r::updated_at,
+            $crate::db::schema::records::id,
+            $crate::db::schema::records::organization_id,
+            $crate::db::schema::records::kind,
+            $crate::db::schema::records::title,
+            $crate::db::schema::records::field_values,
+            $crate::db::schema::records::asset_type_id,
+            $crate::db::schema::records::secret_sealed.is_not_null(),
+            $crate::db::schema::records::created_at,
+            $crate::db::schema::records::updated_at,
         )
     };
 }
@@ -93,7 +140,7 @@ pub fn list(conn: &mut DbConn, org: i64, kind: Kind) -> QueryResult<Vec<Record>>
         .filter(r::kind.eq(kind.slug()))
         .order_by((r::title, r::id))
         .limit(LIST_LIMIT)
-        .select(columns!())
+        .select(record_columns!())
         .load(conn)?;
     Ok(rows.into_iter().filter_map(record).collect())
 }
@@ -103,7 +150,7 @@ pub fn get(conn: &mut DbConn, org: i64, kind: Kind, id: RecordId) -> Result<Reco
         .filter(r::organization_id.eq(org))
         .filter(r::kind.eq(kind.slug()))
         .filter(r::id.eq(id.0))
-        .select(columns!())
+        .select(record_columns!())
         .first(conn)
         .optional()?;
     row.and_then(record).ok_or(RecordError::NotFound)
@@ -137,12 +184,13 @@ pub struct NewRecord<'a> {
     pub checked: &'a Checked,
 }
 
-pub fn create(
+pub fn create<'a>(
     conn: &mut DbConn,
-    actor: &User,
+    actor: impl Into<Author<'a>>,
     key: &SecretKey,
     new: &NewRecord<'_>,
 ) -> Result<RecordId, RecordError> {
+    let actor = actor.into();
     let title = title_of(new.kind, &new.checked.values);
     crate::db::write(conn, |conn| {
         let at = now();
@@ -153,7 +201,7 @@ pub fn create(
                 r::title.eq(&title),
                 r::field_values.eq(json(&new.checked.values)),
                 r::asset_type_id.eq(new.asset_type_id),
-                r::created_by.eq(Some(actor.id.0)),
+                r::created_by.eq(Some(actor.user.id.0)),
                 r::created_at.eq(at),
                 r::updated_at.eq(at),
             ))
@@ -163,26 +211,21 @@ pub fn create(
             seal_into(conn, key, id, secret)?;
         }
         let summary = format!("added the {} {title}", new.kind.noun());
-        audit::record_org(
-            conn,
-            Some(actor),
-            (new.org.id, &new.org.name),
-            "record.create",
-            &summary,
-        )?;
+        actor.record_org(conn, new.org, "record.create", summary)?;
         Ok(RecordId(id))
     })
 }
 
-pub fn update(
+pub fn update<'a>(
     conn: &mut DbConn,
-    actor: &User,
+    actor: impl Into<Author<'a>>,
     key: &SecretKey,
     org: &OrgRef,
     kind: Kind,
     id: RecordId,
     checked: &Checked,
 ) -> Result<(), RecordError> {
+    let actor = actor.into();
     let title = title_of(kind, &checked.values);
     crate::db::write(conn, |conn| {
         get(conn, org.id, kind, id)?;
@@ -197,47 +240,37 @@ pub fn update(
             seal_into(conn, key, id.0, secret)?;
         }
         let summary = format!("edited the {} {title}", kind.noun());
-        audit::record_org(
-            conn,
-            Some(actor),
-            (org.id, &org.name),
-            "record.update",
-            &summary,
-        )?;
+        actor.record_org(conn, org, "record.update", summary)?;
         Ok(())
     })
 }
 
-pub fn delete(
+pub fn delete<'a>(
     conn: &mut DbConn,
-    actor: &User,
+    actor: impl Into<Author<'a>>,
     org: &OrgRef,
     kind: Kind,
     id: RecordId,
 ) -> Result<String, RecordError> {
+    let actor = actor.into();
     crate::db::write(conn, |conn| {
         let found = get(conn, org.id, kind, id)?;
         diesel::delete(r::table.find(id.0)).execute(conn)?;
         let summary = format!("deleted the {} {}", kind.noun(), found.title);
-        audit::record_org(
-            conn,
-            Some(actor),
-            (org.id, &org.name),
-            "record.delete",
-            &summary,
-        )?;
+        actor.record_org(conn, org, "record.delete", summary)?;
         Ok(found.title)
     })
 }
 
 /// The secret of a password, decrypted; the audit trail records who revealed which, when.
-pub fn reveal(
+pub fn reveal<'a>(
     conn: &mut DbConn,
-    actor: &User,
+    actor: impl Into<Author<'a>>,
     key: &SecretKey,
     org: &OrgRef,
     id: RecordId,
 ) -> Result<String, RecordError> {
+    let actor = actor.into();
     crate::db::write(conn, |conn| {
         let found = get(conn, org.id, Kind::Password, id)?;
         let (nonce, sealed): (Option<Vec<u8>>, Option<Vec<u8>>) = r::table
@@ -249,13 +282,7 @@ pub fn reveal(
         };
         let secret = crypto::open(key, id.0, &nonce, &sealed)?;
         let summary = format!("revealed the password {}", found.title);
-        audit::record_org(
-            conn,
-            Some(actor),
-            (org.id, &org.name),
-            "password.reveal",
-            &summary,
-        )?;
+        actor.record_org(conn, org, "password.reveal", summary)?;
         Ok(secret)
     })
 }

@@ -164,15 +164,6 @@ impl FormPage {
     }
 }
 
-/// The fields of a kind, with a flexible asset type's own fields after the name.
-fn fields_for(kind: Kind, asset_type: Option<&AssetType>) -> Vec<Field> {
-    let mut list = fields::of(kind);
-    if let Some(t) = asset_type {
-        list.extend(t.fields.iter().cloned());
-    }
-    list
-}
-
 #[derive(Deserialize)]
 pub struct TypeQuery {
     #[serde(rename = "type")]
@@ -203,7 +194,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, WebError> {
     let (org, kind) = place(&state, &user, path.0, &path.1).await?;
     let asset_type = asset_type(&state, kind, query.asset_type).await?;
-    let fields = fields_for(kind, asset_type.as_ref());
+    let fields = fields::with_type(kind, asset_type.as_ref());
     render::page(&FormPage {
         ctx,
         org,
@@ -262,7 +253,7 @@ async fn save(
     let asset_type = asset_type(&state, kind, type_id).await?;
     // Only flexible assets have a type, whatever the form says.
     let type_id = asset_type.as_ref().map(|t| t.id);
-    let fields = fields_for(kind, asset_type.as_ref());
+    let fields = fields::with_type(kind, asset_type.as_ref());
     let mut page = FormPage {
         ctx,
         org: org.clone(),
@@ -343,7 +334,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, WebError> {
     let (org, kind, record) = place_record(&state, &user, &path).await?;
     let asset_type = asset_type(&state, kind, record.asset_type_id).await?;
-    let fields = fields_for(kind, asset_type.as_ref());
+    let fields = fields::with_type(kind, asset_type.as_ref());
     let values = record.values.clone().into_iter().collect();
     render::page(&FormPage {
         ctx,
@@ -410,7 +401,7 @@ async fn show_page(
 ) -> Result<ShowPage, WebError> {
     let (org, kind, record) = place_record(state, user, path).await?;
     let asset_type = asset_type(state, kind, record.asset_type_id).await?;
-    let fields = fields_for(kind, asset_type.as_ref())
+    let fields = fields::with_type(kind, asset_type.as_ref())
         .into_iter()
         .filter(|f| f.input != Input::Markdown)
         .collect();

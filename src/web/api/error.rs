@@ -28,6 +28,9 @@ pub enum ApiError {
     Parameter { parameter: String, detail: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Attributes that do not pass the use case's checks: (JSON pointer, message) each.
+    #[error("invalid attributes")]
+    Invalid(Vec<(String, String)>),
     #[error("too large")]
     TooLarge,
     /// A body with a `Content-Encoding` (gzip...): refused before it is read.
@@ -36,9 +39,6 @@ pub enum ApiError {
     /// A resource of another type than the address holds.
     #[error("wrong type: {0}")]
     WrongType(String),
-    /// What is wrong with the attributes sent: (JSON pointer, message) each.
-    #[error("invalid attributes")]
-    Invalid(Vec<(String, String)>),
     #[error("method not allowed")]
     Method,
     #[error("rate limited")]
@@ -142,6 +142,7 @@ impl ResponseError for ApiError {
             ApiError::KeyRefused(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Parameter { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Encoded(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::WrongType(_) => StatusCode::CONFLICT,
