@@ -162,6 +162,8 @@ pub fn create(
         if let Some(secret) = &new.checked.secret {
             seal_into(conn, key, id, secret)?;
         }
+        let values = &new.checked.values;
+        crate::search::index::record(conn, new.org.id, id, new.kind, &title, values)?;
         let summary = format!("added the {} {title}", new.kind.noun());
         audit::record_org(
             conn,
@@ -196,6 +198,7 @@ pub fn update(
         if let Some(secret) = &checked.secret {
             seal_into(conn, key, id.0, secret)?;
         }
+        crate::search::index::record(conn, org.id, id.0, kind, &title, &checked.values)?;
         let summary = format!("edited the {} {title}", kind.noun());
         audit::record_org(
             conn,
