@@ -385,3 +385,54 @@ async fn the_box_suggests_while_typing_and_slash_focuses_it() {
     browser.wait_for("/search", "Backup").await;
     browser.stop().await;
 }
+
+#[tokio::test]
+async fn seed_demo_records_are_indexed() {
+    let store = std::sync::Arc::new(crate::support::Store::new(crate::support::backend()));
+    let out = crate::cli::roster(
+        &store,
+        &["seed-demo", "--organizations", "30", "--records", "10"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let app = TestApp::spawn_on(store.clone(), |_| {}).await;
+    let (indexed, ip, email): (i64, String, String) = app
+        .db(|c| {
+            use roster::db::schema::{records as r, search_terms as st};
+            let indexed = st::table.count().get_result(c).unwrap();
+            let mut values = |kind: &str| -> serde_json::Value {
+                let json: String = r::table
+                    .filter(r::kind.eq(kind))
+                    .order_by(r::id.desc())
+                    .select(r::field_values)
+                    .first(c)
+                    .unwrap();
+                serde_json::from_str(&json).unwrap()
+            };
+            let ip = values("configurations")["ip_address"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let email = values("contacts")["emails"].as_str().unwrap().to_owned();
+            (indexed, ip, email)
+        })
+        .await;
+    assert_eq!(indexed, 30 + 300);
+    let admin = app.login_as(Role::Administrator).await;
+    let hits = suggested(&admin, &ip).await;
+    assert_eq!(
+        hits.first().map(|h| h.0.as_str()),
+        Some("configurations"),
+        "{hits:?}"
+    );
+    let hits = suggested(&admin, &email).await;
+    assert_eq!(
+        hits.first().map(|h| h.0.as_str()),
+        Some("contacts"),
+        "{hits:?}"
+    );
+}
