@@ -11,7 +11,7 @@
 #
 # Environment: SIZE (default 100000), RECORDS (default 10), BACKENDS (default "sqlite postgres"),
 # DURATION (default 10s), CONNECTIONS (default 8), ROSTER_TEST_PG_URL (an admin URL, as for the
-# tests). Checks first that each search shows the record it was built from.
+# tests), ROSTER_BIN (a roster binary to use instead of building the release one). Checks first that each search shows the record it was built from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +24,7 @@ PORT="${PORT:-18732}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-cargo build --release --quiet
-BIN="$PWD/target/release/roster"
+if [ -n "${ROSTER_BIN:-}" ]; then BIN="$(realpath "$ROSTER_BIN")"; else cargo build --release --quiet; BIN="$PWD/target/release/roster"; fi
 PACED="$PWD/benches/paced.lua"
 
 WORK="$(mktemp -d)"
@@ -79,7 +78,7 @@ start_server() {
 }
 
 sql() { # backend query -> one value
-  if [ "$1" = postgres ]; then psql "$ROSTER_DATABASE_URL" -Atqc "$2"; else sqlite3 "$ROSTER_DATA_DIR/roster.db" "$2"; fi
+  if [ "$1" = postgres ]; then psql "$ROSTER_DATABASE_URL" -Atqc "$2"; else sqlite3 "$ROSTER_DATA_DIR/roster.sqlite3" "$2"; fi
 }
 
 for backend in $BACKENDS; do
