@@ -122,10 +122,14 @@ fn in_scope(scope: Scope) -> Cond {
 }
 
 fn matching(backend: Backend, q: &Query, scope: Scope, filter: Filter) -> Cond {
-    let mut found = containing(backend, q);
-    if let Some(r) = q.ipv4 {
-        found = Box::new(found.or(st::ipv4.assume_not_null().between(r.lo, r.hi)));
-    }
+    let found: Cond = match q.ipv4 {
+        None => containing(backend, q),
+        // A CIDR range has no text to look for: the range alone, read from its index.
+        Some(r) if q.needles.is_empty() => Box::new(st::ipv4.assume_not_null().between(r.lo, r.hi)),
+        Some(r) => {
+            Box::new(containing(backend, q).or(st::ipv4.assume_not_null().between(r.lo, r.hi)))
+        }
+    };
     let mut cond: Cond = Box::new(in_scope(scope).and(found));
     if let Some(group) = filter.group {
         cond = Box::new(cond.and(st::kind.eq(group.slug())));

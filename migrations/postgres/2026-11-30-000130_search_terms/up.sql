@@ -19,5 +19,5 @@ CREATE TABLE search_terms (
 );
 CREATE INDEX search_terms_organization_id ON search_terms(organization_id, record_id);
 CREATE INDEX search_terms_record_id ON search_terms(record_id);
-CREATE INDEX search_terms_ipv4 ON search_terms(ipv4) WHERE ipv4 IS NOT NULL;
+CREATE INDEX search_terms_ipv4 ON search_terms(ipv4);
 CREATE INDEX search_terms_trgm ON search_terms USING gin (terms gin_trgm_ops);

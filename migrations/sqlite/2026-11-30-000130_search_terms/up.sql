@@ -18,7 +18,7 @@ CREATE TABLE search_terms (
 );
 CREATE INDEX search_terms_organization_id ON search_terms(organization_id, record_id);
 CREATE INDEX search_terms_record_id ON search_terms(record_id);
-CREATE INDEX search_terms_ipv4 ON search_terms(ipv4) WHERE ipv4 IS NOT NULL;
+CREATE INDEX search_terms_ipv4 ON search_terms(ipv4);
 
 CREATE VIRTUAL TABLE search_terms_fts USING fts5(
     terms, content='search_terms', content_rowid='id', tokenize='trigram'
