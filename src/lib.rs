@@ -10,6 +10,7 @@ pub mod logo;
 pub mod orgs;
 pub mod psa;
 pub mod records;
+pub mod search;
 pub mod secrets;
 pub mod startup;
 pub mod transfer;

@@ -50,7 +50,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Records (contacts, configurations, documents, passwords, flexible assets) to give each organization
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, alias = "records")]
         records_per_organization: usize,
     },
     /// Import another tool's export.
@@ -58,6 +58,9 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Rebuild the search index from the organizations and records (after a restore or an import
+    /// that wrote rows directly).
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +144,7 @@ fn main() -> anyhow::Result<()> {
         Command::Import {
             command: ImportCommand::Itglue { path },
         } => import_itglue(&settings, &path),
+        Command::Reindex => reindex(&settings),
     }
 }
 
@@ -258,6 +262,15 @@ fn reset_two_factor(settings: &roster::config::Settings, email: &str) -> anyhow:
         Err(roster::auth::AuthError::NotFound) => bail!("no user has the email address {email}"),
         Err(e) => Err(e.into()),
     }
+}
+
+fn reindex(settings: &roster::config::Settings) -> anyhow::Result<()> {
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let (orgs, records) = roster::search::index::reindex(&mut conn)
+        .context("the search index could not be rebuilt")?;
+    println!("Indexed {orgs} organizations and {records} records for search.");
+    Ok(())
 }
 
 fn api_key(settings: &roster::config::Settings, command: ApiKeyCommand) -> anyhow::Result<()> {

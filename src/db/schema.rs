@@ -151,6 +151,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_terms (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        record_id -> Nullable<BigInt>,
+        kind -> Text,
+        title -> Text,
+        shown -> Text,
+        terms -> Text,
+        ipv4 -> Nullable<BigInt>,
+        standing -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> BigInt,
         kind -> Text,
@@ -347,6 +362,7 @@ diesel::joinable!(pending_signins -> users (user_id));
 diesel::joinable!(psa_type_map -> organization_types (type_id));
 diesel::joinable!(psa_status_map -> organization_statuses (status_id));
 diesel::joinable!(records -> organizations (organization_id));
+diesel::joinable!(search_terms -> organizations (organization_id));
 diesel::joinable!(records -> flexible_asset_types (asset_type_id));
 diesel::table! {
     import_sources (kind, source_id) {
@@ -378,6 +394,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     logos,
     flexible_asset_types,
     records,
+    search_terms,
     jobs,
     psa_settings,
     psa_type_map,

@@ -7,12 +7,11 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::demo_records;
 use super::kinds::{self, Kind};
 use super::store::{self, OrgValues};
 use crate::config::SecretKey;
 use crate::db::{DbConn, DbError};
-use crate::records::Kind as RecordKind;
-use crate::records::values::Checked;
 
 const PREFIXES: &[&str] = &[
     "Northwind",
@@ -210,8 +209,9 @@ impl Draw {
 }
 
 /// Adds `count` organizations, `ROWS_PER_INSERT` to a statement, each with `records` records
-/// spread over the five kinds (passwords encrypted with `key`). The counts and the search index
-/// follow by their triggers; no similar-name check (that is for a person at the form).
+/// spread over the five kinds (passwords encrypted with `key`), all in multi-row inserts. The
+/// counts follow by their triggers, the search index by the bulk inserts' own index rows; no
+/// similar-name check (that is for a person at the form).
 pub fn seed(
     conn: &mut DbConn,
     count: usize,
@@ -220,7 +220,7 @@ pub fn seed(
     key: &SecretKey,
 ) -> Result<DemoSummary, DbError> {
     let asset_type = if records > 0 {
-        demo_asset_type(conn)?
+        demo_records::asset_type(conn)?
     } else {
         0
     };
@@ -255,10 +255,14 @@ pub fn seed(
                     })
                     .collect();
                 let ids = store::insert_many(conn, &values, None)?;
-                for (p, id) in planned.into_iter().zip(ids) {
-                    for n in 0..records {
-                        demo_record(conn, key, id, n, &mut draw.rng, asset_type)?;
+                let mut batch = Vec::with_capacity(n * records);
+                for (p, id) in planned.iter().zip(&ids) {
+                    for k in 0..records {
+                        batch.push(demo_records::plan(&mut draw.rng, *id, &p.short_name, k));
                     }
+                }
+                demo_records::insert(conn, key, asset_type, &batch)?;
+                for (p, id) in planned.into_iter().zip(ids) {
                     let depth = p.parent.as_ref().map_or(0, |p| p.2 + 1);
                     subs += usize::from(p.parent.is_some());
                     if depth < 2 && p.name.len() < 80 {
@@ -277,133 +281,4 @@ pub fn seed(
         sub_organizations: subs,
         records: count * records,
     })
-}
-
-const FIRST: &[&str] = &[
-    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia",
-];
-const LAST: &[&str] = &[
-    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Kay",
-    "Perlman",
-];
-
-/// The demo flexible asset type (created once).
-fn demo_asset_type(conn: &mut DbConn) -> Result<i64, DbError> {
-    use crate::db::schema::flexible_asset_types as t;
-    use diesel::prelude::*;
-    const NAME: &str = "Software licence";
-    let found: Option<i64> = t::table
-        .filter(t::name.eq(NAME))
-        .select(t::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    let fields = crate::records::flex::parse_definition("Seats: number\nRenews on: date")
-        .map_err(DbError::Migration)?;
-    let json = serde_json::to_string(&fields).unwrap_or_default();
-    Ok(diesel::insert_into(t::table)
-        .values((
-            t::name.eq(NAME),
-            t::fields.eq(json),
-            t::created_at.eq(crate::db::now()),
-        ))
-        .returning(t::id)
-        .get_result(conn)?)
-}
-
-/// One demo record of the kind `n` points at (the five kinds in turn).
-fn demo_record(
-    conn: &mut DbConn,
-    key: &SecretKey,
-    org: super::OrgId,
-    n: usize,
-    rng: &mut StdRng,
-    asset_type: i64,
-) -> Result<(), DbError> {
-    use crate::db::schema::records as r;
-    use diesel::prelude::*;
-    let kinds = RecordKind::ALL;
-    let kind = kinds[n % kinds.len()];
-    let mut checked = Checked::default();
-    let mut put = |k: &str, v: String| {
-        checked.values.insert(k.to_owned(), v);
-    };
-    let title = match kind {
-        RecordKind::Contact => {
-            let (first, last) = (pick(rng, FIRST), pick(rng, LAST));
-            put("first_name", first.to_owned());
-            put("last_name", last.to_owned());
-            put(
-                "emails",
-                format!(
-                    "{}.{}@example.com",
-                    first.to_lowercase(),
-                    last.to_lowercase()
-                ),
-            );
-            format!("{first} {last}")
-        }
-        RecordKind::Configuration => {
-            let name = format!("{}-{:03}", pick(rng, &["srv", "ws", "fw", "sw", "prn"]), n);
-            put("name", name.clone());
-            put(
-                "kind",
-                pick(rng, &["Server", "Workstation", "Network device", "Printer"]).to_owned(),
-            );
-            put("status", "Active".to_owned());
-            put(
-                "ip_address",
-                format!(
-                    "10.{}.{}.{}",
-                    rng.random_range(0..255),
-                    rng.random_range(0..255),
-                    rng.random_range(1..255)
-                ),
-            );
-            name
-        }
-        RecordKind::Document => {
-            let title = format!("Runbook {n}");
-            put("title", title.clone());
-            put(
-                "body",
-                "# Procedure\n\n1. Check the backups\n2. Apply the updates".to_owned(),
-            );
-            title
-        }
-        RecordKind::FlexibleAsset => {
-            let name = format!("Licence {n}");
-            put("name", name.clone());
-            put("f1", rng.random_range(1..200).to_string());
-            put("f2", format!("2027-{:02}-01", rng.random_range(1..13)));
-            name
-        }
-        RecordKind::Password => {
-            let name = format!("Admin account {n}");
-            put("name", name.clone());
-            put("username", "administrator".to_owned());
-            name
-        }
-    };
-    let at = crate::db::now();
-    let id: i64 = diesel::insert_into(r::table)
-        .values((
-            r::organization_id.eq(org.0),
-            r::kind.eq(kind.slug()),
-            r::title.eq(&title),
-            r::field_values.eq(serde_json::to_string(&checked.values).unwrap_or_default()),
-            r::asset_type_id.eq((kind == RecordKind::FlexibleAsset).then_some(asset_type)),
-            r::created_at.eq(at),
-            r::updated_at.eq(at),
-        ))
-        .returning(r::id)
-        .get_result(conn)?;
-    if kind == RecordKind::Password {
-        let secret = format!("demo-{}", rng.random_range(100_000..999_999));
-        crate::records::store::seal_into(conn, key, id, &secret)
-            .map_err(|_| DbError::Migration("could not encrypt a demo password".into()))?;
-    }
-    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod counts;
 pub mod create;
 pub mod delete;
 pub mod demo;
+pub mod demo_records;
 pub mod exclusions;
 pub mod kinds;
 pub mod logos;

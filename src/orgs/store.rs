@@ -245,7 +245,7 @@ impl<'a> Written<'a> {
 
 pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> QueryResult<OrgId> {
     let written = Written::from(v);
-    diesel::insert_into(organizations::table)
+    let id = diesel::insert_into(organizations::table)
         .values((
             organizations::sync_enabled.eq(false),
             organizations::created_by.eq(created_by),
@@ -253,8 +253,9 @@ pub fn insert(conn: &mut DbConn, v: &OrgValues<'_>, created_by: Option<i64>) -> 
             written,
         ))
         .returning(organizations::id)
-        .get_result(conn)
-        .map(OrgId)
+        .get_result(conn)?;
+    crate::search::index::organization(conn, id, v.name, v.short_name)?;
+    Ok(OrgId(id))
 }
 
 /// A row of a bulk insert: every column given (SQLite's multi-row insert has no DEFAULT).
@@ -302,13 +303,16 @@ pub fn insert_many(
         DbConn::Pg(c) => insert!(c),
     };
     ids.sort_unstable();
+    crate::search::index::organizations_many(conn, &ids, rows)?;
     Ok(ids.into_iter().map(OrgId).collect())
 }
 
 pub fn update(conn: &mut DbConn, id: OrgId, v: &OrgValues<'_>) -> QueryResult<usize> {
-    diesel::update(organizations::table.find(id.0))
+    let n = diesel::update(organizations::table.find(id.0))
         .set(Written::from(v))
-        .execute(conn)
+        .execute(conn)?;
+    crate::search::index::organization(conn, id.0, v.name, v.short_name)?;
+    Ok(n)
 }
 
 /// Organizations with exactly this name (ignoring case and surrounding spaces), for resolving a

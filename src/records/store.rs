@@ -210,6 +210,8 @@ pub fn create<'a>(
         if let Some(secret) = &new.checked.secret {
             seal_into(conn, key, id, secret)?;
         }
+        let values = &new.checked.values;
+        crate::search::index::record(conn, new.org.id, id, new.kind, &title, values)?;
         let summary = format!("added the {} {title}", new.kind.noun());
         actor.record_org(conn, new.org, "record.create", summary)?;
         Ok(RecordId(id))
@@ -239,6 +241,7 @@ pub fn update<'a>(
         if let Some(secret) = &checked.secret {
             seal_into(conn, key, id.0, secret)?;
         }
+        crate::search::index::record(conn, org.id, id.0, kind, &title, &checked.values)?;
         let summary = format!("edited the {} {title}", kind.noun());
         actor.record_org(conn, org, "record.update", summary)?;
         Ok(())

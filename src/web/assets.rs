@@ -6,6 +6,7 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 const CSS: &str = include_str!("../../static/roster.css");
 const JS: &str = include_str!("../../static/roster.js");
 const PASSKEYS_JS: &str = include_str!("../../static/passkeys.js");
+const SEARCH_JS: &str = include_str!("../../static/search.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
@@ -24,4 +25,8 @@ pub async fn js() -> HttpResponse {
 
 pub async fn passkeys_js() -> HttpResponse {
     asset("text/javascript; charset=utf-8", PASSKEYS_JS)
+}
+
+pub async fn search_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", SEARCH_JS)
 }

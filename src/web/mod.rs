@@ -27,6 +27,7 @@ mod records;
 mod render;
 pub mod request_span;
 pub mod routes;
+mod search;
 pub mod second_step;
 mod security;
 mod setup;

@@ -7,8 +7,8 @@ use actix_web::{guard, web};
 use super::guard::{Rule, authorize};
 use super::{
     account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
-    org_list, orgs, passkey_signin, passkeys, psa, records, second_step, security, setup, upload,
-    users, users_two_factor,
+    org_list, orgs, passkey_signin, passkeys, psa, records, search, second_step, security, setup,
+    upload, users, users_two_factor,
 };
 use crate::auth::Action;
 
@@ -63,6 +63,9 @@ route_table! {
     GET "/setup/{token}" Rule::Public => setup::page;
     POST "/setup/{token}" Rule::Public => setup::submit;
     GET "/" Rule::SignedIn => home::page;
+    GET "/search" Rule::SignedIn => search::page;
+    GET "/search/suggest" Rule::SignedIn => search::suggest;
+    GET "/static/search.js" Rule::Open => assets::search_js;
     GET "/account" Rule::SignedIn => account::page;
     POST "/account/name" Rule::SignedIn => account::rename;
     POST "/account/password" Rule::SignedIn => account::change_password;

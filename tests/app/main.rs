@@ -48,6 +48,7 @@ mod schema;
 mod scope;
 mod scope_deletion;
 mod scope_races;
+mod search;
 mod sessions;
 mod setup;
 mod signin;

@@ -31,6 +31,7 @@ const TABLE: &[Row] = &[
     ("GET", "/static/roster.css", &[], OPEN),
     ("GET", "/static/roster.js", &[], OPEN),
     ("GET", "/static/passkeys.js", &[], OPEN),
+    ("GET", "/static/search.js", &[], OPEN),
     ("GET", "/login", &[], [200, 303, 303, 303, 303, 303, 303]),
     ("POST", "/login", &[("email", "x@example.com"), ("password", "wrong password")], [401; 7]),
     // No password step in this browser: back to sign-in, signed in or not.
@@ -49,6 +50,8 @@ const TABLE: &[Row] = &[
     ("POST", "/setup/{token}", &[], [404; 7]),
     ("GET", "/", &[], [303; 7]),
     ("GET", "/account", &[], SIGNED_IN),
+    ("GET", "/search", &[], SIGNED_IN),
+    ("GET", "/search/suggest", &[], SIGNED_IN),
     ("POST", "/account/name", &[("display_name", "")], [303, 422, 422, 422, 422, 422, 422]),
     ("POST", "/account/password", &[("current_password", "")], [303, 422, 422, 422, 422, 422, 422]),
     ("GET", "/account/two-factor/totp", &[], SIGNED_IN),

@@ -25,7 +25,7 @@ const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name
     CASE WHEN p.\"notnull\" = 1 OR p.pk = 1 THEN 'NO' ELSE 'YES' END AS is_nullable \
     FROM sqlite_master m, pragma_table_info(m.name) p \
     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations' \
-    AND m.name NOT LIKE 'organizations_fts%'";
+    AND m.name NOT LIKE 'organizations_fts%' AND m.name NOT LIKE 'search_terms_fts%'";
 
 const PG_COLUMNS: &str = "SELECT table_name::text AS table_name, column_name::text AS column_name, \
     data_type::text AS data_type, is_nullable::text AS is_nullable \
@@ -89,7 +89,8 @@ fn schema_rs_reads(conn: &mut DbConn) {
         user_organizations,
         logos,
         flexible_asset_types,
-        records
+        records,
+        search_terms
     );
 }
 
