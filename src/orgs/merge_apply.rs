@@ -169,6 +169,7 @@ fn move_records(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec<i64>> 
         diesel::update(records::table.filter(records::id.eq_any(chunk)))
             .set(records::organization_id.eq(to))
             .execute(conn)?;
+        crate::search::index::records_moved(conn, chunk, to)?;
     }
     Ok(ids)
 }

@@ -65,6 +65,12 @@ fn undo_one(conn: &mut DbConn, actor: &User, row: &MergeRow) -> QueryResult<()> 
         )
         .set(records::organization_id.eq(merged_id))
         .execute(conn)?;
+        let back: Vec<i64> = records::table
+            .filter(records::id.eq_any(chunk))
+            .filter(records::organization_id.eq(merged_id))
+            .select(records::id)
+            .load(conn)?;
+        crate::search::index::records_moved(conn, &back, merged_id)?;
     }
     let subs = ids(sub_ids);
     let back: Vec<super::OrgRef> = organizations::table

@@ -188,6 +188,14 @@ pub fn record(
     .map(|_| ())
 }
 
+/// Follows records that moved to another organization (a merge and its undo): their hits name
+/// and are scoped by the organization they now belong to.
+pub fn records_moved(conn: &mut DbConn, ids: &[i64], to: i64) -> QueryResult<usize> {
+    diesel::update(st::table.filter(st::record_id.eq_any(ids)))
+        .set(st::organization_id.eq(to))
+        .execute(conn)
+}
+
 /// Rows read and written per transaction by `reindex`.
 const BATCH: i64 = 1_000;
 

@@ -253,6 +253,14 @@ async fn merging_fabrikam_inc_into_fabrikam_moves_everything_and_restore_undoes_
     );
     let sub_parent = after.parents.iter().find(|p| p.0 == lab).unwrap().1;
     assert_eq!(sub_parent, Some(kept));
+    // The moved records are still found by the search, now under the kept organization.
+    let found = manager.get("/search?q=Mia+Merged").await;
+    assert!(
+        found.body.contains("<mark>Mia Merged</mark>")
+            && found.body.contains("title=\"Only results in Fabrikam\""),
+        "moved contact not found under Fabrikam: {}",
+        found.body
+    );
 
     // Restore brings everything back as before.
     let res = manager
@@ -261,6 +269,15 @@ async fn merging_fabrikam_inc_into_fabrikam_moves_everything_and_restore_undoes_
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(snapshot(&app).await, before);
     assert_counts_right(&app, "the restore").await;
+    let found = manager.get("/search?q=Mia+Merged").await;
+    assert!(
+        found.body.contains("<mark>Mia Merged</mark>")
+            && found
+                .body
+                .contains("title=\"Only results in Fabrikam Inc\""),
+        "restored contact not found under Fabrikam Inc: {}",
+        found.body
+    );
     assert_eq!(
         editor.get(&format!("/organizations/{kept}")).await.status,
         404
