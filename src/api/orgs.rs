@@ -10,6 +10,7 @@ use diesel::sql_types::BigInt;
 use crate::db::schema::organizations;
 use crate::db::{DbConn, MultiBackend};
 use crate::orgs::access::{Scope, visible};
+use crate::orgs::counts::{self, CountFilter};
 use crate::orgs::kinds::{self, Kind};
 use crate::orgs::model::{OrgRow, name_key};
 use crate::orgs::{logos, search};
@@ -238,9 +239,43 @@ fn sorted(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<Boxe
     })
 }
 
+/// Whether nothing but the type and status narrows `q`: then the maintained counts
+/// (`orgs::counts`) hold its total, without counting the rows.
+fn counted(q: &OrgListQuery) -> bool {
+    let e = &q.exclude;
+    q.ids.is_none()
+        && q.name.is_none()
+        && q.created.is_none()
+        && q.updated.is_none()
+        && q.psa.is_none()
+        && e.ids.is_none()
+        && e.name.is_none()
+        && e.type_id.is_none()
+        && e.status_id.is_none()
+}
+
+/// `rows` in the order of `ids` (each id once).
+fn in_order_of(ids: &[i64], mut rows: Vec<OrgRow>) -> Vec<OrgRow> {
+    let rank: std::collections::HashMap<i64, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| rank.get(&row.id).copied().unwrap_or(usize::MAX));
+    rows
+}
+
 /// One page and the total count; a fixed number of statements whatever the page's length.
 pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(Vec<OrgView>, i64)> {
-    let total: i64 = filtered(conn, scope, q).count().get_result(conn)?;
+    let total: i64 = if scope.all && counted(q) {
+        counts::visible(
+            conn,
+            CountFilter {
+                type_id: q.type_id,
+                status_id: q.status_id,
+                psa_linked: None,
+            },
+        )?
+    } else {
+        filtered(conn, scope, q).count().get_result(conn)?
+    };
     let size = q.size.clamp(1, MAX_PAGE_SIZE);
     let offset = (q.page.max(1) - 1).saturating_mul(size);
     if offset >= total {
@@ -251,12 +286,11 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
         .offset(offset)
         .select(organizations::id)
         .load(conn)?;
-    let mut rows: Vec<OrgRow> = organizations::table
+    let rows: Vec<OrgRow> = organizations::table
         .filter(organizations::id.eq_any(&ids))
         .select(OrgRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok((views(conn, rows)?, total))
+    Ok((views(conn, in_order_of(&ids, rows))?, total))
 }
 
 /// Those of `q.ids` (or all) that match its filters and the scope.
@@ -268,13 +302,12 @@ pub fn matching_ids(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryR
 
 /// The organizations of `ids` the scope may see, in that order.
 pub fn views_of(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgView>> {
-    let mut rows: Vec<OrgRow> = organizations::table
+    let rows: Vec<OrgRow> = organizations::table
         .filter(visible(scope))
         .filter(organizations::id.eq_any(ids))
         .select(OrgRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    views(conn, rows)
+    views(conn, in_order_of(ids, rows))
 }
 
 /// One organization the scope may see.
