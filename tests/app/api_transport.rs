@@ -128,6 +128,40 @@ async fn a_windows_1252_body_from_powershell_5_is_read_not_refused() {
     assert_eq!(column(&app, id).await.0, "Müller – Bäckerei €");
 }
 
+/// Records read their bodies through the same reader: a contact from PowerShell 5.1.
+#[tokio::test]
+async fn a_windows_1252_record_body_is_read_not_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Records 1252", None).await;
+    let (key, _) = key_for(&app, Role::Manager).await;
+    // "Jürgen" with ü as FC, and a BOM-less body: not valid UTF-8.
+    let mut body = format!(
+        "{{\"data\":{{\"type\":\"contacts\",\"attributes\":{{\"organization-id\":{org},\"first-name\":\"J"
+    )
+    .into_bytes();
+    body.extend([0xFC]);
+    body.extend(b"rgen\",\"last-name\":\"Stra");
+    body.extend([0xDF]);
+    body.extend(b"e\"}}}");
+    assert!(std::str::from_utf8(&body).is_err());
+    let res = raw(
+        &app,
+        "POST",
+        "/api/contacts",
+        &key,
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = parse(&res)["data"]["id"].as_str().unwrap().to_owned();
+    let shown = api_get(&app.client(), &key, &format!("/api/contacts/{id}")).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let attributes = &parse(&shown)["data"]["attributes"];
+    assert_eq!(attributes["first-name"], "Jürgen", "{}", shown.body);
+    assert_eq!(attributes["last-name"], "Straße", "{}", shown.body);
+}
+
 #[tokio::test]
 async fn look_up_lists_answer_empty_in_the_organizations_shape() {
     let app = TestApp::spawn_with(|s| s.base_url = Some("https://roster.example".into())).await;

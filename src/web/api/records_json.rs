@@ -174,7 +174,8 @@ fn resource<'a>(kind: Kind, data: &'a Value, at: &str) -> Result<&'a Map<String,
 
 /// The body of a write, parsed: not JSON, or without `data`, is a 400.
 pub fn body(bytes: &[u8]) -> Result<Value, ApiError> {
-    let doc: Value = serde_json::from_slice(bytes)
+    // The API's one body reader: UTF-8, or Windows-1252 from Windows PowerShell 5.1.
+    let doc: Value = serde_json::from_str(&super::body::text(bytes))
         .map_err(|e| ApiError::BadRequest(format!("The body is not a JSON document ({e}).")))?;
     if doc.get("data").is_none() {
         return Err(ApiError::BadRequest(
