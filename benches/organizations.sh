@@ -17,6 +17,8 @@
 # requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PROFILE: the Cargo profile to build and run (default release; "measure" rebuilds quickly).
+PROFILE="${PROFILE:-release}"
 
 SIZES="${SIZES:-10000 100000 1000000}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
@@ -26,8 +28,8 @@ PORT="${PORT:-18731}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-cargo build --release --quiet
-BIN="$PWD/target/release/roster"
+cargo build --profile "$PROFILE" --quiet
+BIN="$PWD/target/$PROFILE/roster"
 PACED="$PWD/benches/paced.lua"
 
 WORK="$(mktemp -d)"

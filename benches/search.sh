@@ -14,6 +14,8 @@
 # tests), ROSTER_BIN (a roster binary to use instead of building the release one). Checks first that each search shows the record it was built from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PROFILE: the Cargo profile to build and run (default release; "measure" rebuilds quickly).
+PROFILE="${PROFILE:-release}"
 
 SIZE="${SIZE:-100000}"
 RECORDS="${RECORDS:-10}"
@@ -24,7 +26,7 @@ PORT="${PORT:-18732}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-if [ -n "${ROSTER_BIN:-}" ]; then BIN="$(realpath "$ROSTER_BIN")"; else cargo build --release --quiet; BIN="$PWD/target/release/roster"; fi
+if [ -n "${ROSTER_BIN:-}" ]; then BIN="$(realpath "$ROSTER_BIN")"; else cargo build --profile "$PROFILE" --quiet; BIN="$PWD/target/$PROFILE/roster"; fi
 PACED="$PWD/benches/paced.lua"
 
 WORK="$(mktemp -d)"
