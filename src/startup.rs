@@ -135,6 +135,7 @@ fn job_kinds(settings: &Settings) -> Registry {
     Registry::default()
         .with(crate::orgs::purge::Purge)
         .with(crate::psa::sync::DataLoad(psa.clone()))
+        .with(crate::psa::preview_job::PreviewSync(psa.clone()))
         .with(crate::psa::push::PushRetry(psa))
 }
 

@@ -241,6 +241,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    psa_previews (id) {
+        id -> BigInt,
+        psa_kind -> Text,
+        state -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        job_id -> Nullable<BigInt>,
+        mapping -> Nullable<Text>,
+        companies -> Integer,
+        fingerprint -> Text,
+        plan_digest -> Text,
+        created -> Integer,
+        linked -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        orphaned -> Integer,
+        same_name -> Integer,
+        excluded -> Integer,
+        not_syncing -> Integer,
+        report -> Text,
+        error -> Nullable<Text>,
+        load_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    psa_preview_items (id) {
+        id -> BigInt,
+        preview_id -> BigInt,
+        position -> Integer,
+        decision -> Text,
+        company_id -> Text,
+        company_name -> Text,
+        organization_id -> Nullable<BigInt>,
+        organization_name -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
     psa_exclusions (id) {
         id -> BigInt,
         psa_kind -> Text,
@@ -362,6 +403,7 @@ diesel::joinable!(pending_signins -> users (user_id));
 diesel::joinable!(psa_type_map -> organization_types (type_id));
 diesel::joinable!(psa_status_map -> organization_statuses (status_id));
 diesel::joinable!(records -> organizations (organization_id));
+diesel::joinable!(psa_preview_items -> psa_previews (preview_id));
 diesel::joinable!(search_terms -> organizations (organization_id));
 diesel::joinable!(records -> flexible_asset_types (asset_type_id));
 diesel::table! {
@@ -400,6 +442,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     psa_type_map,
     psa_status_map,
     psa_loads,
+    psa_previews,
+    psa_preview_items,
     totp_factors,
     passkeys,
     passkey_registrations,

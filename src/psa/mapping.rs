@@ -74,6 +74,12 @@ fn values(all: Vec<(i64, String, bool)>, explicit: &[(String, i64)]) -> Vec<Mapp
 }
 
 impl Mapping {
+    /// A mapping of these values (for tests of the decision).
+    #[cfg(test)]
+    pub fn of(types: Vec<MappedValue>, statuses: Vec<MappedValue>) -> Self {
+        Self { types, statuses }
+    }
+
     pub fn load(conn: &mut DbConn) -> QueryResult<Self> {
         let explicit_types: Vec<(String, i64)> = psa_type_map::table
             .order_by(psa_type_map::psa_name)
@@ -136,8 +142,95 @@ pub fn split_names(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Replaces the mapping from the form's fields (`type_{id}`, `status_{id}`: PSA names,
-/// comma-separated). A PSA name may mean one type and one status, not two of either.
+/// One PSA name mapped to a Roster type or status.
+pub type MapRow = (Kind, String, i64);
+
+/// The mapping typed in the form's fields (`type_{id}`, `status_{id}`: PSA names,
+/// comma-separated), checked: a PSA name may mean one type and one status, not two of either.
+pub fn parse_fields(
+    mapping: &Mapping,
+    fields: &std::collections::HashMap<String, String>,
+) -> Result<Vec<MapRow>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let mut rows: Vec<MapRow> = Vec::new();
+    for kind in [Kind::Type, Kind::Status] {
+        for value in mapping.values(kind) {
+            let field = field_of(kind, value.id);
+            let typed = fields.get(&field).map(String::as_str).unwrap_or_default();
+            for name in split_names(typed) {
+                let taken = rows
+                    .iter()
+                    .find(|(k, n, _)| *k == kind && n.eq_ignore_ascii_case(&name));
+                if name.chars().count() > 100 {
+                    errors.add(&field, "PSA names are at most 100 characters.");
+                } else if let Some((_, _, other)) = taken {
+                    let other = mapping
+                        .values(kind)
+                        .iter()
+                        .find(|v| v.id == *other)
+                        .map_or("", |v| v.name.as_str());
+                    errors.add(
+                        &field,
+                        format!("\u{201c}{name}\u{201d} already means {other}."),
+                    );
+                } else {
+                    rows.push((kind, name, value.id));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+impl Mapping {
+    /// This mapping with `rows` instead of its PSA names (a mapping typed but not saved).
+    #[must_use]
+    pub fn with_rows(mut self, rows: &[MapRow]) -> Self {
+        for kind in [Kind::Type, Kind::Status] {
+            let list = match kind {
+                Kind::Type => &mut self.types,
+                Kind::Status => &mut self.statuses,
+            };
+            for value in list.iter_mut() {
+                value.psa_names = rows
+                    .iter()
+                    .filter(|(k, _, id)| *k == kind && *id == value.id)
+                    .map(|(_, n, _)| n.clone())
+                    .collect();
+            }
+        }
+        self
+    }
+}
+
+/// Inside the caller's transaction: the mapping becomes `rows`.
+pub fn replace(conn: &mut DbConn, rows: &[MapRow]) -> QueryResult<()> {
+    diesel::delete(psa_type_map::table).execute(conn)?;
+    diesel::delete(psa_status_map::table).execute(conn)?;
+    for (kind, name, id) in rows {
+        match kind {
+            Kind::Type => diesel::insert_into(psa_type_map::table)
+                .values((
+                    psa_type_map::psa_name.eq(name),
+                    psa_type_map::type_id.eq(id),
+                ))
+                .execute(conn)?,
+            Kind::Status => diesel::insert_into(psa_status_map::table)
+                .values((
+                    psa_status_map::psa_name.eq(name),
+                    psa_status_map::status_id.eq(id),
+                ))
+                .execute(conn)?,
+        };
+    }
+    Ok(())
+}
+
+/// Replaces the mapping from the form's fields (see `parse_fields`).
 pub fn save_mapping(
     conn: &mut DbConn,
     actor: &User,
@@ -145,55 +238,8 @@ pub fn save_mapping(
 ) -> Result<(), SaveError> {
     write(conn, |conn| {
         let mapping = Mapping::load(conn)?;
-        let mut errors = FieldErrors::default();
-        let mut rows: Vec<(Kind, String, i64)> = Vec::new();
-        for kind in [Kind::Type, Kind::Status] {
-            for value in mapping.values(kind) {
-                let field = field_of(kind, value.id);
-                let typed = fields.get(&field).map(String::as_str).unwrap_or_default();
-                for name in split_names(typed) {
-                    let taken = rows
-                        .iter()
-                        .find(|(k, n, _)| *k == kind && n.eq_ignore_ascii_case(&name));
-                    if name.chars().count() > 100 {
-                        errors.add(&field, "PSA names are at most 100 characters.");
-                    } else if let Some((_, _, other)) = taken {
-                        let other = mapping
-                            .values(kind)
-                            .iter()
-                            .find(|v| v.id == *other)
-                            .map_or("", |v| v.name.as_str());
-                        errors.add(
-                            &field,
-                            format!("\u{201c}{name}\u{201d} already means {other}."),
-                        );
-                    } else {
-                        rows.push((kind, name, value.id));
-                    }
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(SaveError::Invalid(errors));
-        }
-        diesel::delete(psa_type_map::table).execute(conn)?;
-        diesel::delete(psa_status_map::table).execute(conn)?;
-        for (kind, name, id) in &rows {
-            match kind {
-                Kind::Type => diesel::insert_into(psa_type_map::table)
-                    .values((
-                        psa_type_map::psa_name.eq(name),
-                        psa_type_map::type_id.eq(id),
-                    ))
-                    .execute(conn)?,
-                Kind::Status => diesel::insert_into(psa_status_map::table)
-                    .values((
-                        psa_status_map::psa_name.eq(name),
-                        psa_status_map::status_id.eq(id),
-                    ))
-                    .execute(conn)?,
-            };
-        }
+        let rows = parse_fields(&mapping, fields).map_err(SaveError::Invalid)?;
+        replace(conn, &rows)?;
         audit::record(
             conn,
             Some(actor),

@@ -5,11 +5,15 @@
 
 pub mod address;
 pub mod answers;
+pub mod apply;
 pub mod autotask;
 pub mod connectwise;
 pub mod http;
 pub mod mapping;
 pub mod orphans;
+pub mod plan;
+pub mod preview;
+pub mod preview_job;
 pub mod push;
 pub mod retry;
 pub mod settings;

@@ -4,25 +4,21 @@
 //! organizations whose company is gone, deleted or no longer syncing become orphans (and stop
 //! being orphans when it comes back). Nothing is written until every page was read, so a load
 //! that cannot read the PSA changes nothing; what is kept meanwhile is capped (`MAX_COMPANIES`,
-//! `MAX_KEPT_BYTES`). The writes go in short transactions, each one "make it as the PSA says", so
-//! a load stopped half-way is mended by the next. Runs as a job.
-
-use std::collections::{HashMap, HashSet};
+//! `MAX_KEPT_BYTES`). The decision is `plan.rs` (shared with Preview sync), the writes `apply.rs`.
+//! Runs as a job; here: queueing, reading, and the record of each load.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::mapping::Mapping;
-use super::settings;
-use super::{Company, Connection, Psa, PsaError, PsaKind};
+use super::plan::{self, Held, Plan};
+use super::{Company, Psa, PsaError, PsaKind, apply, preview_job, settings};
 use crate::audit;
 use crate::auth::User;
-use crate::db::schema::{jobs, organizations, psa_loads};
+use crate::db::schema::{jobs, psa_loads};
 use crate::db::{DbConn, now, write};
 use crate::jobs::{Context, Job, JobError, JobId, JobKind, NewJob, State, queue};
-use crate::orgs::store::{self, OrgValues};
-use crate::orgs::{OrgId, exclusions};
 
 pub const KIND: &str = "psa_load";
 
@@ -48,6 +44,9 @@ fn kept_bytes(c: &Company) -> usize {
 struct Payload {
     /// "schedule", or who clicked Sync now (shown with the load).
     trigger: String,
+    /// The preview this load applies (Apply these changes), if any.
+    #[serde(default)]
+    preview: Option<i64>,
 }
 
 /// Queues a data load now (`actor` clicked Sync now; `None`: the schedule), unless one is already
@@ -66,6 +65,7 @@ pub fn queue_load(conn: &mut DbConn, actor: Option<&User>) -> QueryResult<JobId>
         }
         let payload = Payload {
             trigger: actor.map_or_else(|| "schedule".to_owned(), |u| u.email.clone()),
+            preview: None,
         };
         queue::enqueue(
             conn,
@@ -78,6 +78,25 @@ pub fn queue_load(conn: &mut DbConn, actor: Option<&User>) -> QueryResult<JobId>
             },
         )
     })
+}
+
+/// Inside the caller's transaction: queues the data load that applies preview `preview` (a load
+/// of its own, even when another is waiting: only this one checks the preview).
+pub fn queue_apply(conn: &mut DbConn, actor: &User, preview: i64) -> QueryResult<JobId> {
+    let payload = Payload {
+        trigger: actor.email.clone(),
+        preview: Some(preview),
+    };
+    queue::enqueue(
+        conn,
+        &NewJob {
+            kind: KIND,
+            payload: serde_json::to_string(&payload).unwrap_or_default(),
+            organization_id: None,
+            run_after: now(),
+            created_by: Some(actor.id.0),
+        },
+    )
 }
 
 /// Called by the worker between jobs: queues the scheduled load when it is due.
@@ -114,6 +133,14 @@ pub fn prune_loads(conn: &mut DbConn, days: i64) -> QueryResult<usize> {
     diesel::delete(psa_loads::table.filter(psa_loads::started_at.lt(before))).execute(conn)
 }
 
+pub fn find_load(conn: &mut DbConn, id: i64) -> QueryResult<Option<Load>> {
+    psa_loads::table
+        .find(id)
+        .select(Load::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn recent_loads(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Load>> {
     psa_loads::table
         .order_by(psa_loads::id.desc())
@@ -136,12 +163,30 @@ pub struct Outcome {
     pub report: Vec<String>,
 }
 
+impl Outcome {
+    /// What carrying out `plan` does, in the load's terms (linked and unchanged are "matched",
+    /// companies of the same name "failed").
+    pub fn of(plan: &Plan) -> Self {
+        let c = plan.counts();
+        Self {
+            companies: i32::try_from(plan.companies).unwrap_or(i32::MAX),
+            created: c.created,
+            matched: c.linked + c.unchanged,
+            updated: c.updated,
+            orphaned: c.orphaned,
+            failed: c.same_name,
+            excluded: c.excluded,
+            report: plan.report.clone(),
+        }
+    }
+}
+
 /// Reads every company, page by page (at most `MAX_PAGES`, `MAX_COMPANIES` and `MAX_KEPT_BYTES`),
-/// calling `between_pages` after each (the job's sign of life). The outer error stops the job;
+/// calling `between_pages` with the number read so far after each (the job's sign of life). The outer error stops the job;
 /// the inner one is the load's failure.
 pub fn read_all(
     psa: &dyn Psa,
-    mut between_pages: impl FnMut() -> Result<(), JobError>,
+    mut between_pages: impl FnMut(usize) -> Result<(), JobError>,
 ) -> Result<Result<Vec<Company>, PsaError>, JobError> {
     let mut all = Vec::new();
     let mut kept = 0;
@@ -163,349 +208,27 @@ pub fn read_all(
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
             _ => return Ok(Ok(all)),
         }
-        between_pages()?;
+        between_pages(all.len())?;
     }
     Ok(Err(PsaError::Malformed(format!(
         "the PSA answered more than {MAX_PAGES} pages of companies"
     ))))
 }
 
-/// A linked organization as the load compares it.
-#[derive(Debug, Clone, Queryable)]
-struct Linked {
-    id: i64,
-    name: String,
-    short_name: String,
-    type_id: Option<i64>,
-    status_id: Option<i64>,
-    parent_id: Option<i64>,
-    description: String,
-    quick_notes: String,
-    alert: String,
-    company: Option<String>,
-    orphaned_at: Option<NaiveDateTime>,
-}
-
-const LINKED: (
-    organizations::id,
-    organizations::name,
-    organizations::short_name,
-    organizations::type_id,
-    organizations::status_id,
-    organizations::parent_id,
-    organizations::description,
-    organizations::quick_notes,
-    organizations::alert,
-    organizations::psa_company_id,
-    organizations::orphaned_at,
-) = (
-    organizations::id,
-    organizations::name,
-    organizations::short_name,
-    organizations::type_id,
-    organizations::status_id,
-    organizations::parent_id,
-    organizations::description,
-    organizations::quick_notes,
-    organizations::alert,
-    organizations::psa_company_id,
-    organizations::orphaned_at,
-);
-
-/// A company that syncs, with the Roster type and status it maps to.
-struct Syncing<'a> {
-    company: &'a Company,
-    type_id: i64,
-    status_id: i64,
-}
-
-fn syncing<'a>(company: &'a Company, mapping: &Mapping) -> Option<Syncing<'a>> {
-    if company.deleted {
-        return None;
-    }
-    let t = mapping.type_of(company.type_name.as_deref()?)?;
-    let s = mapping.status_of(company.status_name.as_deref()?)?;
-    (t.synced && s.synced).then_some(Syncing {
-        company,
-        type_id: t.id,
-        status_id: s.id,
-    })
-}
-
-/// Why a linked organization is an orphan now (its company is `company`, if the PSA still has it).
-fn orphan_reason(company: Option<&Company>, psa: PsaKind) -> String {
-    match company {
-        None => format!("The company is no longer in {}.", psa.label()),
-        Some(c) if c.deleted => format!("The company is marked deleted in {}.", psa.label()),
-        Some(c) => format!(
-            "Its type or status in {} ({} / {}) no longer syncs.",
-            psa.label(),
-            c.type_name.as_deref().unwrap_or("none"),
-            c.status_name.as_deref().unwrap_or("none")
-        ),
-    }
-}
-
-fn link(conn: &mut DbConn, id: i64, psa: PsaKind, company: &str) -> QueryResult<()> {
-    diesel::update(organizations::table.find(id))
-        .set((
-            organizations::psa_kind.eq(Some(psa.as_str())),
-            organizations::psa_company_id.eq(Some(company)),
-            organizations::sync_enabled.eq(true),
-            organizations::orphaned_at.eq(None::<NaiveDateTime>),
-            organizations::orphan_reason.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Companies applied per transaction: other writers wait for one chunk at most.
-const CHUNK: usize = 200;
-
-/// Applies the companies read from the PSA, in transactions of `CHUNK` companies (a load that
-/// stops half-way is mended by the next: every step is "make it as the PSA says").
-/// `in_each_transaction` runs inside each of them (the job's sign of life).
+/// Applies the companies read from the PSA: the decision (`plan.rs`) on what Roster holds now,
+/// then its writes (`apply.rs`). `in_each_transaction` runs inside each write transaction (the
+/// job's sign of life).
 pub fn apply(
     conn: &mut DbConn,
     psa: PsaKind,
     companies: &[Company],
-    mut in_each_transaction: impl FnMut(&mut DbConn) -> Result<(), JobError>,
+    in_each_transaction: impl FnMut(&mut DbConn) -> Result<(), JobError>,
 ) -> Result<Outcome, JobError> {
     let mapping = Mapping::load(conn)?;
-    let mut out = Outcome {
-        companies: i32::try_from(companies.len()).unwrap_or(i32::MAX),
-        ..Outcome::default()
-    };
-    let linked: Vec<Linked> = organizations::table
-        .filter(organizations::psa_kind.eq(psa.as_str()))
-        .filter(organizations::psa_company_id.is_not_null())
-        .filter(organizations::sync_enabled.eq(true))
-        .filter(organizations::deleted_at.is_null())
-        .select(LINKED)
-        .load(conn)?;
-    let by_company: HashMap<&str, &Linked> = linked
-        .iter()
-        .filter_map(|o| o.company.as_deref().map(|c| (c, o)))
-        .collect();
-    let excluded = exclusions::excluded_companies(conn, psa.as_str())?;
-    let mut sorted: Vec<&Company> = companies
-        .iter()
-        .filter(|c| !excluded.contains(&c.id))
-        .collect();
-    out.excluded = i32::try_from(companies.len() - sorted.len()).unwrap_or(i32::MAX);
-    if out.excluded > 0 {
-        out.report.push(format!(
-            "{} excluded compan{} left alone (Disable sync or a delete; PSA settings list them, with Include again).",
-            out.excluded,
-            if out.excluded == 1 { "y" } else { "ies" }
-        ));
-    }
-    sorted.sort_by_key(|c| (c.id.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()));
-    let mut names: HashMap<&str, &str> = HashMap::new();
-    let mut present: HashSet<&str> = HashSet::new();
-    let mut work: Vec<(Syncing<'_>, Option<&Linked>)> = Vec::new();
-    for company in sorted {
-        let Some(s) = syncing(company, &mapping) else {
-            continue;
-        };
-        present.insert(company.id.as_str());
-        let org = by_company.get(company.id.as_str()).copied();
-        if let Some(first) = names.get(company.name.as_str())
-            && org.is_none()
-        {
-            out.failed += 1;
-            out.report.push(format!(
-                "Company {} \u{201c}{}\u{201d} has the same name as company {first}: not brought over. Rename one of them in {}.",
-                company.id,
-                company.name,
-                psa.label()
-            ));
-            continue;
-        }
-        names.insert(company.name.as_str(), company.id.as_str());
-        work.push((s, org));
-    }
-    for chunk in work.chunks(CHUNK) {
-        write(conn, |conn| {
-            in_each_transaction(conn)?;
-            let new: Vec<&str> = chunk
-                .iter()
-                .filter(|(_, org)| org.is_none())
-                .map(|(s, _)| s.company.name.as_str())
-                .collect();
-            let mut unlinked = unlinked_named(conn, &new)?;
-            for (s, org) in chunk {
-                match org {
-                    Some(org) if refresh(conn, psa, org, s)? => out.updated += 1,
-                    Some(_) => out.matched += 1,
-                    None => {
-                        let named = unlinked.remove(&s.company.name).unwrap_or_default();
-                        match_or_create(conn, psa, s, &named, &mut out)?;
-                    }
-                }
-            }
-            Ok::<_, JobError>(())
-        })?;
-    }
-    let all: HashMap<&str, &Company> = companies.iter().map(|c| (c.id.as_str(), c)).collect();
-    let orphans: Vec<&Linked> = linked
-        .iter()
-        .filter(|o| {
-            o.company.as_deref().is_some_and(|c| {
-                !present.contains(c) && !excluded.contains(c) && o.orphaned_at.is_none()
-            })
-        })
-        .collect();
-    write(conn, |conn| {
-        in_each_transaction(conn)?;
-        for org in &orphans {
-            let company = org.company.as_deref().unwrap_or_default();
-            let reason = orphan_reason(all.get(company).copied(), psa);
-            diesel::update(organizations::table.find(org.id))
-                .set((
-                    organizations::orphaned_at.eq(Some(now())),
-                    organizations::orphan_reason.eq(Some(&reason)),
-                ))
-                .execute(conn)?;
-            audit::record_org(
-                conn,
-                None,
-                (org.id, &org.name),
-                "psa.orphaned",
-                &format!("Orphaned: {reason}"),
-            )?;
-            out.orphaned += 1;
-        }
-        Ok::<_, JobError>(())
-    })?;
-    Ok(out)
-}
-
-/// Organizations not linked to a PSA with exactly one of `names`, by name (one statement for a
-/// chunk of companies instead of one each).
-fn unlinked_named(conn: &mut DbConn, names: &[&str]) -> QueryResult<HashMap<String, Vec<Linked>>> {
-    let mut found: HashMap<String, Vec<Linked>> = HashMap::new();
-    if names.is_empty() {
-        return Ok(found);
-    }
-    let rows: Vec<Linked> = organizations::table
-        .filter(organizations::name.eq_any(names))
-        .filter(organizations::psa_company_id.is_null())
-        .filter(organizations::deleted_at.is_null())
-        .select(LINKED)
-        .load(conn)?;
-    for row in rows {
-        found.entry(row.name.clone()).or_default().push(row);
-    }
-    Ok(found)
-}
-
-/// A linked organization: the PSA wins; an orphan whose company came back is one no more.
-/// `true` when something changed.
-fn refresh(conn: &mut DbConn, psa: PsaKind, org: &Linked, s: &Syncing<'_>) -> QueryResult<bool> {
-    let c = s.company;
-    let same = org.name == c.name
-        && org.short_name == c.short_name
-        && org.type_id == Some(s.type_id)
-        && org.status_id == Some(s.status_id)
-        && org.orphaned_at.is_none();
-    if same {
-        return Ok(false);
-    }
-    store::update(
-        conn,
-        OrgId(org.id),
-        &OrgValues {
-            name: &c.name,
-            short_name: &c.short_name,
-            type_id: Some(s.type_id),
-            status_id: Some(s.status_id),
-            parent_id: org.parent_id,
-            description: &org.description,
-            quick_notes: &org.quick_notes,
-            alert: &org.alert,
-        },
-    )?;
-    link(conn, org.id, psa, &c.id)?;
-    let what = if org.orphaned_at.is_some() {
-        format!(
-            "The company is back in {}: no longer an orphan",
-            psa.label()
-        )
-    } else {
-        format!("Updated from {} (the PSA wins)", psa.label())
-    };
-    audit::record_org(conn, None, (org.id, &c.name), "psa.updated", &what)?;
-    Ok(true)
-}
-
-/// A company no organization is linked to: the one organization of exactly that name, else a new one.
-fn match_or_create(
-    conn: &mut DbConn,
-    psa: PsaKind,
-    s: &Syncing<'_>,
-    candidates: &[Linked],
-    out: &mut Outcome,
-) -> QueryResult<()> {
-    let c = s.company;
-    if let [org] = candidates {
-        link(conn, org.id, psa, &c.id)?;
-        let linked = Linked {
-            orphaned_at: None,
-            ..org.clone()
-        };
-        audit::record_org(
-            conn,
-            None,
-            (org.id, &org.name),
-            "psa.linked",
-            &format!("Linked to {} company {} (same name)", psa.label(), c.id),
-        )?;
-        refresh(conn, psa, &linked, s)?;
-        out.matched += 1;
-        return Ok(());
-    }
-    let id = store::insert(
-        conn,
-        &OrgValues {
-            name: &c.name,
-            short_name: &c.short_name,
-            type_id: Some(s.type_id),
-            status_id: Some(s.status_id),
-            parent_id: None,
-            description: "",
-            quick_notes: "",
-            alert: "",
-        },
-        None,
-    )?;
-    link(conn, id.0, psa, &c.id)?;
-    let flag = if candidates.len() > 1 {
-        let note = format!(
-            "{} organizations are named \u{201c}{}\u{201d}: created a new one for {} company {}; merge or rename them.",
-            candidates.len(),
-            c.name,
-            psa.label(),
-            c.id
-        );
-        out.report.push(note.clone());
-        format!(" {note}")
-    } else {
-        String::new()
-    };
-    audit::record_org(
-        conn,
-        None,
-        (id.0, &c.name),
-        "psa.created",
-        &format!(
-            "Brought over from {} (company {}).{flag}",
-            psa.label(),
-            c.id
-        ),
-    )?;
-    out.created += 1;
-    Ok(())
+    let held = Held::load(conn, psa, companies)?;
+    let plan = plan::decide(psa, companies, &mapping, &held);
+    apply::execute(conn, psa, &plan, in_each_transaction)?;
+    Ok(Outcome::of(&plan))
 }
 
 fn start_load(conn: &mut DbConn, psa: PsaKind, trigger: &str) -> QueryResult<i64> {
@@ -583,8 +306,10 @@ impl JobKind for DataLoad {
 /// The job: one data load, recorded in `psa_loads` whatever happens. A failed load (wrong
 /// password, malformed answer, PSA down) ends the job; the next scheduled load tries again.
 pub fn run(context: &Context, job: &Job, access: &super::PsaAccess) -> Result<(), JobError> {
-    let trigger = serde_json::from_str::<Payload>(&job.payload)
-        .map_or_else(|_| "schedule".to_owned(), |p| p.trigger);
+    let payload = serde_json::from_str::<Payload>(&job.payload).unwrap_or(Payload {
+        trigger: "schedule".to_owned(),
+        preview: None,
+    });
     let mut conn = context.conn()?;
     let Some(saved) = settings::load(&mut conn)? else {
         return Err(JobError::Permanent("the PSA is not set up".into()));
@@ -599,34 +324,40 @@ pub fn run(context: &Context, job: &Job, access: &super::PsaAccess) -> Result<()
     if others > 0 {
         return Err(JobError::Postpone(std::time::Duration::from_secs(5)));
     }
-    let load = start_load(&mut conn, saved.kind, &trigger)?;
+    let load = start_load(&mut conn, saved.kind, &payload.trigger)?;
     drop(conn);
     let keep_lease = |conn: &mut DbConn| context.keep_lease(conn, job.id());
-    let read = match saved.connection(access) {
-        Err(e) => Err(e.to_string()),
-        // The load's error is shown on the settings page: the status, never what was answered.
-        Ok(connection) => match super::connect(&Connection {
-            quote_answers: false,
-            ..connection
-        }) {
-            Err(e) => Err(e.to_string()),
-            Ok(psa) => read_all(psa.as_ref(), || keep_lease(&mut *context.conn()?))?
-                .map_err(|e| e.to_string()),
-        },
-    };
+    let read = preview_job::read(&saved, access, |_| keep_lease(&mut *context.conn()?))?;
     let mut conn = context.conn()?;
-    let result = match read {
-        Ok(companies) => match apply(&mut conn, saved.kind, &companies, keep_lease) {
+    let result = match (read, payload.preview) {
+        (Ok(companies), None) => match apply(&mut conn, saved.kind, &companies, keep_lease) {
             Ok(outcome) => Ok(outcome),
             Err(JobError::Db(e)) => Err(e.to_string()),
             Err(stop) => return Err(stop),
         },
-        Err(reason) => Err(reason),
+        (Ok(companies), Some(preview)) => {
+            match preview_job::apply_previewed(
+                &mut conn, saved.kind, &companies, preview, keep_lease,
+            ) {
+                Ok(result) => result,
+                Err(JobError::Db(e)) => Err(e.to_string()),
+                Err(stop) => return Err(stop),
+            }
+        }
+        (Err(reason), _) => Err(reason),
     };
     if let Err(reason) = &result {
         tracing::warn!(%reason, "PSA data load failed");
+        if let Some(preview) = payload.preview
+            && let Some(found) = super::preview::find(&mut conn, preview)?
+        {
+            preview_job::stale(&mut conn, &found, reason)?;
+        }
     }
     end_load(&mut conn, load, &result)?;
+    if let Some(preview) = payload.preview {
+        super::preview::record_load(&mut conn, preview, load)?;
+    }
     if !queue::finish(&mut conn, job.id(), &context.owner)? {
         return Err(JobError::LeaseLost);
     }

@@ -23,6 +23,7 @@ mod orgs;
 mod passkey_signin;
 mod passkeys;
 mod psa;
+mod psa_preview;
 mod records;
 mod render;
 pub mod request_span;

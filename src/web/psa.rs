@@ -1,5 +1,5 @@
 //! PSA settings (Managers and Administrators): the connection, the mapping of types and statuses,
-//! Test connection, Sync now, and the last data loads.
+//! Test connection, Sync now, the last data loads and previews (Preview sync is `psa_preview.rs`).
 
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ use crate::orgs::exclusions::{self, Exclusion};
 use crate::orgs::kinds::Kind;
 use crate::orgs::model::psa_label;
 use crate::psa::mapping::{self, Mapping};
+use crate::psa::preview::{self, Preview};
 use crate::psa::settings::{self, SaveError, SettingsForm};
 use crate::psa::sync::{self, Load};
 use crate::psa::{self, PsaKind};
@@ -42,6 +43,7 @@ struct PsaPage {
     types: Vec<MapRow>,
     statuses: Vec<MapRow>,
     loads: Vec<Load>,
+    previews: Vec<Preview>,
     exclusions: Vec<Exclusion>,
     allow_http: bool,
     allow_private: bool,
@@ -75,12 +77,12 @@ async fn page(
     typed: Typed,
     errors: FieldErrors,
 ) -> Result<HttpResponse, WebError> {
-    let (saved, mapping, loads, exclusions) = state
+    let (saved, mapping, (loads, previews), exclusions) = state
         .db(|conn| {
             Ok::<_, DbError>((
                 settings::load(conn)?,
                 Mapping::load(conn)?,
-                sync::recent_loads(conn, 10)?,
+                (sync::recent_loads(conn, 10)?, preview::recent(conn, 5)?),
                 exclusions::list(conn)?,
             ))
         })
@@ -118,6 +120,7 @@ async fn page(
         types,
         statuses,
         loads,
+        previews,
         exclusions,
         allow_http: state.settings.psa_allow_http,
         allow_private: state.settings.psa_allow_private,

@@ -7,8 +7,8 @@ use actix_web::{guard, web};
 use super::guard::{Rule, authorize};
 use super::{
     account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
-    org_list, orgs, passkey_signin, passkeys, psa, records, search, second_step, security, setup,
-    upload, users, users_two_factor,
+    org_list, orgs, passkey_signin, passkeys, psa, psa_preview, records, search, second_step,
+    security, setup, upload, users, users_two_factor,
 };
 use crate::auth::Action;
 
@@ -122,6 +122,9 @@ route_table! {
     POST "/settings/psa/test" Rule::Allow(Action::ManageSettings) => psa::test_connection;
     POST "/settings/psa/sync" Rule::Allow(Action::ManageSettings) => psa::sync_now;
     POST "/settings/psa/exclusions/{exclusion}/include" Rule::Allow(Action::ManageSettings) => psa::include_again;
+    POST "/settings/psa/preview" Rule::Allow(Action::ManageSettings) => psa_preview::start;
+    GET "/settings/psa/previews/{preview}" Rule::Allow(Action::ManageSettings) => psa_preview::show;
+    POST "/settings/psa/previews/{preview}/apply" Rule::Allow(Action::ManageSettings) => psa_preview::apply;
     GET "/settings/security" Rule::Allow(Action::ManageSecurity) => security::show;
     POST "/settings/security" Rule::Allow(Action::ManageSecurity) => security::save;
     GET "/settings/asset-types" Rule::Allow(Action::ManageSettings) => records::types;

@@ -14,6 +14,7 @@ mod api_transport;
 mod bodies;
 mod browser;
 mod browser_2fa;
+mod browser_psa;
 mod cli;
 mod compression;
 mod config;
@@ -40,6 +41,7 @@ mod psa_connectors;
 #[path = "../support/psa/mod.rs"]
 pub mod psa_doubles;
 mod psa_exclusions;
+mod psa_preview;
 mod psa_security;
 mod psa_sync;
 mod records;

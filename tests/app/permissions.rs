@@ -123,6 +123,11 @@ const TABLE: &[Row] = &[
     ("POST", "/settings/psa/sync", &[], MANAGERS_REDIRECT),
     // No such exclusion: back to the page with a message.
     ("POST", "/settings/psa/exclusions/{exclusion}/include", &[], MANAGERS_REDIRECT),
+    // Not set up yet: back to the page with a message.
+    ("POST", "/settings/psa/preview", &[], MANAGERS_REDIRECT),
+    // No such preview.
+    ("GET", "/settings/psa/previews/{preview}", &[], [303, 404, 404, 403, 403, 403, 403]),
+    ("POST", "/settings/psa/previews/{preview}/apply", &[], [303, 404, 404, 403, 403, 403, 403]),
     ("GET", "/settings/security", &[], [303, 200, 403, 403, 403, 403, 403]),
     ("POST", "/settings/security", &[], [303, 303, 403, 403, 403, 403, 403]),
     ("GET", "/settings/asset-types", &[], USERS_GET),
@@ -234,7 +239,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{session}", "999999")
             .replace("{passkey}", "999999")
             .replace("{key}", "999999")
-            .replace("{exclusion}", "999999");
+            .replace("{exclusion}", "999999")
+            .replace("{preview}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()

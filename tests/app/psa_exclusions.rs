@@ -9,38 +9,62 @@ use roster::db::schema::{organizations, psa_exclusions};
 use crate::psa::{
     autotask_form, connectwise_form, customer_id, org_named, post_owned, spawn, sync_now,
 };
-use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble};
+use crate::psa_doubles::{AutotaskDouble, ConnectWiseDouble, Faults};
 use crate::support::{Client, TestApp};
 
-/// One of the two doubles, set up one-way with "Fabrikam" (syncing) in it.
-enum Double {
+/// One of the two doubles, set up one-way (its companies of type "Client"/"Customer" and status
+/// "Active" sync).
+pub(crate) enum Double {
     Cw(ConnectWiseDouble),
     At(AutotaskDouble),
 }
 
 impl Double {
-    fn add(&self, name: &str) -> i64 {
+    pub(crate) fn add(&self, name: &str) -> i64 {
         match self {
             Double::Cw(cw) => cw.add_company(name, &name.replace(' ', ""), "Client", "Active"),
             Double::At(at) => at.add_company(name, &name.replace(' ', ""), "Customer", true),
         }
     }
 
-    fn has(&self, id: i64) -> Option<String> {
+    pub(crate) fn has(&self, id: i64) -> Option<String> {
         match self {
             Double::Cw(cw) => cw.company(id).map(|c| c.name),
             Double::At(at) => at.company(id).map(|c| c.name),
         }
     }
 
-    fn remove(&self, id: i64) {
+    pub(crate) fn remove(&self, id: i64) {
         match self {
             Double::Cw(cw) => cw.remove(id),
             Double::At(at) => at.remove(id),
         }
     }
 
-    fn companies(&self) -> usize {
+    pub(crate) fn rename(&self, id: i64, name: &str) {
+        match self {
+            Double::Cw(cw) => cw.rename(id, name),
+            Double::At(at) => at.rename(id, name),
+        }
+    }
+
+    /// Company lists of `size` companies a page.
+    pub(crate) fn set_page_size(&self, size: usize) {
+        match self {
+            Double::Cw(cw) => cw.set_page_size_cap(Some(size)),
+            Double::At(at) => at.set_page_size(size),
+        }
+    }
+
+    /// Page `page` of the company list answers `status`, every time.
+    pub(crate) fn fail_page(&self, page: usize, status: u16) {
+        match self {
+            Double::Cw(cw) => cw.fail_page(page, status),
+            Double::At(at) => at.fail_page(page, status),
+        }
+    }
+
+    pub(crate) fn companies(&self) -> usize {
         match self {
             Double::Cw(cw) => cw.companies().len(),
             Double::At(at) => at.companies().len(),
@@ -48,7 +72,7 @@ impl Double {
     }
 }
 
-async fn set_up(connectwise: bool) -> (Double, TestApp, Client) {
+pub(crate) async fn set_up(connectwise: bool) -> (Double, TestApp, Client) {
     let app = spawn().await;
     let manager = app.login_as(Role::Manager).await;
     let double = if connectwise {
@@ -71,7 +95,7 @@ async fn set_up(connectwise: bool) -> (Double, TestApp, Client) {
     (double, app, manager)
 }
 
-async fn live_named(app: &TestApp, name: &'static str) -> Vec<(i64, Option<String>)> {
+pub(crate) async fn live_named(app: &TestApp, name: &'static str) -> Vec<(i64, Option<String>)> {
     app.db(move |c| {
         organizations::table
             .filter(organizations::name.eq(name))

@@ -581,6 +581,9 @@ fn page_of(
     });
     let end = first.saturating_add(size).min(selected.len());
     let page_number = first / size + 1;
+    if let Some(failure) = inner.harness.page_failure(page_number) {
+        return failure;
+    }
     if inner.harness.is_malformed(page_number) {
         return HttpResponse::Ok()
             .content_type("application/json; charset=utf-8")

@@ -931,6 +931,9 @@ fn paged(inner: &Inner, req: &HttpRequest, items: &[Value], faultable: bool) -> 
     if !link.is_empty() {
         response.insert_header(("link", link));
     }
+    if faultable && let Some(failure) = inner.harness.page_failure(page) {
+        return failure;
+    }
     if faultable && inner.harness.is_malformed(page) {
         return response
             .content_type("application/json; charset=utf-8")

@@ -51,6 +51,8 @@ pub(crate) struct Harness {
     down: bool,
     failing: Option<(usize, Refusal)>,
     malformed_pages: BTreeSet<usize>,
+    /// Pages of the company list that answer this status instead.
+    failing_pages: std::collections::BTreeMap<usize, u16>,
     latency: Option<Duration>,
 }
 
@@ -94,6 +96,16 @@ impl Harness {
         self.malformed_pages.contains(&page)
     }
 
+    pub fn fail_page(&mut self, page: usize, status: u16) {
+        self.failing_pages.insert(page, status);
+    }
+
+    /// The status page `page` of the company list answers instead of its companies, if any.
+    pub fn page_failure(&self, page: usize) -> Option<HttpResponse> {
+        let status = StatusCode::from_u16(*self.failing_pages.get(&page)?).ok()?;
+        Some(HttpResponse::build(status).body("page unavailable"))
+    }
+
     pub fn set_latency(&mut self, latency: Option<Duration>) {
         self.latency = latency;
     }
@@ -102,6 +114,7 @@ impl Harness {
         self.down = false;
         self.failing = None;
         self.malformed_pages.clear();
+        self.failing_pages.clear();
         self.latency = None;
     }
 
@@ -188,6 +201,12 @@ pub(crate) trait Faults {
     /// Page `page` (1-based) of the company list answers broken JSON until `clear_faults`.
     fn malformed_page(&self, page: usize) {
         self.with_harness(|h| h.malformed_page(page));
+    }
+
+    /// Page `page` (1-based) of the company list answers `status` (every attempt) until
+    /// `clear_faults`: a PSA that fails half-way through a read.
+    fn fail_page(&self, page: usize, status: u16) {
+        self.with_harness(|h| h.fail_page(page, status));
     }
 
     /// Every API call waits this long before it answers.

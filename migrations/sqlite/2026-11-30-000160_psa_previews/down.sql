@@ -1,0 +1,2 @@
+DROP TABLE psa_preview_items;
+DROP TABLE psa_previews;
