@@ -5,8 +5,8 @@
 //! its anchor and its start (at most a few pages). Page 1 and the last page need no anchor (read
 //! from either end); a page number typed without an anchor is read from the nearer end, skipping
 //! index entries only (the one case whose cost grows with the distance). Counts come from
-//! `counts` when the filters allow it, else from the filtered rows (search: the matches only;
-//! a restricted user: the access list).
+//! `counts` when the filters allow it, else from the filtered rows (a restricted user: the access
+//! list). A search is paged by `search_pages`, with the walks of this file.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use super::access::{Scope, visible};
 use super::counts::{self, CountFilter};
 use super::model::OrgRow;
+use super::search_pages;
 use super::store::{Boxed, ListQuery, Page, Sort, filtered};
 use crate::db::DbConn;
 use crate::db::schema::organizations;
@@ -32,16 +33,17 @@ pub const MAX_SKIP: i64 = 5 * 500;
 
 /// How to read one page: from an anchor or from an end of the list, in which direction, how many
 /// rows to pass over first and how many to take.
-struct Walk {
-    from: Option<(String, NaiveDateTime, i64)>,
-    reverse: bool,
-    skip: i64,
-    limit: i64,
+pub(super) struct Walk {
+    pub from: Option<(String, NaiveDateTime, i64)>,
+    pub reverse: bool,
+    pub skip: i64,
+    pub limit: i64,
 }
 
-/// How many organizations the list holds with these filters.
+/// How many organizations the list holds with these filters (a search is counted in
+/// `search_pages`).
 fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64> {
-    let plain = query.text.is_none() && query.parent.is_none();
+    let plain = query.parent.is_none();
     if scope.all && plain {
         return counts::visible(
             conn,
@@ -57,7 +59,7 @@ fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64>
 
 /// The sort keys of an anchor the scope may see; `None` when it is gone (then the page number
 /// decides).
-fn anchor_key(
+pub(super) fn anchor_key(
     conn: &mut DbConn,
     scope: Scope,
     id: i64,
@@ -75,7 +77,7 @@ fn anchor_key(
 }
 
 /// Page `page` by its number alone: from the start or, when nearer, backwards from the end.
-fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
+pub(super) fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
     let offset = (page - 1).saturating_mul(per_page);
     if offset >= total {
         return None;
@@ -118,8 +120,7 @@ macro_rules! ordered {
     }};
 }
 
-fn walk_query(conn: &DbConn, scope: Scope, query: &ListQuery, walk: &Walk) -> Boxed {
-    let q = filtered(conn, scope, query);
+pub(super) fn walk_query(q: Boxed, query: &ListQuery, walk: &Walk) -> Boxed {
     let descending = matches!(query.sort, Sort::NameDesc | Sort::UpdatedDesc);
     let ascending = descending == walk.reverse;
     match query.sort {
@@ -136,23 +137,18 @@ fn walk_query(conn: &DbConn, scope: Scope, query: &ListQuery, walk: &Walk) -> Bo
 
 /// The rows of one walk, in the list's order. Rows passed over are read in the index alone (ids
 /// first, then the page's rows by id).
-fn read(
+pub(super) fn read(
     conn: &mut DbConn,
-    scope: Scope,
+    rows_of: Boxed,
     query: &ListQuery,
     walk: &Walk,
 ) -> QueryResult<Vec<OrgRow>> {
-    let q = walk_query(conn, scope, query, walk).limit(walk.limit);
+    let q = walk_query(rows_of, query, walk).limit(walk.limit);
     let mut rows: Vec<OrgRow> = if walk.skip == 0 {
         q.select(OrgRow::as_select()).load(conn)?
     } else {
         let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(conn)?;
-        let mut rows: Vec<OrgRow> = organizations::table
-            .filter(organizations::id.eq_any(&ids))
-            .select(OrgRow::as_select())
-            .load(conn)?;
-        rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-        rows
+        rows_by_id(conn, &ids)?
     };
     if walk.reverse {
         rows.reverse();
@@ -160,9 +156,22 @@ fn read(
     Ok(rows)
 }
 
+/// The rows of these ids, in the order given.
+pub(super) fn rows_by_id(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<OrgRow>> {
+    let mut rows: Vec<OrgRow> = organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(rows)
+}
+
 /// One page of the Organizations list: the count (a few rows of `organization_counts` when the
 /// filters allow), the anchor when a link gives one, and the page's rows.
 pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
+    if query.text.is_some() {
+        return search_pages::list(conn, scope, query);
+    }
     let total = total(conn, scope, query)?;
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
@@ -178,14 +187,16 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
         _ => None,
     };
     let items = match anchored.or_else(|| by_number(total, page, per_page)) {
-        Some(walk) => read(conn, scope, query, &walk)?,
+        Some(walk) => read(conn, filtered(conn, scope, query), query, &walk)?,
         None => Vec::new(),
     };
     Ok(Page {
         items,
         total,
+        capped: false,
         page,
         per_page,
+        next: page.saturating_mul(per_page) < total,
     })
 }
 

@@ -1,14 +1,25 @@
-//! Substring search over name and short name that does not read every row: SQLite's FTS5 trigram
-//! index, PostgreSQL's pg_trgm index. Both compare lower-cased text (lower-cased in Rust, so `Ä`
-//! and `ä` match on both backends); `%`, `_` and `\` in the search are matched literally.
+//! Substring search over name and short name: through SQLite's FTS5 trigram index or
+//! PostgreSQL's pg_trgm index (few matches), or row by row along an index in the list's order
+//! (many). Both compare lower-cased text (lower-cased in Rust, so `Ä` and `ä` match on both
+//! backends); `%`, `_` and `\` in the search are matched literally.
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::access::OrgFilter;
-use crate::db::Backend;
 use crate::db::schema::organizations;
+use crate::db::{Backend, DbConn};
+
+/// The search text as stored: lower-cased, without surrounding spaces.
+fn needle(term: &str) -> String {
+    term.trim().to_lowercase()
+}
+
+/// Whether the trigram indexes can find this term (three characters or more).
+pub fn indexable(term: &str) -> bool {
+    needle(term).chars().count() >= 3
+}
 
 fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -23,7 +34,7 @@ fn escape_like(text: &str) -> String {
 
 /// Organizations whose name or short name contains `term` (any case).
 pub fn containing(backend: Backend, term: &str) -> OrgFilter {
-    let needle = term.trim().to_lowercase();
+    let needle = needle(term);
     let pattern = format!("%{}%", escape_like(&needle));
     match backend {
         // PostgreSQL's default LIKE escape is the backslash; an explicit ESCAPE would hide the
@@ -44,12 +55,107 @@ pub fn containing(backend: Backend, term: &str) -> OrgFilter {
     }
 }
 
+/// The same matches as `containing`, tested row by row without the trigram index: for a walk
+/// along an index in the list's order that stops after a page (PostgreSQL's `strpos` keeps the
+/// planner on that walk; a `LIKE` there would send it through the trigram index for every match).
+pub fn scanning(backend: Backend, term: &str) -> OrgFilter {
+    let needle = needle(term);
+    match backend {
+        Backend::Postgres => Box::new(
+            sql::<Bool>("strpos(organizations.search_text, ")
+                .bind::<Text, _>(needle)
+                .sql(") > 0"),
+        ),
+        Backend::Sqlite => Box::new(
+            organizations::search_text
+                .like(format!("%{}%", escape_like(&needle)))
+                .escape('\\'),
+        ),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Rowid {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// What the trigram index says of a term: the ids of the organizations (deleted ones too) whose
+/// search text contains it, or that they are far more than asked for.
+pub enum Probe {
+    /// At most `limit` ids; fewer than `limit` means these are all of them.
+    Ids(Vec<i64>),
+    /// PostgreSQL's planner expects more than `ESTIMATE_FACTOR` times the limit: a GIN index
+    /// reads every match before it returns the first, so they are not read.
+    Many,
+}
+
+/// How far above the limit PostgreSQL's estimate must be to skip reading the matches.
+pub const ESTIMATE_FACTOR: i64 = 4;
+
+/// Up to `limit` ids of organizations whose search text contains `term`, in no particular order,
+/// from the trigram index alone (see `Probe`); the term must be `indexable`.
+pub fn indexed(conn: &mut DbConn, term: &str, limit: i64) -> QueryResult<Probe> {
+    let needle = needle(term);
+    match conn {
+        DbConn::Sqlite(c) => {
+            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+            let rows: Vec<Rowid> = diesel::sql_query(
+                "SELECT rowid AS id FROM organizations_fts WHERE organizations_fts MATCH ? LIMIT ?",
+            )
+            .bind::<Text, _>(phrase)
+            .bind::<BigInt, _>(limit)
+            .load(c)?;
+            Ok(Probe::Ids(rows.into_iter().map(|r| r.id).collect()))
+        }
+        DbConn::Pg(c) => {
+            let pattern = format!("%{}%", escape_like(&needle));
+            let plan: Vec<PlanLine> =
+                diesel::sql_query("EXPLAIN SELECT id FROM organizations WHERE search_text LIKE $1")
+                    .bind::<Text, _>(&pattern)
+                    .load(c)?;
+            let estimate = plan.first().map_or(0, |l| estimated_rows(&l.line));
+            if estimate > limit.saturating_mul(ESTIMATE_FACTOR) {
+                return Ok(Probe::Many);
+            }
+            organizations::table
+                .filter(organizations::search_text.like(pattern))
+                .select(organizations::id)
+                .limit(limit)
+                .load(c)
+                .map(Probe::Ids)
+        }
+    }
+}
+
+/// The rows the first line of a PostgreSQL plan expects (`... rows=20202 width=8)`).
+fn estimated_rows(line: &str) -> i64 {
+    line.split(" rows=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::escape_like;
+    use super::{escape_like, estimated_rows};
 
     #[test]
     fn like_wildcards_are_literal() {
         assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
+    }
+
+    #[test]
+    fn the_plan_estimate_is_read_from_its_first_line() {
+        let line = "Bitmap Heap Scan on organizations  (cost=260.57..18532.34 rows=20202 width=8)";
+        assert_eq!(estimated_rows(line), 20202);
+        assert_eq!(estimated_rows("Result"), 0);
     }
 }

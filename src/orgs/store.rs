@@ -79,12 +79,18 @@ impl Default for ListQuery {
 
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many organizations the list holds, or, when `capped`, how many it holds more than.
     pub total: i64,
+    /// A search with many matches is counted up to a cap only (see `orgs::search_pages`).
+    pub capped: bool,
     pub page: i64,
     pub per_page: i64,
+    /// Whether a page follows this one.
+    pub next: bool,
 }
 
 impl<T> Page<T> {
+    /// The last page, or with a capped count the last page counted.
     pub fn last_page(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page).max(1)
     }
@@ -93,10 +99,23 @@ impl<T> Page<T> {
 pub(super) type Boxed = organizations::BoxedQuery<'static, MultiBackend>;
 
 pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
-    let mut q = organizations::table.into_boxed().filter(visible(scope));
-    if let Some(text) = query.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        q = q.filter(search::containing(conn.backend(), text));
+    let q = narrowed(scope, query);
+    match query.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(text) => q.filter(search::containing(conn.backend(), text)),
+        None => q,
     }
+}
+
+/// The list's rows by every filter but the search text.
+pub(super) fn narrowed(scope: Scope, query: &ListQuery) -> Boxed {
+    narrow(
+        organizations::table.into_boxed().filter(visible(scope)),
+        query,
+    )
+}
+
+/// `q` narrowed by the list's type, status, PSA and parent filters.
+pub(super) fn narrow(mut q: Boxed, query: &ListQuery) -> Boxed {
     if let Some(id) = query.type_id {
         q = q.filter(organizations::type_id.eq(id));
     }
@@ -161,18 +180,23 @@ pub fn children(
     Ok((rows, total))
 }
 
-/// Up to `limit` organizations whose name or short name contains `text`, by name.
+/// Up to `limit` organizations whose name or short name contains `text`, by name (the first page
+/// of a search of that size, see `search_pages`).
 pub fn lookup(conn: &mut DbConn, scope: Scope, text: &str, limit: i64) -> QueryResult<Vec<OrgRef>> {
     let query = ListQuery {
-        text: Some(text.to_owned()),
-        page: 1,
+        text: Some(text.to_owned()).filter(|t| !t.trim().is_empty()),
+        per_page: limit,
         ..ListQuery::default()
     };
-    filtered(conn, scope, &query)
-        .order_by((organizations::search_text.asc(), organizations::id.asc()))
-        .limit(limit)
-        .select(REF)
-        .load(conn)
+    Ok(list(conn, scope, &query)?
+        .items
+        .into_iter()
+        .map(|o| OrgRef {
+            id: o.id,
+            name: o.name,
+            short_name: o.short_name,
+        })
+        .collect())
 }
 
 /// Organizations whose name looks like `name` (same letters and digits, any case), except `except`.

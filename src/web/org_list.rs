@@ -123,10 +123,15 @@ struct ListPage {
     parent: Option<OrgRef>,
     kinds: Kinds,
     rows: Vec<ListRow>,
+    /// How many organizations match, or when `capped` how many they are more than.
     total: i64,
+    capped: bool,
     page: i64,
+    /// The last page, or when `capped` the last page counted.
     last_page: i64,
     per_page: i64,
+    /// Whether a page follows this one.
+    next: bool,
     /// The current filters as a query string, without the page.
     filters: String,
     can_create: bool,
@@ -144,7 +149,7 @@ impl ListPage {
         } else {
             format!("/organizations?{}&page={page}", self.filters)
         };
-        if page == 1 || page == self.last_page {
+        if page == 1 || (page == self.last_page && !self.capped) {
             return url;
         }
         let (anchor, id, between) = match (self.rows.first(), self.rows.last()) {
@@ -167,11 +172,30 @@ impl ListPage {
         self.status_id == Some(*id)
     }
 
-    /// The pages to link around the current one.
+    /// The pages to link around the current one (with a capped count: those known to exist,
+    /// every page up to one past the counted ones, and the next one).
     fn window(&self) -> Vec<i64> {
         let from = (self.page - 2).max(1);
-        let to = (self.page + 2).min(self.last_page);
+        let last = match (self.capped, self.next) {
+            (false, _) => self.last_page,
+            (true, false) => self.page,
+            (true, true) => (self.last_page + 1).max(self.page + 1),
+        };
+        let to = (self.page + 2).min(last);
         (from..=to).collect()
+    }
+
+    /// The capped count, written with thousands separators ("1,000").
+    fn capped_total(&self) -> String {
+        let digits = self.total.to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
     }
 }
 
@@ -251,9 +275,11 @@ pub async fn list(
         kinds,
         rows,
         total: found.total,
+        capped: found.capped,
         page: found.page,
         last_page: found.last_page(),
         per_page: found.per_page,
+        next: found.next,
         filtered: query.text.is_some()
             || query.type_id.is_some()
             || query.status_id.is_some()

@@ -29,6 +29,7 @@ mod logos;
 mod org_counts;
 mod org_merge;
 mod org_merge_browser;
+mod org_search;
 mod orgs;
 mod outage;
 mod pages;

@@ -367,7 +367,7 @@ async fn counts_stay_right_with_two_instances_writing_at_once() {
 }
 
 /// Ids of the organizations a list page shows, in order.
-fn ids_on(body: &str) -> Vec<i64> {
+pub(crate) fn ids_on(body: &str) -> Vec<i64> {
     body.split("name=\"ids\" value=\"")
         .skip(1)
         .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
@@ -375,14 +375,14 @@ fn ids_on(body: &str) -> Vec<i64> {
 }
 
 /// The link of a page with this `rel` (next, prev), unescaped.
-fn link(body: &str, rel: &str) -> Option<String> {
+pub(crate) fn link(body: &str, rel: &str) -> Option<String> {
     let end = body.find(&format!("\" rel=\"{rel}\""))?;
     let start = body[..end].rfind("href=\"")? + 6;
     Some(body[start..end].replace("&amp;", "&").replace("&#38;", "&"))
 }
 
 /// The link to page `n` in the pager.
-fn page_link(body: &str, n: i64) -> String {
+pub(crate) fn page_link(body: &str, n: i64) -> String {
     let text = format!("\">{n}</a>");
     let end = body
         .find(&text)

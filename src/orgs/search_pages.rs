@@ -1,0 +1,278 @@
+//! Pages of a search in the Organizations list, one evaluation of the search per request. A term
+//! with at most `COUNTED_PAGES` pages of matches is found through the trigram index: the database
+//! puts every match in order, they are counted, and any page is a slice of them. A term with more
+//! is shown as "more than N" (counting a common word at a million organizations reads tens of
+//! thousands of rows): its pages are walked along the list's sort index, testing each row, which
+//! fills a page after a few hundred rows; the pages up to the cap are reached by number, the
+//! pages past it by the anchored links (Next, Previous) only.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::access::{OrgFilter, Scope, on_list};
+use super::model::OrgRow;
+use super::paging::Anchor;
+use super::paging::{MAX_SKIP, Walk, anchor_key, read, rows_by_id, walk_query};
+use super::search::{self, Probe};
+use super::store::{Boxed, ListQuery, Page, filtered, narrow, narrowed};
+use crate::db::schema::organizations;
+use crate::db::{Backend, DbConn};
+
+/// How many pages of matches a search counts; past them it says "more than".
+pub const COUNTED_PAGES: i64 = 20;
+
+/// One page of a search (`query.text` set).
+pub(super) fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+) -> QueryResult<Page<OrgRow>> {
+    let text = query.text.as_deref().unwrap_or_default();
+    let cap = COUNTED_PAGES * query.per_page.max(1);
+    match few(conn, scope, query, text, cap)? {
+        Some(ids) => counted(conn, scope, query, text, ids),
+        None => walked(conn, scope, query, text, cap),
+    }
+}
+
+fn len(ids: &[i64]) -> i64 {
+    i64::try_from(ids.len()).unwrap_or(i64::MAX)
+}
+
+/// Ids among which every match is, when there are at most `cap` matches; `None` when there are
+/// more.
+fn few(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+    text: &str,
+    cap: i64,
+) -> QueryResult<Option<Vec<i64>>> {
+    let plain = scope.all
+        && query.type_id.is_none()
+        && query.status_id.is_none()
+        && query.psa_linked.is_none()
+        && query.parent.is_none();
+    if plain && search::indexable(text) {
+        // The trigram index alone, stopped after `cap + 1` ids: cheap for any term on SQLite,
+        // for rare ones on PostgreSQL (whose estimate answers for common ones).
+        let ids = match search::indexed(conn, text, cap + 1)? {
+            Probe::Ids(ids) => ids,
+            Probe::Many => return Ok(None),
+        };
+        if len(&ids) <= cap {
+            return Ok(Some(ids));
+        }
+        if more_alive(conn, text, ids, cap)? {
+            return Ok(None);
+        }
+    }
+    // Other filters, a restricted user (whose access list bounds the rows read), a term shorter
+    // than a trigram: the matches themselves, up to the cap.
+    let rows = if scope.all {
+        filtered(conn, scope, query)
+    } else {
+        among(conn, scope, query, None).filter(search::scanning(conn.backend(), text))
+    };
+    let ids: Vec<i64> = rows.select(organizations::id).limit(cap + 1).load(conn)?;
+    Ok((len(&ids) <= cap).then_some(ids))
+}
+
+/// Whether more than `cap` organizations hold the text and are not being deleted, given `ids`,
+/// more than `cap` of those that hold it.
+fn more_alive(conn: &mut DbConn, text: &str, ids: Vec<i64>, cap: i64) -> QueryResult<bool> {
+    match conn.backend() {
+        // An index leads with `deleted_at`: the deleted ones (usually none) are counted there,
+        // and as many more ids asked for.
+        Backend::Sqlite => {
+            let deleted: Vec<i64> = organizations::table
+                .filter(organizations::deleted_at.is_not_null())
+                .select(organizations::id)
+                .limit(cap + 1)
+                .load(conn)?;
+            let deleted = len(&deleted);
+            Ok(deleted == 0
+                || (deleted <= cap
+                    && matches!(
+                        search::indexed(conn, text, cap + 1 + deleted)?,
+                        Probe::Ids(more) if len(&more) > cap + deleted
+                    )))
+        }
+        // PostgreSQL's indexes hold the visible organizations only: the ids are looked up.
+        Backend::Postgres => {
+            let alive: i64 = organizations::table
+                .filter(organizations::id.eq_any(ids))
+                .filter(organizations::deleted_at.is_null())
+                .count()
+                .get_result(conn)?;
+            Ok(alive > cap)
+        }
+    }
+}
+
+/// A page of a search with few matches: all of them in order, counted, and the page sliced out.
+fn counted(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+    text: &str,
+    ids: Vec<i64>,
+) -> QueryResult<Page<OrgRow>> {
+    let rows = among(conn, scope, query, Some(ids)).filter(search::scanning(conn.backend(), text));
+    let all = Walk {
+        from: None,
+        reverse: false,
+        skip: 0,
+        limit: 0,
+    };
+    let ordered: Vec<i64> = walk_query(rows, query, &all)
+        .select(organizations::id)
+        .load(conn)?;
+    let page = query.page.max(1);
+    let per_page = query.per_page.max(1);
+    let (start, end) = slice(&ordered, query.anchor.filter(|_| page > 1), page, per_page);
+    let items = rows_by_id(conn, &ordered[start..end])?;
+    Ok(Page {
+        items,
+        total: len(&ordered),
+        capped: false,
+        page,
+        per_page,
+        next: end < ordered.len(),
+    })
+}
+
+/// The organizations that the scope may see (of `ids` when given), by every filter but the text,
+/// read by id or from the access list. On SQLite `deleted_at` is kept from its index (the unary
+/// `+`): without statistics the planner takes `deleted_at IS NULL` for a narrow range and would
+/// walk every organization in name order, testing each id.
+fn among(conn: &DbConn, scope: Scope, query: &ListQuery, ids: Option<Vec<i64>>) -> Boxed {
+    let alive: OrgFilter = match conn.backend() {
+        Backend::Sqlite => Box::new(sql::<Bool>("+organizations.deleted_at IS NULL")),
+        Backend::Postgres => Box::new(organizations::deleted_at.is_null()),
+    };
+    let mut q = organizations::table.into_boxed().filter(alive);
+    if let Some(ids) = ids {
+        q = q.filter(organizations::id.eq_any(ids));
+    }
+    if !scope.all {
+        q = q.filter(organizations::id.eq_any(on_list(scope)));
+    }
+    narrow(q, query)
+}
+
+/// Where page `page` lies in the ordered matches: after or before its anchor when the anchor is
+/// still among them, else by its number.
+fn slice(ordered: &[i64], anchor: Option<Anchor>, page: i64, per_page: i64) -> (usize, usize) {
+    let at = |id: i64| ordered.iter().position(|o| *o == id);
+    let width = usize::try_from(per_page).unwrap_or(usize::MAX);
+    let skip = |skip: i64| usize::try_from(skip.clamp(0, MAX_SKIP)).unwrap_or(0);
+    let (start, end) = match anchor {
+        Some(Anchor::After { id, skip: s }) if at(id).is_some() => {
+            let start = at(id).unwrap_or(0) + 1 + skip(s);
+            (start, start.saturating_add(width))
+        }
+        Some(Anchor::Before { id, skip: s }) if at(id).is_some() => {
+            let end = at(id).unwrap_or(0).saturating_sub(skip(s));
+            (end.saturating_sub(width), end)
+        }
+        _ => {
+            let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+            (start, start.saturating_add(width))
+        }
+    };
+    let end = end.min(ordered.len());
+    (start.min(end), end)
+}
+
+/// A page of a search with many matches, walked along the sort index from its anchor or, up to
+/// the cap, from the start.
+fn walked(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+    text: &str,
+    cap: i64,
+) -> QueryResult<Page<OrgRow>> {
+    let page = query.page.max(1);
+    let per_page = query.per_page.max(1);
+    let anchored = match query.anchor {
+        Some(Anchor::After { id, skip } | Anchor::Before { id, skip }) if page > 1 => {
+            anchor_key(conn, scope, id)?.map(|key| Walk {
+                from: Some(key),
+                reverse: matches!(query.anchor, Some(Anchor::Before { .. })),
+                skip: skip.clamp(0, MAX_SKIP),
+                limit: per_page,
+            })
+        }
+        _ => None,
+    };
+    let offset = (page - 1).saturating_mul(per_page);
+    let walk = match anchored {
+        Some(walk) => walk,
+        None if offset < cap => Walk {
+            from: None,
+            reverse: false,
+            skip: offset,
+            limit: per_page,
+        },
+        // Past the counted pages only an anchor says where a page starts.
+        None => {
+            return Ok(Page {
+                items: Vec::new(),
+                total: cap,
+                capped: true,
+                page,
+                per_page,
+                next: false,
+            });
+        }
+    };
+    // Forwards, one row more tells whether a page follows; backwards, the anchor follows.
+    let forward = !walk.reverse;
+    let walk = Walk {
+        limit: walk.limit + i64::from(forward),
+        ..walk
+    };
+    let rows = narrowed(scope, query).filter(search::scanning(conn.backend(), text));
+    let mut items = read(conn, rows, query, &walk)?;
+    let next = !forward || len_rows(&items) > per_page;
+    items.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    Ok(Page {
+        items,
+        total: cap,
+        capped: true,
+        page,
+        per_page,
+        next,
+    })
+}
+
+fn len_rows(rows: &[OrgRow]) -> i64 {
+    i64::try_from(rows.len()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Anchor, slice};
+
+    #[test]
+    fn a_page_is_sliced_from_its_anchor_or_its_number() {
+        let ordered: Vec<i64> = (100..110).collect();
+        assert_eq!(slice(&ordered, None, 1, 4), (0, 4));
+        assert_eq!(slice(&ordered, None, 3, 4), (8, 10));
+        assert_eq!(slice(&ordered, None, 9, 4), (10, 10));
+        let after = Anchor::After { id: 103, skip: 0 };
+        assert_eq!(slice(&ordered, Some(after), 2, 4), (4, 8));
+        let after = Anchor::After { id: 101, skip: 4 };
+        assert_eq!(slice(&ordered, Some(after), 3, 2), (6, 8));
+        let before = Anchor::Before { id: 106, skip: 0 };
+        assert_eq!(slice(&ordered, Some(before), 2, 4), (2, 6));
+        let before = Anchor::Before { id: 102, skip: 0 };
+        assert_eq!(slice(&ordered, Some(before), 1, 4), (0, 2));
+        // An anchor that is no longer a match: the page number decides.
+        let gone = Anchor::After { id: 7, skip: 0 };
+        assert_eq!(slice(&ordered, Some(gone), 2, 4), (4, 8));
+    }
+}

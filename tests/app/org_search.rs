@@ -1,0 +1,185 @@
+//! The Organizations page's search (issue 13): a term with few matches is counted and every page
+//! is reachable by number; a term with more than 20 pages of matches says "more than", shows the
+//! pages up to the cap by number and the ones past it by Next and Previous, and every page holds
+//! exactly the rows of an OFFSET query over the matches.
+
+use diesel::prelude::*;
+use roster::auth::Role;
+use roster::db::schema::organizations;
+use roster::orgs::store::{self, OrgValues};
+
+use crate::org_counts::{ids_on, link, page_link};
+use crate::support::{Client, TestApp};
+
+/// Rows a page (small, so that the cap of 20 pages is 40 matches).
+const PER: i64 = 2;
+
+/// 45 "Dental Care" organizations (one of them being deleted), 3 "Rare Widget" ones and some
+/// others, inserted as a bulk path does.
+async fn seeded() -> TestApp {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
+    app.db(|c| {
+        let mut names: Vec<String> = (0..45).map(|i| format!("Dental Care {i:02}")).collect();
+        names.extend((0..3).map(|i| format!("Rare Widget {i}")));
+        names.extend((0..10).map(|i| format!("Plain Company {i}")));
+        let values: Vec<OrgValues<'_>> = names
+            .iter()
+            .map(|name| OrgValues {
+                name,
+                short_name: "",
+                type_id: None,
+                status_id: None,
+                parent_id: None,
+                description: "",
+                quick_notes: "",
+                alert: "",
+            })
+            .collect();
+        store::insert_many(c, &values, None).unwrap();
+        diesel::update(organizations::table.filter(organizations::name.eq("Dental Care 07")))
+            .set(organizations::deleted_at.eq(Some(roster::db::now())))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    app
+}
+
+/// The ids of the visible organizations whose search text contains `term`, in the order of
+/// `sort`, by an OFFSET-free query over all of them.
+async fn matching(app: &TestApp, term: &'static str, sort: &'static str) -> Vec<i64> {
+    app.db(move |c| {
+        let q = organizations::table
+            .filter(organizations::deleted_at.is_null())
+            .filter(organizations::search_text.like(format!("%{term}%")))
+            .select(organizations::id);
+        match sort {
+            "name" => q
+                .order_by((organizations::search_text.asc(), organizations::id.asc()))
+                .load(c),
+            _ => q
+                .order_by((organizations::updated_at.desc(), organizations::id.desc()))
+                .load(c),
+        }
+        .unwrap()
+    })
+    .await
+}
+
+fn count_line(body: &str) -> &str {
+    let start = body.find("id=\"result-count\">").map_or(0, |i| i + 18);
+    body[start..].split('<').next().unwrap_or_default()
+}
+
+/// Every page by Next from page 1, checked against the matches; returns the last page's body.
+async fn forward(client: &Client, first: &str, expected: &[i64]) -> (String, i64) {
+    let mut path = first.to_owned();
+    let mut page = 1;
+    loop {
+        let res = client.get(&path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+        let from = usize::try_from((page - 1) * PER).unwrap();
+        let to = (from + PER as usize).min(expected.len());
+        assert_eq!(
+            ids_on(&res.body),
+            expected[from..to],
+            "page {page} ({path})"
+        );
+        match link(&res.body, "next") {
+            Some(next) => path = next,
+            None => return (res.body, page),
+        }
+        page += 1;
+    }
+}
+
+#[tokio::test]
+async fn a_common_term_is_counted_up_to_a_cap_and_paged_past_it() {
+    let app = seeded().await;
+    let client = app.login_as(Role::Administrator).await;
+    for sort in ["name", "-updated"] {
+        let expected = matching(&app, "dental", sort).await;
+        assert_eq!(expected.len(), 44);
+        let first = format!("/organizations?q=Dental&sort={sort}");
+        let body = client.get(&first).await.body;
+        assert_eq!(
+            count_line(&body),
+            "More than 40 organizations, page 1 of more than 20"
+        );
+        assert!(!body.contains("Last &raquo;"), "no last page is known");
+        let (last, pages) = forward(&client, &first, &expected).await;
+        assert_eq!(pages, 22, "{sort}");
+        assert_eq!(count_line(&last), "More than 40 organizations, page 22");
+        // Back by Previous past the cap, and two pages back by the pager's number.
+        let prev = client.get(&link(&last, "prev").unwrap()).await.body;
+        assert_eq!(ids_on(&prev), expected[40..42]);
+        let two_back = client.get(&page_link(&last, 20)).await.body;
+        assert_eq!(ids_on(&two_back), expected[38..40]);
+        // Typed page numbers up to the cap; past it a way on.
+        let typed = client.get(&format!("{first}&page=13")).await.body;
+        assert_eq!(ids_on(&typed), expected[24..26]);
+        let past = client.get(&format!("{first}&page=21")).await;
+        assert_eq!(past.status, 200);
+        assert!(ids_on(&past.body).is_empty());
+        assert!(
+            past.body.contains("pages past 20 are reached with Next"),
+            "{}",
+            past.body
+        );
+        assert_eq!(
+            ids_on(&client.get(&page_link(&past.body, 20)).await.body),
+            expected[38..40]
+        );
+    }
+}
+
+#[tokio::test]
+async fn rare_and_short_terms_and_filters_are_counted_exactly() {
+    let app = seeded().await;
+    let client = app.login_as(Role::Administrator).await;
+    // A rare term: counted, its last page reachable by number and by the Last link.
+    let expected = matching(&app, "widget", "name").await;
+    let body = client.get("/organizations?q=widget").await.body;
+    assert_eq!(count_line(&body), "3 organizations, page 1 of 2");
+    assert_eq!(ids_on(&body), expected[..2]);
+    let typed = client.get("/organizations?q=widget&page=2").await.body;
+    assert_eq!(ids_on(&typed), expected[2..]);
+    assert!(
+        !client
+            .get("/organizations?q=widget&page=3")
+            .await
+            .body
+            .contains("Widget")
+    );
+    // Two letters: shorter than a trigram, rare and common.
+    let body = client.get("/organizations?q=dg").await.body;
+    assert_eq!(count_line(&body), "3 organizations, page 1 of 2");
+    let expected = matching(&app, "ca", "name").await;
+    let first = "/organizations?q=ca";
+    assert_eq!(
+        count_line(&client.get(first).await.body),
+        "More than 40 organizations, page 1 of more than 20"
+    );
+    forward(&client, first, &expected).await;
+    // A common term narrowed by a filter to a few: counted exactly.
+    let vendor = app
+        .db(|c| {
+            use roster::db::schema::organization_types as t;
+            let vendor: i64 = t::table
+                .filter(t::name.eq("Vendor"))
+                .select(t::id)
+                .first(c)
+                .unwrap();
+            diesel::update(organizations::table.filter(organizations::name.like("Dental Care 1%")))
+                .set(organizations::type_id.eq(vendor))
+                .execute(c)
+                .unwrap();
+            vendor
+        })
+        .await;
+    let body = client
+        .get(&format!("/organizations?q=dental&type={vendor}"))
+        .await
+        .body;
+    assert_eq!(count_line(&body), "10 organizations, page 1 of 5");
+}
