@@ -27,58 +27,8 @@ CONNECTIONS="${CONNECTIONS:-8}"
 PORT="${PORT:-18731}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-cargo build --profile "$PROFILE" --quiet
-BIN="$PWD/target/$PROFILE/roster"
-PACED="$PWD/benches/paced.lua"
-
-WORK="$(mktemp -d)"
-SERVER_PID=""
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  SERVER_PID=""
-}
-cleanup() {
-  stop_server
-  psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS roster_bench WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export ROSTER_BIND="127.0.0.1:$PORT" RUST_LOG=warn
-BASE="http://127.0.0.1:$PORT"
-
-measure() { # path [header] -> "rps avg_latency_ms"
-  local out rps lat
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "${2:-$COOKIE}" "$BASE$1")
-  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  lat=$(awk '$1 == "Latency" { print $2 }' <<<"$out" | ms)
-  echo "$rps $lat"
-}
-ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-fetch() { curl -fs -H "$COOKIE" "$BASE$1"; }
-expect() { # path text (the page is read whole first: `grep -q` leaving early would make curl fail
-  # on a closed pipe, and pipefail would take that for a missing text)
-  local page
-  page=$(fetch "$1") || { echo "$1 could not be fetched" >&2; exit 1; }
-  grep -q "$2" <<<"$page" || { echo "$1 does not show \"$2\"" >&2; exit 1; }
-}
-
-start_server() {
-  "$BIN" serve &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
-  # Sign in with curl (the cookie jar keeps the __Host- cookies on 127.0.0.1).
-  local jar="$WORK/cookies" token session
-  rm -f "$jar"
-  token=$(curl -fs -c "$jar" "$BASE/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
-  curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf_token=$token" \
-    --data-urlencode "email=bench@example.com" --data-urlencode "password=a benchmark password" \
-    "$BASE/login"
-  session=$(awk '$6 == "__Host-roster-session" { print $7 }' "$jar")
-  [ -n "$session" ] || { echo "could not sign in" >&2; exit 1; }
-  COOKIE="Cookie: __Host-roster-session=$session"
-}
+BENCH_DB=roster_bench
+source benches/common.sh
 
 run_size() { # backend size seconds_to_seed added
   local backend=$1 size=$2 seeded=$3 added=$4 deep prev next org

@@ -10,13 +10,16 @@
 #   SIZE=10000 BACKENDS=sqlite benches/search.sh
 #
 # Environment: SIZE (default 100000), RECORDS (default 10), BACKENDS (default "sqlite postgres"),
-# DURATION (default 10s), CONNECTIONS (default 8), ROSTER_TEST_PG_URL (an admin URL, as for the
-# tests), ROSTER_BIN (a roster binary to use instead of building the release one). Checks first that each search shows the record it was built from.
+# DURATION (default 10s), CONNECTIONS (default 8), PORT (default 18732), PROFILE (the Cargo
+# profile built and run, default release; "measure" rebuilds quickly), ROSTER_BIN (a roster binary
+# to run instead), ROSTER_TEST_PG_URL (an admin URL, as for the tests), BENCH_DB (the PostgreSQL
+# database, default roster_search_bench), KEEP (a folder keeping the seeded data for the next run:
+# `KEEP=/tmp/search-data benches/search.sh` seeds once; remove the folder and drop BENCH_DB after).
+# Checks first that each search shows the record it was built from. "cpu ms" is the server's CPU
+# time per request (utime + stime of /proc/PID/stat over the run), steadier than req/s on a busy
+# machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# PROFILE: the Cargo profile to build and run (default release; "measure" rebuilds quickly).
-PROFILE="${PROFILE:-release}"
-
 SIZE="${SIZE:-100000}"
 RECORDS="${RECORDS:-10}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
@@ -24,78 +27,46 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-8}"
 PORT="${PORT:-18732}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
+BENCH_DB="${BENCH_DB:-roster_search_bench}"
+source benches/common.sh
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-if [ -n "${ROSTER_BIN:-}" ]; then BIN="$(realpath "$ROSTER_BIN")"; else cargo build --profile "$PROFILE" --quiet; BIN="$PWD/target/$PROFILE/roster"; fi
-PACED="$PWD/benches/paced.lua"
-
-WORK="$(mktemp -d)"
-SERVER_PID=""
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  SERVER_PID=""
-}
-cleanup() {
-  stop_server
-  psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS roster_search_bench WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export ROSTER_BIND="127.0.0.1:$PORT" RUST_LOG=warn
-BASE="http://127.0.0.1:$PORT"
-
-ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
-measure() { # path -> "rps avg_ms"
-  local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$COOKIE" "$BASE$1")
-  echo "$(awk '/Requests\/sec/ { print $2 }' <<<"$out") $(awk '$1 == "Latency" { print $2 }' <<<"$out" | ms)"
-}
-paced() { # path rate -> "p50 p99 errors"
-  local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$PACED" -H "$COOKIE" "$BASE$1" -- "$2" "$CONNECTIONS")
-  echo "$(awk '$1 == "50%" { print $2 }' <<<"$out" | ms) $(awk '$1 == "99%" { print $2 }' <<<"$out" | ms) \
-$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { for (i = 4; i <= NF; i += 2) { gsub(/,/, "", $i); n += $i } } END { print n + 0 }' <<<"$out")"
-}
-expect() { # path text
-  local page
-  page=$(curl -fs -H "$COOKIE" "$BASE$1") || { echo "$1 could not be fetched" >&2; exit 1; }
-  grep -qF -- "$2" <<<"$page" || { echo "$1 does not show \"$2\"" >&2; exit 1; }
-}
 
-start_server() {
-  "$BIN" serve &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
-  local jar="$WORK/cookies" token session
-  rm -f "$jar"
-  token=$(curl -fs -c "$jar" "$BASE/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
-  curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf_token=$token" \
-    --data-urlencode "email=bench@example.com" --data-urlencode "password=a benchmark password" \
-    "$BASE/login"
-  session=$(awk '$6 == "__Host-roster-session" { print $7 }' "$jar")
-  [ -n "$session" ] || { echo "could not sign in" >&2; exit 1; }
-  COOKIE="Cookie: __Host-roster-session=$session"
+# KEEP: a folder where the seeded data stays between runs (SQLite's file, and a mark that
+# $BENCH_DB on PostgreSQL holds it, then not dropped at the end): seeded once, measured many times.
+seeded_before() { # backend -> true when KEEP holds this size's data
+  [ -n "${KEEP:-}" ] && [ "$(cat "$KEEP/$1.seeded" 2>/dev/null)" = "$SIZE x $RECORDS" ]
 }
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"; KEEP="$(realpath "$KEEP")"
+  trap 'stop_server; rm -rf "$WORK"' EXIT
+fi
 
 sql() { # backend query -> one value
   if [ "$1" = postgres ]; then psql "$ROSTER_DATABASE_URL" -Atqc "$2"; else sqlite3 "$ROSTER_DATA_DIR/roster.sqlite3" "$2"; fi
 }
 
 for backend in $BACKENDS; do
-  rm -rf "$WORK/data"; mkdir -p "$WORK/data"
-  export ROSTER_DATA_DIR="$WORK/data"
-  unset ROSTER_DATABASE_URL
-  if [ "$backend" = postgres ]; then
-    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS roster_search_bench WITH (FORCE)" >/dev/null
-    psql "$ADMIN_URL" -qc "CREATE DATABASE roster_search_bench" >/dev/null
-    export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/roster_search_bench"
+  if seeded_before "$backend"; then
+    export ROSTER_DATA_DIR="$KEEP/$backend"
+    unset ROSTER_DATABASE_URL
+    [ "$backend" = postgres ] && export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/$BENCH_DB"
+    seeded="(kept)"
+  else
+    if [ -n "${KEEP:-}" ]; then
+      rm -f "$KEEP/$backend.seeded"
+      WORK_DATA="$KEEP/$backend"
+    else
+      WORK_DATA="$WORK/data"
+    fi
+    fresh_backend "$backend"
+    rm -rf "$WORK_DATA"; mkdir -p "$WORK_DATA"; export ROSTER_DATA_DIR="$WORK_DATA"
+    echo "a benchmark password" | "$BIN" user add --email bench@example.com --role administrator >/dev/null
+    started=$(date +%s.%N)
+    "$BIN" seed-demo --organizations "$SIZE" --records "$RECORDS" >/dev/null
+    seeded=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }')
+    [ -n "${KEEP:-}" ] && echo "$SIZE x $RECORDS" >"$KEEP/$backend.seeded"
   fi
-  echo "a benchmark password" | "$BIN" user add --email bench@example.com --role administrator >/dev/null
-  started=$(date +%s.%N)
-  "$BIN" seed-demo --organizations "$SIZE" --records "$RECORDS" >/dev/null
-  seeded=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
   # Values of records in the middle of the data.
   middle="(SELECT id FROM records WHERE kind = 'configurations' ORDER BY id LIMIT 1 OFFSET $(( SIZE * RECORDS / 4 )))"
@@ -118,19 +89,19 @@ for backend in $BACKENDS; do
   expect "/search?q=$(urlq "$phone_other")" "results-contacts"
   expect "/search?q=$word" "Runbook"
 
-  read -r L_RPS L_LAT < <(measure "/organizations")
+  read -r L_RPS L_LAT L_CPU < <(measure_cpu "/organizations")
   echo
-  echo "== $backend, $SIZE organizations x $RECORDS records (seeded in ${seeded}s)"
-  printf '%-40s %9s %8s %8s %8s %8s %7s\n' "" "req/s" "avg ms" "/ list" "p50 ms" "p99 ms" "errors"
-  printf '%-40s %9s %8s\n' "Organizations page" "$L_RPS" "$L_LAT"
+  echo "== $backend, $SIZE organizations x $RECORDS records (seeded in $seeded)"
+  printf '%-46s %8s %7s %7s %7s %7s %7s %7s\n' "" "req/s" "avg ms" "cpu ms" "/ list" "p50 ms" "p99 ms" "errors"
+  printf '%-46s %8s %7s %7s\n' "Organizations page" "$L_RPS" "$L_LAT" "$L_CPU"
   for pair in "exact IP|$ip" "CIDR|$cidr" "serial|$serial" "email|$email" "document word|$word" "phone (other separators)|$phone_other"; do
     label="${pair%%|*}"; q="${pair#*|}"
     path="/search?q=$(urlq "$q")"
-    read -r rps lat < <(measure "$path")
+    read -r rps lat cpu < <(measure_cpu "$path")
     rate=$(awk -v r="$rps" 'BEGIN { r = int(r / 2); print (r < 1 ? 1 : r) }')
-    read -r p50 p99 errors < <(paced "$path" "$rate")
-    printf '%-40s %9s %8s %8s %8s %8s %7s\n' "$label: $q" "$rps" "$lat" "$(ratio "$rps" "$L_RPS")" "$p50" "$p99" "$errors"
+    read -r p50 p99 errors _requests < <(paced "$path" "$rate")
+    printf '%-46s %8s %7s %7s %7s %7s %7s %7s\n' "$label: $q" "$rps" "$lat" "$cpu" "$(ratio "$rps" "$L_RPS")" "$p50" "$p99" "$errors"
   done
-  echo "targets: / list >= 0.5, p99 < 50 ms"
+  echo "targets: / list >= 0.5, p99 < 50 ms (cpu ms: the server's CPU time per request)"
   stop_server
 done

@@ -166,6 +166,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_values (value, terms_id) {
+        value -> Text,
+        terms_id -> BigInt,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> BigInt,
         kind -> Text,
@@ -437,6 +444,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     flexible_asset_types,
     records,
     search_terms,
+    search_values,
     jobs,
     psa_settings,
     psa_type_map,

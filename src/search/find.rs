@@ -1,6 +1,8 @@
 //! Finding hits in the index within a user's organizations, ranked: exact matches first (a whole
 //! value, or the one IP address typed), then prefixes, then any part; primary before ordinary
-//! before archived; recent first. A fixed number of statements whatever the results.
+//! before archived; recent first. When the text typed is a whole value (a serial, an email, an
+//! address), the hits are the values it is or starts, read from `search_values` in order, not
+//! every value holding it somewhere. A fixed number of statements whatever the results.
 
 use diesel::dsl::{case_when, count_star, sql};
 use diesel::prelude::*;
@@ -9,7 +11,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use super::Group;
 use super::mark::{Marked, mark};
 use super::query::Query;
-use crate::db::schema::{organizations, search_terms as st};
+use crate::db::schema::{organizations, search_terms as st, search_values as sv};
 use crate::db::{Backend, DbConn, MultiBackend};
 use crate::orgs::Scope;
 
@@ -121,15 +123,58 @@ fn in_scope(scope: Scope) -> Cond {
     }
 }
 
-fn matching(backend: Backend, q: &Query, scope: Scope, filter: Filter) -> Cond {
-    let found: Cond = match q.ipv4 {
+/// Rows holding one of the needles as a whole value (an address typed is one too). One `IN`:
+/// an `OR` beside it would make PostgreSQL read the whole table.
+fn whole(q: &Query) -> Cond {
+    let values = sv::table
+        .filter(sv::value.eq_any(q.needles.clone()))
+        .select(sv::terms_id);
+    Box::new(st::id.eq_any(values))
+}
+
+/// The highest character: values starting with `n` run from `n` to `n` followed by it.
+const HIGHEST: char = '\u{10FFFF}';
+
+/// Rows with a value starting with one of the needles (itself included): ranges of
+/// `search_values` (an address typed finds the longer ones it starts, as its text would).
+fn starting(q: &Query) -> Cond {
+    if q.needles.is_empty() {
+        return Box::new(sql::<Bool>("1 = 0"));
+    }
+    // A query has at most three needles (the text, a phone's digits, a MAC's hex).
+    let [a, b, c] = [0, 1, 2].map(|i| {
+        q.needles
+            .get(i)
+            .or(q.needles.first())
+            .cloned()
+            .unwrap_or_default()
+    });
+    let range = |n: String| {
+        let end = format!("{n}{HIGHEST}");
+        sv::value.ge(n).and(sv::value.lt(end))
+    };
+    let values = sv::table
+        .filter(range(a).or(range(b)).or(range(c)))
+        .select(sv::terms_id);
+    Box::new(st::id.eq_any(values))
+}
+
+/// What a search finds: with `whole_value` (the text typed is a value in scope), the values it
+/// is or starts; otherwise the values holding it anywhere.
+fn found(backend: Backend, q: &Query, whole_value: bool) -> Cond {
+    match q.ipv4 {
+        _ if whole_value => starting(q),
         None => containing(backend, q),
         // A CIDR range has no text to look for: the range alone, read from its index.
         Some(r) if q.needles.is_empty() => Box::new(st::ipv4.assume_not_null().between(r.lo, r.hi)),
         Some(r) => {
             Box::new(containing(backend, q).or(st::ipv4.assume_not_null().between(r.lo, r.hi)))
         }
-    };
+    }
+}
+
+/// `found` within the scope and the page's filters.
+fn narrowed(found: Cond, scope: Scope, filter: Filter) -> Cond {
     let mut cond: Cond = Box::new(in_scope(scope).and(found));
     if let Some(group) = filter.group {
         cond = Box::new(cond.and(st::kind.eq(group.slug())));
@@ -184,8 +229,16 @@ pub fn search(
         group: None,
         ..filter
     };
+    // Whether the text is a whole value, asked of every group: counts and pages agree.
+    let whole_value = !q.needles.is_empty()
+        && st::table
+            .filter(narrowed(whole(q), scope, every_group))
+            .select(st::id)
+            .first::<i64>(conn)
+            .optional()?
+            .is_some();
     let rows: Vec<(String, i64)> = st::table
-        .filter(matching(backend, q, scope, every_group))
+        .filter(narrowed(found(backend, q, whole_value), scope, every_group))
         .group_by(st::kind)
         .select((st::kind, count_star()))
         .load(conn)?;
@@ -202,13 +255,13 @@ pub fn search(
         .iter()
         .filter(|(g, _)| filter.group.is_none_or(|f| f == *g));
     for (group, _) in shown {
-        let narrowed = Filter {
+        let one = Filter {
             group: Some(*group),
             ..filter
         };
         raw.extend(
             st::table
-                .filter(matching(backend, q, scope, narrowed))
+                .filter(narrowed(found(backend, q, whole_value), scope, one))
                 .order_by((
                     rank(backend, q),
                     st::standing,

@@ -10,8 +10,8 @@ use diesel::prelude::*;
 
 use super::Group;
 use super::fold::{fold, mac_digits, phone_digits};
-use super::query::ipv4_number;
-use crate::db::schema::{organizations, records, search_terms as st};
+use super::query::{MAX_CHARS, ipv4_number};
+use crate::db::schema::{organizations, records, search_terms as st, search_values as sv};
 use crate::db::{DbConn, now};
 use crate::records::Kind;
 
@@ -132,15 +132,62 @@ impl NewTerms {
     }
 }
 
-/// Writes many rows in one statement (MultiBackend has no multi-row insert: each backend builds its own).
+/// A row of `search_values`: one whole value of a row of `search_terms`.
+#[derive(Insertable)]
+#[diesel(table_name = sv)]
+struct NewValue<'a> {
+    value: &'a str,
+    terms_id: i64,
+}
+
+/// Values per multi-row insert of `search_values` (two bound parameters each).
+const VALUES_PER_INSERT: usize = 5_000;
+
+impl NewTerms {
+    /// The distinct values of `terms` short enough to be typed whole (`search_values` holds them).
+    fn values(&self) -> std::collections::BTreeSet<&str> {
+        self.terms
+            .split('\n')
+            .filter(|v| !v.is_empty() && v.chars().count() <= MAX_CHARS)
+            .collect()
+    }
+}
+
+/// Writes many rows in one statement, and their whole values (MultiBackend has no multi-row
+/// insert: each backend builds its own).
 pub fn insert_many(conn: &mut DbConn, rows: &[NewTerms]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(st::table).values(rows).execute(c),
-        DbConn::Pg(c) => diesel::insert_into(st::table).values(rows).execute(c),
+    let mut ids: Vec<i64> = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(st::table)
+            .values(rows)
+            .returning(st::id)
+            .get_results(c)?,
+        DbConn::Pg(c) => diesel::insert_into(st::table)
+            .values(rows)
+            .returning(st::id)
+            .get_results(c)?,
+    };
+    // Ids are handed out in the order of the rows.
+    ids.sort_unstable();
+    let values: Vec<NewValue<'_>> = ids
+        .iter()
+        .zip(rows)
+        .flat_map(|(id, row)| {
+            row.values().into_iter().map(|value| NewValue {
+                value,
+                terms_id: *id,
+            })
+        })
+        .collect();
+    for chunk in values.chunks(VALUES_PER_INSERT) {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(sv::table).values(chunk).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(sv::table).values(chunk).execute(c)?,
+        };
     }
+    Ok(ids.len())
 }
 
 /// Indexes an organization's name and short name anew (call inside the write's transaction).

@@ -262,6 +262,47 @@ async fn a_passwords_value_is_never_a_hit() {
     assert!(stored.iter().all(|t| !t.contains("zebra")), "{stored:?}");
 }
 
+/// A serial, an email or an address typed whole is looked up as a value (fast at a million
+/// records): its record and the values it starts, not every text mentioning it; a part of it
+/// still finds every mention.
+#[tokio::test]
+async fn a_whole_value_finds_its_record_not_every_mention() {
+    let (app, acme, _) = filled().await;
+    app.add_record(
+        acme,
+        Kind::Document,
+        None,
+        &[
+            ("title", "Fan replacement"),
+            ("body", "Replace the fan of SN-77Q4X next week."),
+        ],
+    )
+    .await;
+    let admin = app.login_as(Role::Administrator).await;
+
+    let whole = suggested(&admin, "sn-77q4x").await;
+    assert_eq!(
+        titles(&whole, "configurations"),
+        vec!["FW-ACME-01"],
+        "{whole:?}"
+    );
+    assert!(titles(&whole, "documents").is_empty(), "{whole:?}");
+    let page = admin.get("/search?q=SN-77Q4X").await.body;
+    assert!(page.contains("1 result<"), "{page}");
+
+    let part = suggested(&admin, "77q4x").await;
+    assert_eq!(
+        titles(&part, "configurations"),
+        vec!["FW-ACME-01"],
+        "{part:?}"
+    );
+    assert_eq!(
+        titles(&part, "documents"),
+        vec!["Fan replacement"],
+        "{part:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_restricted_user_finds_nothing_of_another_organization() {
     let (app, acme, globex) = filled().await;
