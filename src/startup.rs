@@ -136,6 +136,9 @@ fn job_kinds(settings: &Settings) -> Registry {
         .with(crate::orgs::purge::Purge)
         .with(crate::psa::sync::DataLoad(psa.clone()))
         .with(crate::psa::push::PushRetry(psa))
+        .with(crate::transfer::apply::ItGlueImport(
+            settings.data_key.clone(),
+        ))
 }
 
 /// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is

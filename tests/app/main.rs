@@ -21,6 +21,7 @@ mod csrf;
 mod deletion;
 mod images;
 mod import;
+mod import_apply;
 mod itglue_export;
 mod lean;
 mod login;
