@@ -161,7 +161,11 @@ pub fn organizations(
         .iter()
         .map(|v| org_values(&v.values, &kinds, None))
         .collect();
-    let created = store::insert_many(conn, &values, batches.by)?;
+    let created = if values.is_empty() {
+        Vec::new()
+    } else {
+        store::insert_many(conn, &values, batches.by)?
+    };
     for (valid, id) in create.iter().zip(created) {
         remember.push((
             valid.id.clone(),

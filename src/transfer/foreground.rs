@@ -49,14 +49,22 @@ pub fn apply(
     );
     let lease = settings.jobs.lease;
     let mut conn = pool.get()?;
-    let id = match run::unfinished(&mut conn, &path.display().to_string())? {
-        Some(id) => JobId(id),
+    let claimed = match run::unfinished(&mut conn, &path.display().to_string())? {
+        Some(id) => (
+            JobId(id),
+            queue::claim_this(&mut conn, JobId(id), &owner, lease)?,
+        ),
         None => {
             let payload = Payload::new(&settings.data_key, &path, password, false)?;
-            apply::enqueue(&mut conn, &payload, None)?
+            // Queued and leased in one transaction: a server's worker cannot take it between.
+            crate::db::write(&mut conn, |conn| -> Result<_, ForegroundError> {
+                let id = apply::enqueue(conn, &payload, None)?;
+                Ok((id, queue::claim_this(conn, id, &owner, lease)?))
+            })?
         }
     };
-    let Some(job) = queue::claim_this(&mut conn, id, &owner, lease)? else {
+    let (id, claimed) = claimed;
+    let Some(job) = claimed else {
         return Err(ForegroundError::Busy(format!(
             "an import of this export is running already (job {}), in a server or another \
              command; follow it on the Import page, or run this again once it has stopped for \
