@@ -63,7 +63,8 @@ impl Payload {
         })
     }
 
-    fn open(&self, key: &SecretKey) -> Result<Source, TransferError> {
+    /// Opens the export (checks the password too).
+    pub fn open(&self, key: &SecretKey) -> Result<Source, TransferError> {
         let password = match &self.password {
             None => None,
             Some((nonce, sealed)) => {

@@ -150,3 +150,14 @@ pub fn unfinished(conn: &mut DbConn, source: &str) -> QueryResult<Option<i64>> {
         .first(conn)
         .optional()
 }
+
+/// The latest imports with their job's state, newest first.
+pub fn recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(Run, String)>> {
+    use crate::db::schema::jobs as j;
+    r::table
+        .inner_join(j::table.on(j::id.eq(r::job_id)))
+        .order_by(r::job_id.desc())
+        .limit(limit)
+        .select((Run::as_select(), j::state))
+        .load(conn)
+}
