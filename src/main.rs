@@ -66,9 +66,16 @@ enum Command {
 #[derive(Subcommand)]
 enum ImportCommand {
     /// Read an IT Glue export (its ZIP, or the folder it was unpacked to) and print what importing
-    /// it would do, file by file; nothing is written. A ZIP password is read from a prompt, or
-    /// from standard input when it is not a terminal; never from the arguments.
-    Itglue { path: std::path::PathBuf },
+    /// it would do, file by file; nothing is written unless --apply is given. A ZIP password is
+    /// read from a prompt, or from standard input when it is not a terminal; never from the
+    /// arguments.
+    Itglue {
+        path: std::path::PathBuf,
+        /// Apply the import (in batches, with a progress line; a stopped import of the same
+        /// export is resumed), then print its report
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,8 +149,8 @@ fn main() -> anyhow::Result<()> {
             records_per_organization,
         } => seed_demo(&settings, organizations, seed, records_per_organization),
         Command::Import {
-            command: ImportCommand::Itglue { path },
-        } => import_itglue(&settings, &path),
+            command: ImportCommand::Itglue { path, apply },
+        } => import_itglue(&settings, &path, apply),
         Command::Reindex => reindex(&settings),
     }
 }
@@ -171,8 +178,11 @@ fn read_password() -> anyhow::Result<(String, String)> {
     }
 }
 
-/// Opens an export, asking for the ZIP password only when the ZIP has one.
-fn open_export(path: &std::path::Path) -> anyhow::Result<roster::transfer::source::Source> {
+/// Opens an export, asking for the ZIP password only when the ZIP has one; the password comes back
+/// too (an import job reopens the export).
+fn open_export(
+    path: &std::path::Path,
+) -> anyhow::Result<(roster::transfer::source::Source, Option<String>)> {
     use roster::transfer::{TransferError, source};
     match source::Source::open(path, None, source::Limits::default()) {
         Err(TransferError::Password(_)) => {
@@ -183,26 +193,40 @@ fn open_export(path: &std::path::Path) -> anyhow::Result<roster::transfer::sourc
                 std::io::stdin().read_to_string(&mut text)?;
                 text.lines().next().unwrap_or_default().to_owned()
             };
-            Ok(source::Source::open(
-                path,
-                Some(&password),
-                source::Limits::default(),
-            )?)
+            let opened = source::Source::open(path, Some(&password), source::Limits::default())?;
+            Ok((opened, Some(password)))
         }
-        other => Ok(other?),
+        other => Ok((other?, None)),
     }
 }
 
 fn import_itglue(
     settings: &roster::config::Settings,
     path: &std::path::Path,
+    apply: bool,
 ) -> anyhow::Result<()> {
-    let mut source = open_export(path)?;
+    let (mut source, password) = open_export(path)?;
     let (pool, _) = roster::startup::prepare_database(settings)?;
     let mut conn = pool.get().context("no database connection")?;
     let preview = roster::transfer::preview::preview(&mut conn, &mut source)?;
     println!("{preview}");
-    println!("This was a preview: nothing was written.");
+    if !apply {
+        println!("This was a preview: nothing was written.");
+        return Ok(());
+    }
+    drop((conn, source));
+    let mut progress = |run: &roster::transfer::run::Run| {
+        println!("{}", roster::transfer::report::progress_line(run));
+    };
+    let (job, _) = roster::transfer::foreground::apply(
+        &pool,
+        settings,
+        path,
+        password.as_deref(),
+        &mut progress,
+    )?;
+    let mut conn = pool.get().context("no database connection")?;
+    print!("{}", roster::transfer::report::text(&mut conn, job.0)?);
     Ok(())
 }
 

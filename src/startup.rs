@@ -137,6 +137,9 @@ fn job_kinds(settings: &Settings) -> Registry {
         .with(crate::psa::sync::DataLoad(psa.clone()))
         .with(crate::psa::preview_job::PreviewSync(psa.clone()))
         .with(crate::psa::push::PushRetry(psa))
+        .with(crate::transfer::apply::ItGlueImport(
+            settings.data_key.clone(),
+        ))
 }
 
 /// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is

@@ -34,6 +34,8 @@ pub enum Action {
     ManageSecurity,
     /// API keys (Administrators only: a key may act as any user).
     ManageApiKeys,
+    /// Import another tool's export (Administrators only: it writes every organization).
+    ImportData,
 }
 
 impl Role {
@@ -111,6 +113,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
         ManageSecurity => role == Administrator,
         ManageApiKeys => role == Administrator,
+        ImportData => role == Administrator,
     }
 }
 
@@ -132,6 +135,7 @@ mod tests {
             (ManageUsers, [true, true, false, false, false, false]),
             (ManageSecurity, [true, false, false, false, false, false]),
             (ManageApiKeys, [true, false, false, false, false, false]),
+            (ImportData, [true, false, false, false, false, false]),
         ];
         for (action, expected) in rows {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -60,6 +60,10 @@ pub struct RawSettings {
     pub purge_batch_rows: Option<u32>,
     /// The pause between two purge transactions, so that other writers get their turn.
     pub purge_pause_ms: Option<u64>,
+    /// Rows an import writes per transaction.
+    pub import_batch_rows: Option<u32>,
+    /// The largest export the Import page accepts, in bytes.
+    pub import_max_bytes: Option<u64>,
     /// How long a worker holds a job without a sign of life before another worker takes it up.
     pub job_lease_seconds: Option<u64>,
     /// How often an idle worker looks for due jobs.
@@ -115,6 +119,8 @@ pub struct JobSettings {
     pub delete_grace: Duration,
     pub purge_batch_rows: i64,
     pub purge_pause: Duration,
+    pub import_batch_rows: usize,
+    pub import_max_bytes: u64,
     pub lease: Duration,
     pub poll: Duration,
     pub run: bool,
@@ -181,6 +187,10 @@ impl RawSettings {
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             .or(self.purge_batch_rows);
         self.purge_pause_ms = number("ROSTER_PURGE_PAUSE_MS")?.or(self.purge_pause_ms);
+        self.import_batch_rows = number("ROSTER_IMPORT_BATCH_ROWS")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .or(self.import_batch_rows);
+        self.import_max_bytes = number("ROSTER_IMPORT_MAX_BYTES")?.or(self.import_max_bytes);
         self.job_lease_seconds = number("ROSTER_JOB_LEASE_SECONDS")?.or(self.job_lease_seconds);
         self.job_poll_ms = number("ROSTER_JOB_POLL_MS")?.or(self.job_poll_ms);
         self.api_rate_limit = number("ROSTER_API_RATE_LIMIT")?
@@ -240,6 +250,8 @@ impl RawSettings {
                 delete_grace: Duration::from_secs(self.delete_grace_seconds.unwrap_or(15 * 60)),
                 purge_batch_rows: i64::from(self.purge_batch_rows.unwrap_or(1000).max(1)),
                 purge_pause: Duration::from_millis(self.purge_pause_ms.unwrap_or(5)),
+                import_batch_rows: self.import_batch_rows.unwrap_or(500).clamp(1, 10_000) as usize,
+                import_max_bytes: self.import_max_bytes.unwrap_or(2 << 30),
                 lease: Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(1)),
                 poll: Duration::from_millis(self.job_poll_ms.unwrap_or(1000).max(10)),
                 run: self.run_jobs.unwrap_or(true),

@@ -423,6 +423,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_runs (job_id) {
+        job_id -> BigInt,
+        source -> Text,
+        started_at -> Timestamp,
+        stage -> Integer,
+        stage_rows -> BigInt,
+        created -> BigInt,
+        updated -> BigInt,
+        unchanged -> BigInt,
+        failed -> BigInt,
+        kept -> BigInt,
+    }
+}
+
+diesel::table! {
+    import_notes (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        file -> Text,
+        line -> BigInt,
+        note -> Text,
+    }
+}
+
 diesel::joinable!(logos -> organizations (organization_id));
 diesel::joinable!(organizations -> organization_types (type_id));
 diesel::joinable!(organizations -> organization_statuses (status_id));
@@ -459,4 +484,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_signins,
     organization_merges,
     import_sources,
+    import_runs,
+    import_notes,
 );

@@ -188,6 +188,32 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
     })
 }
 
+/// Leases the job `id` to `owner` if it is due (queued, or running under a lease that ran out):
+/// the command line runs its own job this way. `None` when another worker holds it.
+pub fn claim_this(
+    conn: &mut DbConn,
+    id: JobId,
+    owner: &str,
+    lease: Duration,
+) -> QueryResult<Option<Job>> {
+    crate::db::write(conn, |conn| {
+        let at = now();
+        let changed = diesel::update(jobs::table.find(id.0).filter(due(at)))
+            .set((
+                jobs::state.eq(State::Running.as_str()),
+                jobs::lease_owner.eq(owner),
+                jobs::lease_until.eq(after(lease)),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        find(conn, id)
+    })
+}
+
 type Held<'a> = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Find<jobs::table, i64>,

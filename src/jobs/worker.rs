@@ -34,6 +34,17 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context for running one job in the foreground (the command line), outside any worker.
+    pub fn foreground(pool: DbPool, owner: String, settings: JobSettings) -> Self {
+        Context {
+            pool,
+            owner,
+            settings,
+            kinds: Registry::default(),
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
     /// A connection for the next step of the job.
     pub fn conn(&self) -> Result<crate::db::PooledConn, JobError> {
         self.pool.get().map_err(JobError::Db)

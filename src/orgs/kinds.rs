@@ -215,6 +215,36 @@ fn checked_name(conn: &mut DbConn, kind: Kind, raw: &str, except: i64) -> Result
     })
 }
 
+/// The ids of `names` (matched ignoring case), adding those that are missing (an import names
+/// types and statuses by name). Inside the caller's transaction.
+pub fn ensure_named(
+    conn: &mut DbConn,
+    kind: Kind,
+    names: &[String],
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let mut ids: std::collections::HashMap<String, i64> = all(conn, kind)?
+        .into_iter()
+        .map(|(id, name, _)| (name.to_lowercase(), id))
+        .collect();
+    let mut added = false;
+    for name in names {
+        let name = name.trim();
+        if name.is_empty() || ids.contains_key(&name.to_lowercase()) {
+            continue;
+        }
+        let id: i64 = with_kind!(kind, t, _col => diesel::insert_into(t::table)
+            .values((t::name.eq(name), t::synced.eq(false), t::created_at.eq(now())))
+            .returning(t::id)
+            .get_result(conn))?;
+        ids.insert(name.to_lowercase(), id);
+        added = true;
+    }
+    if added {
+        changed(conn)?;
+    }
+    Ok(ids)
+}
+
 pub fn add(
     conn: &mut DbConn,
     actor: &User,

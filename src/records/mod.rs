@@ -3,6 +3,7 @@
 //! so they share one table and one set of use cases; each kind describes its fields (`fields.rs`)
 //! and its values are checked by field (`values.rs`). Password secrets are stored apart, encrypted.
 
+pub mod bulk;
 pub mod crypto;
 pub mod fields;
 pub mod flex;

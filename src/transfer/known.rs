@@ -1,6 +1,6 @@
 //! What Roster already holds that an import is matched against: rows remembered from an earlier
 //! import (`import_sources`), organizations by name, records by title. Read once per preview or
-//! batch, not once per row.
+//! batch, not once per row. `remember` writes what an import brought in.
 
 use std::collections::HashMap;
 
@@ -61,4 +61,63 @@ pub fn records_by_title(
         }
     }
     Ok(out)
+}
+
+/// What the last import of these IT Glue ids (of `kind`) became, for rows that still exist:
+/// source id -> (Roster id, fingerprint).
+pub fn remembered_batch(
+    conn: &mut DbConn,
+    kind: &str,
+    ids: &[&str],
+) -> QueryResult<HashMap<String, (i64, String)>> {
+    let rows: Vec<(String, i64, String)> = if kind == super::itglue::ORG_SOURCE_KIND {
+        s::table
+            .inner_join(o::table.on(o::id.eq(s::target_id)))
+            .filter(s::kind.eq(kind))
+            .filter(s::source_id.eq_any(ids))
+            .filter(o::deleted_at.is_null())
+            .select((s::source_id, s::target_id, s::fingerprint))
+            .load(conn)?
+    } else {
+        s::table
+            .inner_join(r::table.on(r::id.eq(s::target_id)))
+            .filter(s::kind.eq(kind))
+            .filter(s::source_id.eq_any(ids))
+            .select((s::source_id, s::target_id, s::fingerprint))
+            .load(conn)?
+    };
+    Ok(rows.into_iter().map(|(s, t, f)| (s, (t, f))).collect())
+}
+
+/// Remembers (or remembers anew) what these IT Glue ids became: (source id, Roster id, fingerprint).
+pub fn remember(conn: &mut DbConn, kind: &str, rows: &[(String, i64, String)]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
+    diesel::delete(
+        s::table
+            .filter(s::kind.eq(kind))
+            .filter(s::source_id.eq_any(&ids)),
+    )
+    .execute(conn)?;
+    let at = crate::db::now();
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(source, target, fingerprint)| {
+            (
+                s::kind.eq(kind),
+                s::source_id.eq(source),
+                s::target_id.eq(target),
+                s::fingerprint.eq(fingerprint),
+                s::imported_at.eq(at),
+            )
+        })
+        .collect();
+    // MultiBackend has no multi-row insert: each backend builds its own.
+    match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(s::table).values(values).execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(s::table).values(values).execute(c)?,
+    };
+    Ok(())
 }

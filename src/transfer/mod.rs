@@ -2,9 +2,17 @@
 //! what an import would do, applying it as a job. No HTTP here; the web pages and the command
 //! line call these use cases.
 
+pub mod apply;
+mod apply_orgs;
+mod apply_records;
+pub mod cells;
+pub mod foreground;
 pub mod itglue;
 pub mod known;
+pub mod merge;
 pub mod preview;
+pub mod report;
+pub mod run;
 pub mod source;
 pub mod table;
 

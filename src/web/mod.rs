@@ -34,6 +34,7 @@ mod security;
 mod setup;
 pub mod signed;
 pub mod state;
+mod transfer;
 mod two_factor_pages;
 pub mod upload;
 mod user_agent;

@@ -7,8 +7,13 @@ use actix_web::{guard, web};
 use super::guard::{Rule, authorize};
 use super::{
     account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
+<<<<<<< HEAD
     org_list, orgs, passkey_signin, passkeys, psa, psa_preview, records, search, second_step,
     security, setup, upload, users, users_two_factor,
+=======
+    org_list, orgs, passkey_signin, passkeys, psa, records, search, second_step, security, setup,
+    transfer, upload, users, users_two_factor,
+>>>>>>> import2
 };
 use crate::auth::Action;
 
@@ -116,6 +121,11 @@ route_table! {
     POST "/organizations/{org}/records/{record_kind}/{record}/delete" Rule::Allow(Action::DeleteOne) => records::delete;
     POST "/organizations/{org}/records/{record_kind}/{record}/reveal" Rule::Allow(Action::ViewOrganizations) => records::reveal;
     GET "/manage-data" Rule::Allow(Action::ManageData) => deletes::manage_data;
+    GET "/manage-data/import" Rule::Allow(Action::ImportData) => transfer::page;
+    POST "/manage-data/import" Rule::Allow(Action::ImportData) => transfer::upload;
+    GET "/manage-data/import/{token}" Rule::Allow(Action::ImportData) => transfer::preview;
+    POST "/manage-data/import/{token}" Rule::Allow(Action::ImportData) => transfer::start;
+    GET "/manage-data/import/jobs/{job}" Rule::Allow(Action::ImportData) => transfer::job;
     GET "/settings/psa" Rule::Allow(Action::ManageSettings) => psa::show;
     POST "/settings/psa" Rule::Allow(Action::ManageSettings) => psa::save;
     POST "/settings/psa/mapping" Rule::Allow(Action::ManageSettings) => psa::save_mapping;

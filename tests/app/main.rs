@@ -22,6 +22,8 @@ mod csrf;
 mod deletion;
 mod images;
 mod import;
+mod import_apply;
+mod import_pages;
 mod itglue_export;
 mod lean;
 mod login;

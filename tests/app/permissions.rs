@@ -20,6 +20,7 @@ type Row = (
 const OPEN: [u16; 7] = [200; 7];
 const SIGNED_IN: [u16; 7] = [303, 200, 200, 200, 200, 200, 200];
 const USERS_GET: [u16; 7] = [303, 200, 200, 403, 403, 403, 403];
+const ADMINS_GET: [u16; 7] = [303, 200, 403, 403, 403, 403, 403];
 const MANAGERS_REDIRECT: [u16; 7] = [303, 303, 303, 403, 403, 403, 403];
 const CREATORS: [u16; 7] = [303, 200, 200, 200, 200, 403, 403];
 const CREATORS_422: [u16; 7] = [303, 422, 422, 422, 422, 403, 403];
@@ -115,6 +116,13 @@ const TABLE: &[Row] = &[
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/delete", &[], [303, 404, 404, 404, 403, 403, 403]),
     ("POST", "/organizations/{org}/records/{record_kind}/{record}/reveal", &[], [303, 200, 200, 200, 200, 404, 200]),
     ("GET", "/manage-data", &[], USERS_GET),
+    ("GET", "/manage-data/import", &[], ADMINS_GET),
+    // Not multipart: refused as a bad request where allowed.
+    ("POST", "/manage-data/import", &[], [303, 400, 403, 403, 403, 403, 403]),
+    // No such upload.
+    ("GET", "/manage-data/import/{token}", &[], [303, 404, 403, 403, 403, 403, 403]),
+    ("POST", "/manage-data/import/{token}", &[("confirm", "1")], [303, 404, 403, 403, 403, 403, 403]),
+    ("GET", "/manage-data/import/jobs/{job}", &[], [303, 404, 403, 403, 403, 403, 403]),
     ("GET", "/settings/psa", &[], USERS_GET),
     ("POST", "/settings/psa", &[("kind", "")], [303, 422, 422, 403, 403, 403, 403]),
     ("POST", "/settings/psa/mapping", &[], MANAGERS_REDIRECT),
@@ -240,7 +248,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{passkey}", "999999")
             .replace("{key}", "999999")
             .replace("{exclusion}", "999999")
-            .replace("{preview}", "999999");
+            .replace("{preview}", "999999")
+            .replace("{job}", "999999");
         let org_id = org.to_string();
         let owned: Vec<(&str, String)> = fields
             .iter()

@@ -553,6 +553,30 @@ impl Client {
         .await
     }
 
+    /// A multipart post with this client's CSRF token first, `fields`, then one file
+    /// `(field, file name, bytes)`.
+    pub async fn post_multipart_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        (field, file_name, bytes): (&str, &str, Vec<u8>),
+    ) -> Resp {
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", self.csrf().await);
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        form = form.part(
+            field.to_owned(),
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .multipart(form),
+        )
+        .await
+    }
+
     /// A JSON post (the passkey script's), with `token` in the X-CSRF-Token header when given.
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
         let mut request = self

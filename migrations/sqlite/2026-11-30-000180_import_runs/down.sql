@@ -1,0 +1,2 @@
+DROP TABLE import_notes;
+DROP TABLE import_runs;
