@@ -7,13 +7,8 @@ use actix_web::{guard, web};
 use super::guard::{Rule, authorize};
 use super::{
     account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
-<<<<<<< HEAD
     org_list, orgs, passkey_signin, passkeys, psa, psa_preview, records, search, second_step,
-    security, setup, upload, users, users_two_factor,
-=======
-    org_list, orgs, passkey_signin, passkeys, psa, records, search, second_step, security, setup,
-    transfer, upload, users, users_two_factor,
->>>>>>> import2
+    security, setup, transfer, upload, users, users_two_factor,
 };
 use crate::auth::Action;
 
