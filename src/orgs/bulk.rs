@@ -16,9 +16,11 @@ use crate::search::{bulk as search_bulk, index};
 /// parameters. PostgreSQL takes any number in one statement over arrays.
 pub const ROWS_PER_STATEMENT: usize = 500;
 
-/// Organizations a caller should write per transaction at most: long enough to pay for the
-/// commit, short enough that the form's writers wait well under a second for their turn.
-pub const ROWS_PER_TRANSACTION: usize = 10_000;
+/// Organizations a caller should write per transaction at most: enough to pay for the commit,
+/// few enough that the form's writers get their turn within SQLite's busy timeout (10 s) on a
+/// loaded machine (10,000 a transaction made them wait past it) and that PostgreSQL's count rows,
+/// locked by the transaction, are not held for long.
+pub const ROWS_PER_TRANSACTION: usize = 2_000;
 
 /// Inserts `rows` with their search index rows and returns their ids in the order of `rows`.
 ///
