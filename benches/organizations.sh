@@ -11,10 +11,11 @@
 #   SIZES="10000 100000" BACKENDS=sqlite benches/organizations.sh
 #
 # Environment: SIZES (default "10000 100000 1000000", ascending), BACKENDS (default
-# "sqlite postgres"), DURATION (default 10s), CONNECTIONS (default 8), ROSTER_TEST_PG_URL (an
-# admin URL on the PostgreSQL server, as for the tests). The fixed-rate run paces wrk with
-# benches/paced.lua (wrk2 is not in Debian): each connection waits connections/rate between
-# requests.
+# "sqlite postgres"), DURATION (default 10s), CONNECTIONS (default 8), PORT (default 18731),
+# ROSTER_TEST_PG_URL (an admin URL on the PostgreSQL server, as for the tests), BENCH_DB (the
+# PostgreSQL database it creates and drops, default roster_bench: two runs at once need two).
+# The fixed-rate run paces wrk with benches/paced.lua (wrk2 is not in Debian): each connection
+# waits connections/rate between requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # PROFILE: the Cargo profile to build and run (default release; "measure" rebuilds quickly).
@@ -26,8 +27,8 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-8}"
 PORT="${PORT:-18731}"
 ADMIN_URL="${ROSTER_TEST_PG_URL:-postgres://roster_test:roster_test@127.0.0.1:5432/postgres}"
+BENCH_DB="${BENCH_DB:-roster_bench}"
 
-BENCH_DB=roster_bench
 source benches/common.sh
 
 run_size() { # backend size seconds_to_seed added
@@ -86,9 +87,9 @@ for backend in $BACKENDS; do
   export ROSTER_DATA_DIR="$WORK/data"
   unset ROSTER_DATABASE_URL
   if [ "$backend" = postgres ]; then
-    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS roster_bench WITH (FORCE)" >/dev/null
-    psql "$ADMIN_URL" -qc "CREATE DATABASE roster_bench" >/dev/null
-    export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/roster_bench"
+    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
+    psql "$ADMIN_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
+    export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/$BENCH_DB"
   fi
   echo "a benchmark password" | "$BIN" user add --email bench@example.com --role administrator >/dev/null
   API_KEY=$("$BIN" api-key add --user bench@example.com --name bench 2>/dev/null)

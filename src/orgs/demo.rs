@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::bulk::{self, ROWS_PER_STATEMENT, ROWS_PER_TRANSACTION};
 use super::demo_records;
 use super::kinds::{self, Kind};
-use super::store::{self, OrgValues};
+use super::store::OrgValues;
 use crate::config::SecretKey;
 use crate::db::{DbConn, DbError};
 
@@ -155,10 +156,6 @@ fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Organizations per multi-row insert, and per transaction (short, so other writers get turns).
-const ROWS_PER_INSERT: usize = 500;
-const ROWS_PER_TRANSACTION: usize = 10_000;
-
 /// One demo organization before it is written.
 struct Planned {
     name: String,
@@ -208,7 +205,8 @@ impl Draw {
     }
 }
 
-/// Adds `count` organizations, `ROWS_PER_INSERT` to a statement, each with `records` records
+/// Adds `count` organizations through `bulk::insert`, a statement at a time (so that later ones
+/// may be children of earlier ones), each with `records` records
 /// spread over the five kinds (passwords encrypted with `key`), all in multi-row inserts. The
 /// counts follow by their triggers, the search index by the bulk inserts' own index rows; no
 /// similar-name check (that is for a person at the form).
@@ -239,7 +237,7 @@ pub fn seed(
         crate::db::write(conn, |conn| {
             let mut written = 0;
             while written < in_transaction {
-                let n = (in_transaction - written).min(ROWS_PER_INSERT);
+                let n = (in_transaction - written).min(ROWS_PER_STATEMENT);
                 let planned: Vec<Planned> = (0..n).map(|_| draw.plan()).collect();
                 let values: Vec<OrgValues<'_>> = planned
                     .iter()
@@ -254,7 +252,7 @@ pub fn seed(
                         alert: "",
                     })
                     .collect();
-                let ids = store::insert_many(conn, &values, None)?;
+                let ids = bulk::insert(conn, &values, None)?;
                 let mut batch = Vec::with_capacity(n * records);
                 for (p, id) in planned.iter().zip(&ids) {
                     for k in 0..records {

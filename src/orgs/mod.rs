@@ -2,6 +2,7 @@
 //! sub-organizations, types and statuses, and the use cases create and update. No HTTP here.
 
 pub mod access;
+pub mod bulk;
 pub mod counts;
 pub mod create;
 pub mod delete;

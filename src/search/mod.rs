@@ -2,6 +2,7 @@
 //! index of its own (`index.rs`, table `search_terms`), queries are read once (`query.rs`), found
 //! within the user's organizations and ranked (`find.rs`), and their matches marked (`mark.rs`).
 
+pub mod bulk;
 pub mod find;
 pub mod fold;
 pub mod index;

@@ -29,6 +29,7 @@ mod lean;
 mod login;
 mod logos;
 mod org_counts;
+mod org_counts_paths;
 mod org_merge;
 mod org_merge_browser;
 mod org_search;

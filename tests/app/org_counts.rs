@@ -17,7 +17,7 @@ use crate::support::{Client, TestApp};
 type Key = (i64, i64, bool);
 
 /// The maintained counts and the counted rows, per (type, status, PSA link) of visible ones.
-async fn counts(app: &TestApp) -> (BTreeMap<Key, i64>, BTreeMap<Key, i64>) {
+pub async fn counts(app: &TestApp) -> (BTreeMap<Key, i64>, BTreeMap<Key, i64>) {
     app.db(|c| {
         let kept: Vec<(i64, i64, bool, i64)> = organization_counts::table
             .filter(organization_counts::total.ne(0))
@@ -53,7 +53,7 @@ async fn counts(app: &TestApp) -> (BTreeMap<Key, i64>, BTreeMap<Key, i64>) {
     .await
 }
 
-async fn assert_counts_right(app: &TestApp, after: &str) {
+pub async fn assert_counts_right(app: &TestApp, after: &str) {
     let (kept, counted) = counts(app).await;
     assert_eq!(
         kept, counted,
@@ -61,7 +61,7 @@ async fn assert_counts_right(app: &TestApp, after: &str) {
     );
 }
 
-async fn kind_id(app: &TestApp, types: bool, name: &'static str) -> i64 {
+pub async fn kind_id(app: &TestApp, types: bool, name: &'static str) -> i64 {
     app.db(move |c| {
         if types {
             organization_types::table
@@ -81,7 +81,7 @@ async fn kind_id(app: &TestApp, types: bool, name: &'static str) -> i64 {
 }
 
 /// Creates an organization through the form; returns its id.
-async fn create(client: &Client, name: &str, type_id: i64, status_id: i64) -> i64 {
+pub async fn create(client: &Client, name: &str, type_id: i64, status_id: i64) -> i64 {
     let (t, s) = (type_id.to_string(), status_id.to_string());
     let res = client
         .post_multipart(
@@ -134,7 +134,7 @@ async fn purged(app: &TestApp, id: i64) {
 }
 
 /// The "N organizations" a list page shows.
-async fn shown_total(client: &Client, path: &str) -> String {
+pub async fn shown_total(client: &Client, path: &str) -> String {
     let body = client.get(path).await.body;
     let from = body.find("id=\"result-count\">").expect("a result count") + 18;
     body[from..]
