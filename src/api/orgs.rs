@@ -302,7 +302,9 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
         .offset(offset)
         .select(organizations::id)
         .load(conn)?;
-    Ok((views(conn, visible(scope), &ids)?, total))
+    // Those ids passed the scope just now: no second look at it (which SQLite would answer by
+    // walking the index of live organizations).
+    Ok((views(conn, None, &ids)?, total))
 }
 
 /// Those of `q.ids` (or all) that match its filters and the scope.
@@ -314,7 +316,7 @@ pub fn matching_ids(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryR
 
 /// The organizations of `ids` the scope may see, in that order.
 pub fn views_of(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgView>> {
-    views(conn, visible(scope), ids)
+    views(conn, Some(visible(scope)), ids)
 }
 
 /// One organization the scope may see.
@@ -322,11 +324,11 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<OrgV
     Ok(views_of(conn, scope, &[id])?.pop())
 }
 
-/// The organizations of `ids` that `filter` keeps, in the order of `ids`, each with its type's
+/// The organizations of `ids` that `filter` (if any) keeps, in the order of `ids`, each with its type's
 /// and status's names, whether it has a logo (one statement) and its ancestors (one more).
 fn views(
     conn: &mut DbConn,
-    filter: crate::orgs::access::OrgFilter,
+    filter: Option<crate::orgs::access::OrgFilter>,
     ids: &[i64],
 ) -> QueryResult<Vec<OrgView>> {
     if ids.is_empty() {
@@ -343,9 +345,13 @@ fn views(
         .select(s::name)
         .single_value();
     let has_logo = exists(logos::table.filter(logos::organization_id.eq(organizations::id)));
-    let rows: Vec<(OrgColumns, Option<String>, Option<String>, bool)> = organizations::table
-        .filter(filter)
+    let mut query = organizations::table
         .filter(organizations::id.eq_any(ids))
+        .into_boxed();
+    if let Some(filter) = filter {
+        query = query.filter(filter);
+    }
+    let rows: Vec<(OrgColumns, Option<String>, Option<String>, bool)> = query
         .select((OrgColumns::as_select(), type_name, status_name, has_logo))
         .load(conn)?;
     let links = parent_links(conn, rows.iter().filter_map(|r| r.0.parent_id))?;
