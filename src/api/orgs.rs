@@ -1,19 +1,22 @@
 //! Organizations as the API reads them: IT Glue's filters and sorts on top of the same scope
-//! (`access::visible`) and name search (`search::containing`) as the Organizations page, with the
-//! names of types and statuses, logos and ancestors loaded per page, never per row.
+//! (`access::visible`) and name search (`search::containing`) as the Organizations page. A page
+//! is read in a fixed number of statements: its ids, its rows with the names of their types and
+//! statuses and whether they have a logo, and every ancestor of the page at once.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
+use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable};
 
-use crate::db::schema::organizations;
+use crate::db::schema::{logos, organization_statuses, organization_types, organizations};
 use crate::db::{DbConn, MultiBackend};
 use crate::orgs::access::{Scope, visible};
 use crate::orgs::counts::{self, CountFilter};
 use crate::orgs::kinds::{self, Kind};
-use crate::orgs::model::{OrgRow, name_key};
-use crate::orgs::{logos, search};
+use crate::orgs::model::name_key;
+use crate::orgs::search;
 
 /// The most organizations one page may hold (IT Glue's limit, which clients rely on).
 pub const MAX_PAGE_SIZE: i64 = 1000;
@@ -107,10 +110,29 @@ pub struct Exclude {
     pub status_id: Option<i64>,
 }
 
+/// The columns of an organization that the API writes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct OrgColumns {
+    pub id: i64,
+    pub name: String,
+    pub short_name: String,
+    pub description: String,
+    pub quick_notes: String,
+    pub alert: String,
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub psa_kind: Option<String>,
+    pub psa_company_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 /// An organization with what the API shows beside its columns.
 #[derive(Debug, Clone)]
 pub struct OrgView {
-    pub row: OrgRow,
+    pub row: OrgColumns,
     pub type_name: Option<String>,
     pub status_name: Option<String>,
     pub has_logo: bool,
@@ -254,14 +276,6 @@ fn counted(q: &OrgListQuery) -> bool {
         && e.status_id.is_none()
 }
 
-/// `rows` in the order of `ids` (each id once).
-fn in_order_of(ids: &[i64], mut rows: Vec<OrgRow>) -> Vec<OrgRow> {
-    let rank: std::collections::HashMap<i64, usize> =
-        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    rows.sort_by_key(|row| rank.get(&row.id).copied().unwrap_or(usize::MAX));
-    rows
-}
-
 /// One page and the total count; a fixed number of statements whatever the page's length.
 pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(Vec<OrgView>, i64)> {
     let total: i64 = if scope.all && counted(q) {
@@ -281,16 +295,16 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
     if offset >= total {
         return Ok((Vec::new(), total));
     }
+    // The ids first: sorting narrow rows, then reading only the page's (a sort without an index
+    // would otherwise carry every row's names and logo through the sorter).
     let ids: Vec<i64> = sorted(conn, scope, q)?
         .limit(size)
         .offset(offset)
         .select(organizations::id)
         .load(conn)?;
-    let rows: Vec<OrgRow> = organizations::table
-        .filter(organizations::id.eq_any(&ids))
-        .select(OrgRow::as_select())
-        .load(conn)?;
-    Ok((views(conn, in_order_of(&ids, rows))?, total))
+    // Those ids passed the scope just now: no second look at it (which SQLite would answer by
+    // walking the index of live organizations).
+    Ok((views(conn, None, &ids)?, total))
 }
 
 /// Those of `q.ids` (or all) that match its filters and the scope.
@@ -302,81 +316,98 @@ pub fn matching_ids(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryR
 
 /// The organizations of `ids` the scope may see, in that order.
 pub fn views_of(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgView>> {
-    let rows: Vec<OrgRow> = organizations::table
-        .filter(visible(scope))
-        .filter(organizations::id.eq_any(ids))
-        .select(OrgRow::as_select())
-        .load(conn)?;
-    views(conn, in_order_of(ids, rows))
+    views(conn, Some(visible(scope)), ids)
 }
 
 /// One organization the scope may see.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<OrgView>> {
-    let row = crate::orgs::store::find(conn, scope, crate::orgs::OrgId(id))?;
-    Ok(views(conn, row.into_iter().collect())?.pop())
+    Ok(views_of(conn, scope, &[id])?.pop())
 }
 
-/// Type and status names, logos and ancestors of a page of organizations.
-fn views(conn: &mut DbConn, rows: Vec<OrgRow>) -> QueryResult<Vec<OrgView>> {
-    if rows.is_empty() {
+/// The organizations of `ids` that `filter` (if any) keeps, in the order of `ids`, each with its type's
+/// and status's names, whether it has a logo (one statement) and its ancestors (one more).
+fn views(
+    conn: &mut DbConn,
+    filter: Option<crate::orgs::access::OrgFilter>,
+    ids: &[i64],
+) -> QueryResult<Vec<OrgView>> {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let types = kinds::all(conn, Kind::Type)?;
-    let statuses = kinds::all(conn, Kind::Status)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let with_logo: Vec<i64> = logos::sizes(conn, &ids)?
-        .into_iter()
-        .map(|l| l.organization_id)
-        .collect();
-    let parents = parent_links(conn, &rows)?;
-    let name_of = |all: &[(i64, String, bool)], id: Option<i64>| {
-        id.and_then(|id| {
-            all.iter()
-                .find(|(k, _, _)| *k == id)
-                .map(|(_, n, _)| n.clone())
-        })
-    };
-    Ok(rows
-        .into_iter()
-        .map(|row| OrgView {
-            type_name: name_of(&types, row.type_id),
-            status_name: name_of(&statuses, row.status_id),
-            has_logo: with_logo.contains(&row.id),
-            ancestor_ids: ancestors(&parents, row.parent_id),
-            row,
-        })
-        .collect())
-}
-
-/// (id, parent) of every ancestor of these rows: one statement per level of depth.
-fn parent_links(conn: &mut DbConn, rows: &[OrgRow]) -> QueryResult<Vec<(i64, Option<i64>)>> {
-    let mut known: Vec<(i64, Option<i64>)> = Vec::new();
-    let mut wanted: Vec<i64> = rows.iter().filter_map(|r| r.parent_id).collect();
-    for _ in 0..MAX_DEPTH {
-        wanted.retain(|id| !known.iter().any(|(k, _)| k == id));
-        wanted.sort_unstable();
-        wanted.dedup();
-        if wanted.is_empty() {
-            break;
-        }
-        let found: Vec<(i64, Option<i64>)> = organizations::table
-            .filter(organizations::id.eq_any(&wanted))
-            .filter(organizations::deleted_at.is_null())
-            .select((organizations::id, organizations::parent_id))
-            .load(conn)?;
-        // An id that did not come back is not looked for again.
-        known.extend(wanted.iter().map(|id| (*id, None)));
-        for (id, parent) in &found {
-            if let Some(slot) = known.iter_mut().find(|(k, _)| k == id) {
-                slot.1 = *parent;
-            }
-        }
-        wanted = found.iter().filter_map(|(_, p)| *p).collect();
+    use organization_statuses as s;
+    use organization_types as t;
+    let type_name = t::table
+        .filter(t::id.nullable().eq(organizations::type_id))
+        .select(t::name)
+        .single_value();
+    let status_name = s::table
+        .filter(s::id.nullable().eq(organizations::status_id))
+        .select(s::name)
+        .single_value();
+    let has_logo = exists(logos::table.filter(logos::organization_id.eq(organizations::id)));
+    let mut query = organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .into_boxed();
+    if let Some(filter) = filter {
+        query = query.filter(filter);
     }
-    Ok(known)
+    let rows: Vec<(OrgColumns, Option<String>, Option<String>, bool)> = query
+        .select((OrgColumns::as_select(), type_name, status_name, has_logo))
+        .load(conn)?;
+    let links = parent_links(conn, rows.iter().filter_map(|r| r.0.parent_id))?;
+    let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut views: Vec<OrgView> = rows
+        .into_iter()
+        .map(|(row, type_name, status_name, has_logo)| OrgView {
+            ancestor_ids: ancestors(&links, row.parent_id),
+            row,
+            type_name,
+            status_name,
+            has_logo,
+        })
+        .collect();
+    views.sort_by_key(|v| rank.get(&v.row.id).copied().unwrap_or(usize::MAX));
+    Ok(views)
 }
 
-fn ancestors(links: &[(i64, Option<i64>)], parent: Option<i64>) -> Vec<i64> {
+#[derive(QueryableByName)]
+struct Link {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    parent_id: Option<i64>,
+}
+
+/// Each ancestor of these parents (the parents included), with its own parent: one statement
+/// that climbs every chain at once (`UNION` stops at a loop). An organization being deleted
+/// ends its chain, as a missing one does.
+fn parent_links(
+    conn: &mut DbConn,
+    parents: impl Iterator<Item = i64>,
+) -> QueryResult<HashMap<i64, Option<i64>>> {
+    let mut parents: Vec<i64> = parents.collect();
+    if parents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    parents.sort_unstable();
+    parents.dedup();
+    // Ids from the database, never input: written into the statement as numbers.
+    let list = parents
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let climb = format!(
+        "WITH RECURSIVE up(id, parent_id) AS (\
+         SELECT id, parent_id FROM organizations WHERE id IN ({list}) AND deleted_at IS NULL \
+         UNION SELECT o.id, o.parent_id FROM organizations o JOIN up ON o.id = up.parent_id \
+         WHERE o.deleted_at IS NULL) SELECT id, parent_id FROM up"
+    );
+    let links: Vec<Link> = diesel::sql_query(climb).load(conn)?;
+    Ok(links.into_iter().map(|l| (l.id, l.parent_id)).collect())
+}
+
+fn ancestors(links: &HashMap<i64, Option<i64>>, parent: Option<i64>) -> Vec<i64> {
     let mut chain = Vec::new();
     let mut next = parent;
     while let Some(id) = next {
@@ -384,7 +415,7 @@ fn ancestors(links: &[(i64, Option<i64>)], parent: Option<i64>) -> Vec<i64> {
             break;
         }
         chain.push(id);
-        next = links.iter().find(|(k, _)| *k == id).and_then(|(_, p)| *p);
+        next = links.get(&id).copied().flatten();
     }
     chain.reverse();
     chain

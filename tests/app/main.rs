@@ -9,6 +9,7 @@ mod api_kinds;
 mod api_openapi;
 mod api_orgs;
 mod api_orgs_write;
+mod api_pages;
 mod api_records;
 mod api_transport;
 mod bodies;

@@ -22,5 +22,5 @@ pub async fn empty(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
         size,
         total: 0,
     };
-    Ok(respond(StatusCode::OK, &document::list(&[], &paging)))
+    Ok(respond(StatusCode::OK, &document::list::<()>(&[], &paging)))
 }

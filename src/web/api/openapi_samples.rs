@@ -7,11 +7,10 @@ use serde_json::Value;
 
 use super::document;
 use super::records_json;
-use crate::api::orgs::OrgView;
+use crate::api::orgs::{OrgColumns, OrgView};
 use crate::api::records::Listed;
 use crate::api::records_names::kind_of;
 use crate::orgs::OrgRef;
-use crate::orgs::model::OrgRow;
 use crate::records::fields::{self, Field, Input};
 use crate::records::flex::AssetType;
 use crate::records::store::Record;
@@ -22,7 +21,7 @@ fn at() -> NaiveDateTime {
 }
 
 fn organization(base_url: &str) -> Value {
-    let row = OrgRow {
+    let row = OrgColumns {
         id: 1,
         name: "Acme".into(),
         short_name: "ACME".into(),
@@ -34,13 +33,8 @@ fn organization(base_url: &str) -> Value {
         parent_id: Some(1),
         psa_kind: Some("autotask".into()),
         psa_company_id: Some("1".into()),
-        sync_enabled: false,
-        orphaned_at: None,
-        orphan_reason: None,
         created_at: at(),
         updated_at: at(),
-        deleted_at: None,
-        deletion_job_id: None,
     };
     document::organization(
         base_url,

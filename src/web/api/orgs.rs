@@ -5,13 +5,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::document::{self, Paging};
-use super::error::{ApiError, document as respond};
+use super::error::{ApiError, document as respond, document_in as respond_in};
 use super::keyed::KeyHolder;
 use super::query::Params;
 use crate::api::orgs::{self, Exclude, OrgListQuery, Psa, SortKey};
 use crate::orgs::access::Scope;
 use crate::orgs::kinds::{self, Kind};
 use crate::web::state::AppState;
+
+/// About what one organization takes in a list (most carry no notes).
+const ROOM_PER_ORGANIZATION: usize = 640;
 
 pub(super) fn list_query(params: &Params) -> Result<OrgListQuery, ApiError> {
     let (page, size) = params.page()?;
@@ -85,7 +88,7 @@ pub async fn index(
     let base = &state.settings.base_url;
     let data: Vec<_> = views
         .iter()
-        .map(|v| document::organization(base, v))
+        .map(|v| document::org_resource(base, v))
         .collect();
     let paging = Paging {
         url: format!("{base}/api/organizations"),
@@ -94,7 +97,11 @@ pub async fn index(
         size,
         total,
     };
-    Ok(respond(StatusCode::OK, &document::list(&data, &paging)))
+    Ok(respond_in(
+        StatusCode::OK,
+        &document::list(&data, &paging),
+        (data.len() + 1) * ROOM_PER_ORGANIZATION,
+    ))
 }
 
 fn id_of(text: &str) -> Result<i64, ApiError> {
@@ -113,11 +120,8 @@ pub async fn show(
         .db(move |conn| orgs::find(conn, scope, id).map_err(ApiError::from))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let data = document::organization(&state.settings.base_url, &view);
-    Ok(respond(
-        StatusCode::OK,
-        &serde_json::json!({ "data": data }),
-    ))
+    let data = document::org_resource(&state.settings.base_url, &view);
+    Ok(respond(StatusCode::OK, &document::One { data }))
 }
 
 fn kind_type(kind: Kind) -> (&'static str, &'static str) {
