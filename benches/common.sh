@@ -55,7 +55,7 @@ measure_cpu() { # path [header] -> "rps avg_latency_ms server_cpu_ms_per_request
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
   lat=$(awk '$1 == "Latency" { print $2 }' <<<"$out" | ms)
   total=$(awk '/requests in/ { print $1 }' <<<"$out")
-  echo "$rps $lat $(awk -v t=$((after - before)) -v n="$total" 'BEGIN { printf "%.2f", n > 0 ? t * 10 / n : 0 }')"
+  echo "$rps $lat $(awk -v t=$((after - before)) -v n="$total" 'BEGIN { printf "%.2f", (n > 0 ? t * 10 / n : 0) }')"
 }
 measure() { # path [header] -> "rps avg_latency_ms"
   local rps lat _cpu
