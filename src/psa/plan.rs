@@ -90,7 +90,8 @@ impl Decision {
 }
 
 /// An organization as the load compares it: linked to a company, or a candidate by name.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
 pub struct HeldOrg {
     pub id: i64,
     pub name: String,
@@ -101,35 +102,10 @@ pub struct HeldOrg {
     pub description: String,
     pub quick_notes: String,
     pub alert: String,
+    #[diesel(column_name = psa_company_id)]
     pub company: Option<String>,
     pub orphaned_at: Option<NaiveDateTime>,
 }
-
-const HELD: (
-    organizations::id,
-    organizations::name,
-    organizations::short_name,
-    organizations::type_id,
-    organizations::status_id,
-    organizations::parent_id,
-    organizations::description,
-    organizations::quick_notes,
-    organizations::alert,
-    organizations::psa_company_id,
-    organizations::orphaned_at,
-) = (
-    organizations::id,
-    organizations::name,
-    organizations::short_name,
-    organizations::type_id,
-    organizations::status_id,
-    organizations::parent_id,
-    organizations::description,
-    organizations::quick_notes,
-    organizations::alert,
-    organizations::psa_company_id,
-    organizations::orphaned_at,
-);
 
 /// What Roster holds that the decision reads.
 #[derive(Debug, Default)]
@@ -152,7 +128,7 @@ impl Held {
             .filter(organizations::psa_company_id.is_not_null())
             .filter(organizations::sync_enabled.eq(true))
             .filter(organizations::deleted_at.is_null())
-            .select(HELD)
+            .select(HeldOrg::as_select())
             .load(conn)?;
         let by_id: HashSet<&str> = linked.iter().filter_map(|o| o.company.as_deref()).collect();
         let mut names: Vec<&str> = companies
@@ -169,7 +145,7 @@ impl Held {
                 .filter(organizations::psa_company_id.is_null())
                 .filter(organizations::deleted_at.is_null())
                 .order_by(organizations::id)
-                .select(HELD)
+                .select(HeldOrg::as_select())
                 .load(conn)?;
             for row in rows {
                 named.entry(row.name.clone()).or_default().push(row);
