@@ -5,7 +5,9 @@
 //! Triggers rather than a call in every use case: the writes are spread over create, edit, the
 //! PSA sync, deletion (a whole subtree in one statement), restore, purge and seed-demo, and the
 //! search index is already kept by triggers the same way. On PostgreSQL they are statement-level
-//! (one grouped upsert per statement, in key order, so two writers cannot deadlock on them).
+//! (one grouped upsert per statement, in key order); a transaction of several statements could still
+//! take them in another order, so writers of organizations queue on an advisory lock before each
+//! writing statement (migration 000190), as SQLite's `BEGIN IMMEDIATE` makes them do.
 
 use diesel::prelude::*;
 
