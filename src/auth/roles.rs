@@ -26,8 +26,10 @@ pub enum Action {
     DeleteOne,
     /// Bulk delete; Manage Data (orphans); restore a deleted organization.
     ManageData,
-    /// PSA settings, Sync now; organization types and statuses.
+    /// Organization types and statuses, flexible asset types.
     ManageSettings,
+    /// PSA settings, Sync now, Preview sync (a data load writes every organization).
+    ManagePsa,
     /// Users, roles and organization access (Managers: not Administrators).
     ManageUsers,
     /// Security settings: requiring two-factor sign-in of every user.
@@ -36,6 +38,17 @@ pub enum Action {
     ManageApiKeys,
     /// Import another tool's export (Administrators only: it writes every organization).
     ImportData,
+}
+
+impl Action {
+    /// Actions that show or change every organization (a data load, an import, a key that may act
+    /// as any user): a user restricted to some organizations may not take them, whatever the role.
+    pub fn spans_every_organization(self) -> bool {
+        matches!(
+            self,
+            Action::ManagePsa | Action::ManageApiKeys | Action::ImportData
+        )
+    }
 }
 
 impl Role {
@@ -110,11 +123,23 @@ pub fn allowed(role: Role, action: Action) -> bool {
             matches!(role, Administrator | Manager | Editor | Creator)
         }
         DeleteOne => matches!(role, Administrator | Manager | Editor),
-        ManageData | ManageSettings | ManageUsers => matches!(role, Administrator | Manager),
+        ManageData | ManageSettings | ManagePsa | ManageUsers => {
+            matches!(role, Administrator | Manager)
+        }
         ManageSecurity => role == Administrator,
         ManageApiKeys => role == Administrator,
         ImportData => role == Administrator,
     }
+}
+
+/// Why a user whose role allows an action that spans every organization is refused it.
+pub const NEEDS_EVERY_ORGANIZATION: &str = "This acts on every organization: only users with access \
+     to all organizations can use it. Ask an Administrator who sees all organizations.";
+
+/// The permission table for a user: the role's row, and access to all organizations for the
+/// actions that span every organization.
+pub fn permitted(role: Role, all_organizations: bool, action: Action) -> bool {
+    allowed(role, action) && (all_organizations || !action.spans_every_organization())
 }
 
 #[cfg(test)]
@@ -132,6 +157,7 @@ mod tests {
             (DeleteOne, [true, true, true, false, false, false]),
             (ManageData, [true, true, false, false, false, false]),
             (ManageSettings, [true, true, false, false, false, false]),
+            (ManagePsa, [true, true, false, false, false, false]),
             (ManageUsers, [true, true, false, false, false, false]),
             (ManageSecurity, [true, false, false, false, false, false]),
             (ManageApiKeys, [true, false, false, false, false, false]),
@@ -140,6 +166,26 @@ mod tests {
         for (action, expected) in rows {
             for (role, want) in Role::ALL.into_iter().zip(expected) {
                 assert_eq!(allowed(role, action), want, "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_restricted_user_never_takes_an_action_that_spans_every_organization() {
+        use Action::*;
+        for role in Role::ALL {
+            for action in [ManagePsa, ManageApiKeys, ImportData] {
+                assert!(!permitted(role, false, action), "{role:?} {action:?}");
+                assert_eq!(permitted(role, true, action), allowed(role, action));
+            }
+            for action in [
+                ViewOrganizations,
+                EditRecords,
+                ManageData,
+                ManageSettings,
+                ManageUsers,
+            ] {
+                assert_eq!(permitted(role, false, action), allowed(role, action));
             }
         }
     }

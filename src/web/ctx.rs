@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use super::error::WebError;
 use super::flash::Flash;
 use crate::auth::session::Session;
-use crate::auth::{Action, Role, User, allowed};
+use crate::auth::{Action, Role, User, allowed, permitted};
 
 /// Stored in the request extensions by `guard::authorize`.
 #[derive(Debug, Clone)]
@@ -26,6 +26,7 @@ pub struct NavUser {
     pub role: Role,
     pub manage_users: bool,
     pub manage_settings: bool,
+    pub manage_psa: bool,
     pub manage_data: bool,
     pub manage_security: bool,
 }
@@ -46,6 +47,7 @@ impl RequestCtx {
                 role: s.user.role,
                 manage_users: allowed(s.user.role, Action::ManageUsers),
                 manage_settings: allowed(s.user.role, Action::ManageSettings),
+                manage_psa: permitted(s.user.role, s.user.all_organizations, Action::ManagePsa),
                 manage_data: allowed(s.user.role, Action::ManageData),
                 manage_security: allowed(s.user.role, Action::ManageSecurity),
             }),

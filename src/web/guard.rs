@@ -16,7 +16,7 @@ use super::flash::{self, Flash, host_cookie};
 use super::signed::PendingSession;
 use super::state::AppState;
 use crate::auth::session::{self, Session};
-use crate::auth::{Action, allowed, csrf, token};
+use crate::auth::{Action, NEEDS_EVERY_ORGANIZATION, Role, allowed, csrf, permitted, token};
 use crate::db::DbError;
 
 pub const SESSION_COOKIE: &str = "__Host-roster-session";
@@ -111,7 +111,9 @@ pub async fn authorize(
     let flash = req
         .cookie(flash::COOKIE)
         .map(|c| Flash::decode(key, c.value()));
-    let role = session.as_ref().map(|s| s.user.role);
+    let role = session
+        .as_ref()
+        .map(|s| (s.user.role, s.user.all_organizations));
     req.extensions_mut().insert(RequestCtx {
         session,
         csrf_token: csrf::token_for(key, &binding),
@@ -128,14 +130,27 @@ pub async fn authorize(
             return Ok(req.into_response(response));
         }
         (Rule::SignedIn, Some(_)) => true,
-        (Rule::Allow(action) | Rule::Checked(action), Some(role)) => allowed(role, action),
+        (Rule::Allow(action) | Rule::Checked(action), Some((role, all))) => {
+            permitted(role, all, action)
+        }
     };
     if !permitted {
-        return Ok(req.error_response(WebError::Forbidden(String::new())));
+        return Ok(req.error_response(refusal(rule, role)));
     }
 
     let res = next.call(req).await?;
     Ok(finish(res, new_pre, stale_cookie, flash.is_some()))
+}
+
+/// The 403 of a refused route: with the reason when the role would do but the user's access to
+/// organizations does not (a restricted Manager on the PSA settings).
+pub(super) fn refusal(rule: Rule, who: Option<(Role, bool)>) -> WebError {
+    match (rule, who) {
+        (Rule::Allow(action) | Rule::Checked(action), Some((role, _))) if allowed(role, action) => {
+            WebError::Forbidden(NEEDS_EVERY_ORGANIZATION.into())
+        }
+        _ => WebError::Forbidden(String::new()),
+    }
 }
 
 /// A `Rule::Checked` route: the session is looked up by the handler (`web::signed`), in the same

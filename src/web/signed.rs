@@ -11,9 +11,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use super::ctx::{PageCtx, RequestCtx};
 use super::error::WebError;
 use super::flash::Flash;
+use super::guard::Rule;
 use super::state::AppState;
 use crate::auth::session::{self, Session};
-use crate::auth::{Action, User, allowed, csrf};
+use crate::auth::{Action, User, csrf, permitted};
 use crate::db::{DbConn, DbError};
 
 /// What the guard leaves for the handler on a `Rule::Checked` route.
@@ -56,8 +57,12 @@ fn checked(
 ) -> Result<Session, WebError> {
     let found = session::lookup(conn, &pending.token, state.lifetimes()).map_err(DbError::from)?;
     let session = found.ok_or(WebError::SignInFirst)?;
-    if !allowed(session.user.role, pending.action) {
-        return Err(WebError::Forbidden(String::new()));
+    let who = (session.user.role, session.user.all_organizations);
+    if !permitted(who.0, who.1, pending.action) {
+        return Err(super::guard::refusal(
+            Rule::Checked(pending.action),
+            Some(who),
+        ));
     }
     Ok(session)
 }

@@ -53,6 +53,7 @@ mod records;
 mod request_log;
 mod schema;
 mod scope;
+mod scope_account;
 mod scope_deletion;
 mod scope_races;
 mod search;
