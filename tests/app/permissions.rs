@@ -123,6 +123,13 @@ const TABLE: &[Row] = &[
     ("GET", "/manage-data/import/{token}", &[], [303, 404, 403, 403, 403, 403, 403]),
     ("POST", "/manage-data/import/{token}", &[("confirm", "1")], [303, 404, 403, 403, 403, 403, 403]),
     ("GET", "/manage-data/import/jobs/{job}", &[], [303, 404, 403, 403, 403, 403, 403]),
+    ("GET", "/manage-data/export", &[], ADMINS_GET),
+    // Without passwords: queued, on to its progress page.
+    ("POST", "/manage-data/export", &[], [303, 303, 403, 403, 403, 403, 403]),
+    // Nobody's export: not found where allowed.
+    ("GET", "/manage-data/export/jobs/{job}", &[], [303, 404, 404, 403, 403, 403, 403]),
+    ("GET", "/manage-data/export/jobs/{job}/download", &[], [303, 404, 404, 403, 403, 403, 403]),
+    ("POST", "/organizations/{org}/export", &[], [303, 303, 303, 403, 403, 403, 403]),
     ("GET", "/settings/psa", &[], USERS_GET),
     ("POST", "/settings/psa", &[("kind", "")], [303, 422, 422, 403, 403, 403, 403]),
     ("POST", "/settings/psa/mapping", &[], MANAGERS_REDIRECT),
