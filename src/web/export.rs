@@ -4,17 +4,19 @@
 
 use std::io::Read;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::Stream;
 use serde::Deserialize;
 
+use super::client_address::client_address;
 use super::csrf_form::{CsrfForm, NoFields};
 use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::render;
 use super::state::AppState;
 use crate::auth::User;
+use crate::auth::lockout::Source;
 use crate::db::DbError;
 use crate::jobs::{Job, State};
 use crate::transfer::export::Scope;
@@ -114,6 +116,7 @@ async fn queue_export(
 pub async fn start(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    req: HttpRequest,
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<ExportForm>,
 ) -> Result<HttpResponse, WebError> {
@@ -121,6 +124,17 @@ pub async fn start(
         organization: None,
         with_passwords: form.include_passwords.is_some(),
     };
+    // Typing the password again is throttled like changing it.
+    let address = client_address(&state.settings, &req);
+    let source = Source::signed_in(&user.email, address, &state.settings.session_key);
+    if scope.with_passwords
+        && !state
+            .throttle
+            .admit((source.email, source.address), source.address)
+    {
+        let errors = FieldErrors::single("password", super::account::THROTTLED);
+        return export_page(&state, ctx, user, (true, errors)).await;
+    }
     match queue_export(&state, user.clone(), scope, form.password).await? {
         Ok(id) => Ok(to_job(id)),
         Err(e @ StartError::WrongPassword) => {

@@ -425,3 +425,37 @@ async fn a_restricted_manager_exports_only_his_organizations() {
     .await;
     assert_eq!(get_bytes(&app, &manager, &download).await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roster_export_writes_the_zip_in_the_foreground() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let path = app.store.dir.path().join("cli-export.zip");
+    let run = |with_passwords: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+        command
+            .args(["export", path.to_str().unwrap()])
+            .env("ROSTER_DATA_DIR", app.store.dir.path())
+            .env("ROSTER_DATABASE_URL", &app.store.database_url)
+            .env("RUST_LOG", "warn");
+        if with_passwords {
+            command.arg("--with-passwords");
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let printed = run(false);
+    assert!(printed.contains("Exported to"), "{printed}");
+    let files = unzip(&std::fs::read(&path).unwrap());
+    assert_eq!(rows(&files, "organizations.csv").len(), 2);
+    assert_eq!(rows(&files, "passwords.csv")[0]["password"], "");
+    run(true);
+    let files = unzip(&std::fs::read(&path).unwrap());
+    assert_eq!(rows(&files, "passwords.csv")[0]["password"], SECRET);
+    assert_eq!(export_jobs(&app).await, 2, "both ran as jobs");
+}
