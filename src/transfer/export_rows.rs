@@ -156,7 +156,7 @@ pub fn documents() -> Layout {
     )
 }
 
-/// The file of a flexible asset type: `id, organization, name, <its fields>..., archived`.
+/// The file of a flexible asset type: `id, organization, name, <its fields' labels>..., archived`.
 pub fn flexible(file: &str, type_fields: &[Field]) -> Layout {
     let mut columns = vec![
         ("id".to_owned(), Cell::Id),
@@ -169,8 +169,9 @@ pub fn flexible(file: &str, type_fields: &[Field]) -> Layout {
             },
         ),
     ];
+    // Headed by their labels, as IT Glue heads them (Roster's names are f1, f2, ...).
     for field in type_fields {
-        columns.push((field.name.clone(), value(field)));
+        columns.push((field.label.clone(), value(field)));
     }
     columns.push(("archived".to_owned(), Cell::Archived));
     Layout {

@@ -94,6 +94,20 @@ async fn seed(app: &TestApp) -> (i64, i64) {
     ];
     app.add_record(parent, Kind::Document, None, &document)
         .await;
+    let actor = app.seed_admin().await;
+    let certificates = app
+        .db(move |c| {
+            let definition = "Expires on: date\nWildcard: checkbox";
+            roster::records::flex::add(c, &actor, "SSL Certificates", definition).unwrap()
+        })
+        .await;
+    let certificate = [
+        ("name", "*.example.com"),
+        ("f1", "2027-01-31"),
+        ("f2", "yes"),
+    ];
+    app.add_record(child, Kind::FlexibleAsset, Some(certificates), &certificate)
+        .await;
     (parent, child)
 }
 
@@ -237,6 +251,12 @@ async fn a_round_trip_through_the_export_is_lossless() {
         first.keys()
     );
     assert_eq!(rows(&first, "documents.csv")[0]["name"], "Runbook / night");
+    let certificates = rows(&first, "ssl-certificates.csv");
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0]["organization"], "Child Ltd");
+    assert_eq!(certificates[0]["name"], "*.example.com");
+    assert_eq!(certificates[0]["Expires on"], "2027-01-31");
+    assert_eq!(certificates[0]["Wildcard"], "Yes");
 
     let path = app.store.dir.path().join("first-export.zip");
     std::fs::write(&path, export_all(&app, &admin, true).await).unwrap();
