@@ -252,7 +252,13 @@ fn export(
         organization: None,
         with_passwords,
     };
-    let mut progress = |rows: i64| println!("{rows} rows written");
+    let mut shown = 0;
+    let mut progress = |rows: i64| {
+        if rows - shown >= 10_000 {
+            println!("{rows} rows written");
+            shown = rows;
+        }
+    };
     roster::transfer::export_job::foreground(&pool, settings, scope, path, &mut progress)?;
     println!("Exported to {}", path.display());
     Ok(())
