@@ -479,3 +479,25 @@ async fn roster_export_writes_the_zip_in_the_foreground() {
     assert_eq!(rows(&files, "passwords.csv")[0]["password"], SECRET);
     assert_eq!(export_jobs(&app).await, 2, "both ran as jobs");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_older_than_a_day_are_removed_when_the_page_opens() {
+    let app = TestApp::spawn().await;
+    let folder = app.store.dir.path().join("exports");
+    std::fs::create_dir_all(&folder).unwrap();
+    let (old, new) = (folder.join("1.zip"), folder.join("2.zip"));
+    for path in [&old, &new] {
+        std::fs::write(path, b"PK").unwrap();
+    }
+    let two_days = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_days)
+        .unwrap();
+    let admin = app.login_as(Role::Administrator).await;
+    assert_eq!(admin.get("/manage-data/export").await.status, 200);
+    assert!(!old.exists(), "the old export is still there");
+    assert!(new.exists(), "a recent export was removed");
+}
