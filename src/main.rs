@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `user add`, `user reset-2fa`, `api-key`, `seed-demo`,
-//! `import itglue`.
+//! `import itglue`, `export`.
 //! Nothing else lives here.
 
 use std::io::{IsTerminal, Read};
@@ -57,6 +57,14 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Export everything in IT Glue's layout (organizations.csv, contacts.csv, ..., one CSV per
+    /// flexible asset type, documents/...) as one ZIP written to PATH.
+    Export {
+        path: std::path::PathBuf,
+        /// Include the passwords (otherwise their column is empty); keep the file safe
+        #[arg(long)]
+        with_passwords: bool,
     },
     /// Rebuild the search index from the organizations and records (after a restore or an import
     /// that wrote rows directly).
@@ -151,6 +159,10 @@ fn main() -> anyhow::Result<()> {
         Command::Import {
             command: ImportCommand::Itglue { path, apply },
         } => import_itglue(&settings, &path, apply),
+        Command::Export {
+            path,
+            with_passwords,
+        } => export(&settings, &path, with_passwords),
         Command::Reindex => reindex(&settings),
     }
 }
@@ -227,6 +239,28 @@ fn import_itglue(
     )?;
     let mut conn = pool.get().context("no database connection")?;
     print!("{}", roster::transfer::report::text(&mut conn, job.0)?);
+    Ok(())
+}
+
+fn export(
+    settings: &roster::config::Settings,
+    path: &std::path::Path,
+    with_passwords: bool,
+) -> anyhow::Result<()> {
+    let (pool, _) = roster::startup::prepare_database(settings)?;
+    let scope = roster::transfer::export::Scope {
+        organization: None,
+        with_passwords,
+    };
+    let mut shown = 0;
+    let mut progress = |rows: i64| {
+        if rows - shown >= 10_000 {
+            println!("{rows} rows written");
+            shown = rows;
+        }
+    };
+    roster::transfer::export_job::foreground(&pool, settings, scope, path, &mut progress)?;
+    println!("Exported to {}", path.display());
     Ok(())
 }
 

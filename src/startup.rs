@@ -140,6 +140,10 @@ fn job_kinds(settings: &Settings) -> Registry {
         .with(crate::transfer::apply::ItGlueImport(
             settings.data_key.clone(),
         ))
+        .with(crate::transfer::export_job::RosterExport {
+            key: settings.data_key.clone(),
+            data_dir: settings.data_dir.clone(),
+        })
 }
 
 /// Refuses (415) any request with a `Content-Encoding` other than `identity`, before its body is

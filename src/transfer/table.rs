@@ -230,7 +230,7 @@ impl<'a> Table<'a> {
         let mut windows_1252 = self.windows_1252;
         let cells = record
             .iter()
-            .map(|c| decode(c, &mut windows_1252))
+            .map(|c| super::cells_escape::unescape(decode(c, &mut windows_1252)))
             .collect();
         self.windows_1252 = windows_1252;
         Ok(Row {

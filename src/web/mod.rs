@@ -11,6 +11,7 @@ pub mod csrf_form;
 pub mod ctx;
 mod deletes;
 pub mod error;
+mod export;
 pub mod flash;
 pub mod guard;
 mod health;

@@ -6,9 +6,9 @@ use actix_web::{guard, web};
 
 use super::guard::{Rule, authorize};
 use super::{
-    account, account_two_factor, api_keys, assets, deletes, health, home, kinds, login, merge,
-    org_list, orgs, passkey_signin, passkeys, psa, psa_preview, records, search, second_step,
-    security, setup, transfer, upload, users, users_two_factor,
+    account, account_two_factor, api_keys, assets, deletes, export, health, home, kinds, login,
+    merge, org_list, orgs, passkey_signin, passkeys, psa, psa_preview, records, search,
+    second_step, security, setup, transfer, upload, users, users_two_factor,
 };
 use crate::auth::Action;
 
@@ -121,6 +121,11 @@ route_table! {
     GET "/manage-data/import/{token}" Rule::Allow(Action::ImportData) => transfer::preview;
     POST "/manage-data/import/{token}" Rule::Allow(Action::ImportData) => transfer::start;
     GET "/manage-data/import/jobs/{job}" Rule::Allow(Action::ImportData) => transfer::job;
+    GET "/manage-data/export" Rule::Allow(Action::ImportData) => export::page;
+    POST "/manage-data/export" Rule::Allow(Action::ImportData) => export::start;
+    GET "/manage-data/export/jobs/{job}" Rule::Allow(Action::ManageData) => export::job;
+    GET "/manage-data/export/jobs/{job}/download" Rule::Allow(Action::ManageData) => export::download;
+    POST "/organizations/{org}/export" Rule::Allow(Action::ManageData) => export::start_org;
     GET "/settings/psa" Rule::Allow(Action::ManagePsa) => psa::show;
     POST "/settings/psa" Rule::Allow(Action::ManagePsa) => psa::save;
     POST "/settings/psa/mapping" Rule::Allow(Action::ManagePsa) => psa::save_mapping;

@@ -21,6 +21,7 @@ mod compression;
 mod config;
 mod csrf;
 mod deletion;
+mod export;
 mod images;
 mod import;
 mod import_apply;
