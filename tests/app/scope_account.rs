@@ -1,5 +1,5 @@
 //! Actions that show or change every organization (the PSA settings and their data loads, API
-//! keys, which may act as any user, the import) are refused to a user restricted to some
+//! keys, which may act as any user, the import and the whole export) are refused to a user restricted to some
 //! organizations, whatever his role, with the reason; users who see all organizations keep them.
 
 use diesel::prelude::*;
@@ -66,6 +66,7 @@ async fn a_restricted_administrator_cannot_make_a_key_for_a_wider_user_or_import
         .await;
     assert_eq!(keys, 0, "a restricted Administrator made a key");
     assert_eq!(client.get("/manage-data/import").await.status, 403);
+    assert_eq!(client.get("/manage-data/export").await.status, 403);
 
     let admin = app.login_as(Role::Administrator).await;
     assert_eq!(admin.get("/settings/api-keys").await.status, 200);
