@@ -24,6 +24,7 @@ mod deletion;
 mod images;
 mod import;
 mod import_apply;
+mod import_docs;
 mod import_pages;
 mod itglue_export;
 mod lean;
