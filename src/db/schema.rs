@@ -147,6 +147,8 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        otp_nonce -> Nullable<Binary>,
+        otp_sealed -> Nullable<Binary>,
     }
 }
 

@@ -17,8 +17,12 @@ use crate::search::index::{self, NewTerms};
 pub struct NewBulk {
     pub organization_id: i64,
     pub kind: Kind,
+    /// A flexible asset's type.
+    pub asset_type_id: Option<i64>,
     pub values: BTreeMap<String, String>,
     pub secret: Option<String>,
+    /// A password's one-time-password secret.
+    pub otp: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -58,7 +62,7 @@ pub fn insert_many(
             kind: n.kind.slug(),
             title: title_of(n.kind, &n.values),
             field_values: json(&n.values),
-            asset_type_id: None,
+            asset_type_id: n.asset_type_id,
             secret_nonce: None,
             secret_sealed: None,
             created_by,
@@ -84,6 +88,9 @@ pub fn insert_many(
         if let Some(secret) = row.secret.as_deref().filter(|s| !s.is_empty()) {
             seal(conn, key, *id, secret)?;
         }
+        if let Some(otp) = row.otp.as_deref().filter(|s| !s.is_empty()) {
+            seal_otp(conn, key, *id, Some(otp))?;
+        }
         let entry = index::of_record(row.kind, &title_of(row.kind, &row.values), &row.values);
         terms.push(NewTerms::new(row.organization_id, Some(*id), &entry, at));
     }
@@ -102,15 +109,46 @@ fn seal(conn: &mut DbConn, key: &SecretKey, id: i64, secret: &str) -> Result<(),
     Ok(())
 }
 
-/// Rewrites one record's values (and its secret when `secret` is given) and indexes it anew.
+/// A one-time-password secret sealed into record `id` (`None` or "" removes it).
+fn seal_otp(
+    conn: &mut DbConn,
+    key: &SecretKey,
+    id: i64,
+    otp: Option<&str>,
+) -> Result<(), RecordError> {
+    let (nonce, sealed) = match otp.filter(|s| !s.is_empty()) {
+        Some(otp) => {
+            let (nonce, sealed) = crypto::seal_otp(key, id, otp)?;
+            (Some(nonce), Some(sealed))
+        }
+        None => (None, None),
+    };
+    diesel::update(r::table.find(id))
+        .set((r::otp_nonce.eq(nonce), r::otp_sealed.eq(sealed)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The secrets a rewrite changes: the password's, the one-time password's (`None`: unchanged).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NewSecrets<'a> {
+    pub secret: Option<&'a str>,
+    pub otp: Option<&'a str>,
+}
+
+/// Rewrites one record's values (and its secrets where given) and indexes it anew.
 pub fn rewrite(
     conn: &mut DbConn,
     key: &SecretKey,
     (organization_id, id): (i64, i64),
     kind: Kind,
     values: &BTreeMap<String, String>,
-    secret: Option<&str>,
+    secrets: NewSecrets<'_>,
 ) -> Result<(), RecordError> {
+    let secret = secrets.secret;
+    if let Some(otp) = secrets.otp {
+        seal_otp(conn, key, id, Some(otp))?;
+    }
     let title = title_of(kind, values);
     diesel::update(r::table.find(id))
         .set((
@@ -135,8 +173,14 @@ pub fn rewrite(
     Ok(())
 }
 
-/// A record as an import compares it: (organization, values, opened secret or "").
-pub type Current = (i64, BTreeMap<String, String>, String);
+/// A record as an import compares it: its organization, values, opened secret and one-time-
+/// password secret ("" when none).
+pub struct Current {
+    pub org: i64,
+    pub values: BTreeMap<String, String>,
+    pub secret: String,
+    pub otp: String,
+}
 
 /// The records `ids` as an import compares them, by id.
 pub fn current(
@@ -146,24 +190,36 @@ pub fn current(
 ) -> Result<BTreeMap<i64, Current>, RecordError> {
     let mut out = BTreeMap::new();
     for chunk in ids.chunks(500) {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, i64, String, Option<Vec<u8>>, Option<Vec<u8>>)> = r::table
+        type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+        let rows: Vec<(i64, i64, String, Sealed, Sealed)> = r::table
             .filter(r::id.eq_any(chunk))
             .select((
                 r::id,
                 r::organization_id,
                 r::field_values,
-                r::secret_nonce,
-                r::secret_sealed,
+                (r::secret_nonce, r::secret_sealed),
+                (r::otp_nonce, r::otp_sealed),
             ))
             .load(conn)?;
-        for (id, org, values, nonce, sealed) in rows {
-            let secret = match (nonce, sealed) {
+        for (id, org, values, secret, otp) in rows {
+            let secret = match secret {
                 (Some(n), Some(s)) => crypto::open(key, id, &n, &s)?,
                 _ => String::new(),
             };
+            let otp = match otp {
+                (Some(n), Some(s)) => crypto::open_otp(key, id, &n, &s)?,
+                _ => String::new(),
+            };
             let values = serde_json::from_str(&values).unwrap_or_default();
-            out.insert(id, (org, values, secret));
+            out.insert(
+                id,
+                Current {
+                    org,
+                    values,
+                    secret,
+                    otp,
+                },
+            );
         }
     }
     Ok(out)

@@ -13,6 +13,28 @@ pub fn seal(key: &SecretKey, record: i64, secret: &str) -> Result<(Vec<u8>, Vec<
     secrets::seal(key, PURPOSE, &record.to_be_bytes(), secret).map_err(|_| RecordError::Crypto)
 }
 
+/// The label of one-time-password secrets: one sealed as a password does not open as one.
+const OTP_PURPOSE: &str = "roster-otp-secrets";
+
+/// (nonce, ciphertext) of a password's one-time-password secret, bound to `record`.
+pub fn seal_otp(
+    key: &SecretKey,
+    record: i64,
+    secret: &str,
+) -> Result<(Vec<u8>, Vec<u8>), RecordError> {
+    secrets::seal(key, OTP_PURPOSE, &record.to_be_bytes(), secret).map_err(|_| RecordError::Crypto)
+}
+
+pub fn open_otp(
+    key: &SecretKey,
+    record: i64,
+    nonce: &[u8],
+    sealed: &[u8],
+) -> Result<String, RecordError> {
+    secrets::open(key, OTP_PURPOSE, &record.to_be_bytes(), nonce, sealed)
+        .map_err(|_| RecordError::Crypto)
+}
+
 pub fn open(
     key: &SecretKey,
     record: i64,

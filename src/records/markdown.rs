@@ -19,11 +19,23 @@ pub fn render(markdown: &str) -> SanitizedHtml {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
     let clean = ammonia::Builder::default()
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
+        .attribute_filter(|element, attribute, value| {
+            let data = ammonia::Url::parse(value).is_ok_and(|u| u.scheme() == "data");
+            (!data || (element, attribute) == ("img", "src") && is_image_data(value))
+                .then_some(std::borrow::Cow::Borrowed(value))
+        })
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&html)
         .to_string();
     SanitizedHtml(clean)
+}
+
+/// An image inlined as `data:` (an imported document's): raster types only, never SVG or HTML.
+fn is_image_data(value: &str) -> bool {
+    ["png", "jpeg", "gif", "webp"]
+        .iter()
+        .any(|t| value.starts_with(&format!("data:image/{t};base64,")))
 }
 
 #[cfg(test)]
@@ -38,5 +50,15 @@ mod tests {
             !html.contains("<script") && !html.contains("onerror") && !html.contains("javascript:")
         );
         assert!(html.contains("href=\"https://example.com\""));
+    }
+
+    #[test]
+    fn only_raster_images_may_be_data() {
+        let html = render("<div><img src=\"data:image/png;base64,AAAA\"><img src=\"data:image/svg+xml;base64,AAAA\"><a href=\"data:text/html,x\">a</a><a href=\"da&#9;ta:text/html,x\">b</a><a href=\"data:image/png;base64,AAAA\">c</a></div>").to_string();
+        assert_eq!(html.matches("data:").count(), 1, "{html}");
+        assert!(
+            html.contains("<img src=\"data:image/png;base64,AAAA\">"),
+            "{html}"
+        );
     }
 }

@@ -273,19 +273,66 @@ pub fn reveal<'a>(
     org: &OrgRef,
     id: RecordId,
 ) -> Result<String, RecordError> {
-    let actor = actor.into();
+    reveal_secrets(conn, actor.into(), key, (org, id), false).map(|(secret, _)| secret)
+}
+
+/// The secret of a password and its one-time-password secret (an import brings one), decrypted
+/// together: the password's page shows both on one request ("" for a password that has none).
+pub fn reveal_with_otp<'a>(
+    conn: &mut DbConn,
+    actor: impl Into<Author<'a>>,
+    key: &SecretKey,
+    org: &OrgRef,
+    id: RecordId,
+) -> Result<(String, Option<String>), RecordError> {
+    reveal_secrets(conn, actor.into(), key, (org, id), true)
+}
+
+type Sealed = Option<Vec<u8>>;
+
+fn reveal_secrets(
+    conn: &mut DbConn,
+    actor: Author<'_>,
+    key: &SecretKey,
+    (org, id): (&OrgRef, RecordId),
+    with_otp: bool,
+) -> Result<(String, Option<String>), RecordError> {
     crate::db::write(conn, |conn| {
         let found = get(conn, org.id, Kind::Password, id)?;
-        let (nonce, sealed): (Option<Vec<u8>>, Option<Vec<u8>>) = r::table
+        let (nonce, sealed, otp_nonce, otp_sealed): (Sealed, Sealed, Sealed, Sealed) = r::table
             .find(id.0)
-            .select((r::secret_nonce, r::secret_sealed))
+            .select((
+                r::secret_nonce,
+                r::secret_sealed,
+                r::otp_nonce,
+                r::otp_sealed,
+            ))
             .first(conn)?;
-        let (Some(nonce), Some(sealed)) = (nonce, sealed) else {
-            return Err(RecordError::NotFound);
+        let otp = match (with_otp, otp_nonce, otp_sealed) {
+            (true, Some(n), Some(s)) => Some(crypto::open_otp(key, id.0, &n, &s)?),
+            _ => None,
         };
-        let secret = crypto::open(key, id.0, &nonce, &sealed)?;
-        let summary = format!("revealed the password {}", found.title);
+        let secret = match (nonce, sealed) {
+            (Some(n), Some(s)) => crypto::open(key, id.0, &n, &s)?,
+            _ if otp.is_some() => String::new(),
+            _ => return Err(RecordError::NotFound),
+        };
+        let summary = match otp {
+            Some(_) => format!(
+                "revealed the password {} and its one-time-password secret",
+                found.title
+            ),
+            None => format!("revealed the password {}", found.title),
+        };
         actor.record_org(conn, org, "password.reveal", summary)?;
-        Ok(secret)
+        Ok((secret, otp))
     })
+}
+
+/// Whether a password holds a one-time-password secret.
+pub fn has_otp(conn: &mut DbConn, id: RecordId) -> QueryResult<bool> {
+    r::table
+        .find(id.0)
+        .select(r::otp_sealed.is_not_null())
+        .first(conn)
 }

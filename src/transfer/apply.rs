@@ -11,11 +11,12 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::TransferError;
+use super::apply_documents::{self, Body, DocIndex};
 use super::itglue::{self, RecordFile};
 use super::run::{self, Run, Tally};
 use super::source::{Limits, Source};
 use super::table::{Failure, Row};
-use super::{apply_orgs, apply_records, preview};
+use super::{apply_flex, apply_orgs, apply_records, preview};
 use crate::audit;
 use crate::config::SecretKey;
 use crate::db::{DbConn, now, write};
@@ -154,27 +155,34 @@ impl ExportOrgs {
 }
 
 /// The files in the order they are applied; the index is the run's `stage`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Stage {
     Organizations,
     Parents,
     Records(&'static RecordFile),
+    /// Links between documents, once all of them are in.
+    DocumentLinks,
+    /// A flexible asset file (its path in the export), after the fixed stages.
+    Flexible(String),
 }
 
-fn stages() -> Vec<Stage> {
+fn stages(flexible: Vec<String>) -> Vec<Stage> {
     let mut out = vec![Stage::Organizations, Stage::Parents];
     out.extend(itglue::RECORD_FILES.iter().map(Stage::Records));
+    out.push(Stage::DocumentLinks);
+    out.extend(flexible.into_iter().map(Stage::Flexible));
     out
 }
 
 /// What a stage does, in words (for the progress line).
 pub fn stage_label(stage: i32) -> &'static str {
     let index = usize::try_from(stage).unwrap_or(usize::MAX);
-    match stages().get(index) {
+    match stages(Vec::new()).get(index) {
         Some(Stage::Organizations) => "organizations.csv",
         Some(Stage::Parents) => "organizations.csv (parents)",
         Some(Stage::Records(spec)) => spec.file,
-        None => "done",
+        Some(Stage::DocumentLinks) => "documents.csv (links)",
+        Some(Stage::Flexible(_)) | None => "flexible asset files",
     }
 }
 
@@ -248,7 +256,8 @@ fn run_payload(
         orgs: &orgs,
         started_at: started.started_at,
     };
-    for (index, stage) in stages().into_iter().enumerate() {
+    let flexible = apply_flex::files(&source);
+    for (index, stage) in stages(flexible).into_iter().enumerate() {
         let index = i32::try_from(index).unwrap_or(i32::MAX);
         if index < started.stage {
             continue;
@@ -258,7 +267,22 @@ fn run_payload(
         } else {
             0
         };
-        run_stage(&batches, &mut source, (index, stage), skip, progress)?;
+        let mut docs = match &stage {
+            Stage::Records(spec) if spec.kind == crate::records::Kind::Document => {
+                let second = payload.open(key).map_err(permanent)?;
+                let index = DocIndex::new(second.names());
+                Some((second, index))
+            }
+            _ => None,
+        };
+        run_stage(
+            &batches,
+            &mut source,
+            (index, stage),
+            skip,
+            &mut docs,
+            progress,
+        )?;
     }
     let mut conn = context.conn()?;
     write(&mut conn, |conn| {
@@ -301,10 +325,13 @@ fn remove_upload(path: &Path) {
 /// Rows of the files the job imports (its progress total; organizations count once).
 fn count_rows(source: &mut Source) -> Result<i64, TransferError> {
     let mut total = 0;
-    let files =
-        std::iter::once(itglue::ORGANIZATIONS).chain(itglue::RECORD_FILES.iter().map(|f| f.file));
-    for file in files {
-        let Some(name) = source.find(file) else {
+    let mut files: Vec<Option<String>> = std::iter::once(itglue::ORGANIZATIONS)
+        .chain(itglue::RECORD_FILES.iter().map(|f| f.file))
+        .map(|file| source.find(file))
+        .collect();
+    files.extend(apply_flex::files(source).into_iter().map(Some));
+    for name in files {
+        let Some(name) = name else {
             continue;
         };
         let mut ignored = Vec::new();
@@ -323,14 +350,40 @@ fn run_stage(
     source: &mut Source,
     (index, stage): (i32, Stage),
     skip: i64,
+    docs: &mut Option<(Source, DocIndex)>,
     progress: &mut dyn FnMut(&Run),
 ) -> Result<(), JobError> {
-    let (file, required) = match stage {
+    let (file, required): (&str, &[&str]) = match &stage {
         Stage::Organizations | Stage::Parents => (itglue::ORGANIZATIONS, itglue::ORG_REQUIRED),
         Stage::Records(spec) => (spec.file, spec.required),
+        Stage::Flexible(path) => (path.as_str(), &["id", "organization"]),
+        Stage::DocumentLinks => {
+            if skip == 0 {
+                let file = "documents.csv";
+                let run = commit(batches, (index, 1), file, (0, Vec::new()), |conn, _| {
+                    apply_documents::relink(conn, batches)
+                })?;
+                progress(&run);
+            }
+            return Ok(());
+        }
     };
-    let Some(name) = source.find(file) else {
+    let found = match &stage {
+        Stage::Flexible(path) => Some(path.clone()),
+        _ => source.find(file),
+    };
+    let Some(name) = found else {
         return Ok(());
+    };
+    let asset_type = match &stage {
+        Stage::Flexible(path) => {
+            let mut conn = batches.context.conn()?;
+            match apply_flex::prepare(&mut conn, source, path)? {
+                Some(t) => Some(t),
+                None => return Ok(()),
+            }
+        }
+        _ => None,
     };
     let mut failures = Vec::new();
     let opened = preview::open_table(source, &name, required, &mut failures).map_err(permanent)?;
@@ -352,7 +405,7 @@ fn run_stage(
     }
     let size = batches.context.settings.import_batch_rows.max(1);
     let org_targets = match stage {
-        Stage::Records(_) => {
+        Stage::Records(_) | Stage::Flexible(_) => {
             let mut conn = batches.context.conn()?;
             super::known::remembered_orgs(&mut conn)?
         }
@@ -366,6 +419,10 @@ fn run_stage(
         }
         let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
         done += n;
+        let bodies = match docs {
+            Some((second, index)) => document_bodies(batches, second, index, &rows)?,
+            None => HashMap::new(),
+        };
         // The parents' pass reads organizations.csv again: no progress of its own.
         let counted = if matches!(stage, Stage::Parents) {
             0
@@ -381,12 +438,47 @@ fn run_stage(
                 Stage::Organizations => apply_orgs::organizations(conn, batches, rows),
                 Stage::Parents => apply_orgs::parents(conn, batches, rows),
                 Stage::Records(spec) => {
-                    apply_records::records(conn, batches, spec, &org_targets, rows)
+                    apply_records::records(conn, batches, spec, (&org_targets, &bodies), rows)
                 }
+                Stage::Flexible(_) => match &asset_type {
+                    Some(t) => apply_flex::assets(conn, batches, &org_targets, t, rows),
+                    None => Ok(Tally::default()),
+                },
+                Stage::DocumentLinks => Ok(Tally::default()),
             },
         )?;
         progress(&run);
         batches.context.pause(std::time::Duration::ZERO)?;
+    }
+}
+
+/// The bodies of a batch of documents.csv, read before its transaction (files, not rows).
+fn document_bodies(
+    batches: &Batches<'_>,
+    source: &mut Source,
+    index: &DocIndex,
+    rows: &[Result<Row, Failure>],
+) -> Result<HashMap<String, Body>, JobError> {
+    let mut conn = batches.context.conn()?;
+    let mut failed = None;
+    let mut links = |ids: &[String]| {
+        super::known::documents(&mut conn, ids).unwrap_or_else(|e| {
+            failed = Some(e);
+            HashMap::new()
+        })
+    };
+    let mut out = HashMap::new();
+    for row in rows.iter().flatten() {
+        let id = row.get("id");
+        if id.is_empty() || out.contains_key(id) {
+            continue;
+        }
+        let body = apply_documents::load(source, index, id, &mut links).map_err(permanent)?;
+        out.insert(id.to_owned(), body);
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(out),
     }
 }
 

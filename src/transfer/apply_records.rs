@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::apply::Batches;
+use super::apply_documents::Body;
 use super::cells;
 use super::itglue::{self, RecordFile};
 use super::known;
@@ -20,12 +21,13 @@ use crate::jobs::JobError;
 use crate::records::bulk::{self, NewBulk};
 use crate::records::{Kind, RecordError};
 
-struct Valid {
-    id: String,
-    line: u64,
-    org: i64,
-    title: String,
-    values: Values,
+/// A row ready to land: its IT Glue id, line, Roster organization, title and values.
+pub struct Valid {
+    pub id: String,
+    pub line: u64,
+    pub org: i64,
+    pub title: String,
+    pub values: Values,
 }
 
 fn job_error(e: RecordError) -> JobError {
@@ -36,7 +38,11 @@ fn job_error(e: RecordError) -> JobError {
 }
 
 /// Where the row's organization landed, or why it has none.
-fn place(batches: &Batches<'_>, targets: &HashMap<String, i64>, name: &str) -> Result<i64, String> {
+pub fn place(
+    batches: &Batches<'_>,
+    targets: &HashMap<String, i64>,
+    name: &str,
+) -> Result<i64, String> {
     match batches.orgs.by_name.get(name).map(Vec::as_slice) {
         None | Some([]) if name.is_empty() => Err("the organization cell is empty".to_owned()),
         None | Some([]) => Err(format!(
@@ -56,7 +62,7 @@ fn place(batches: &Batches<'_>, targets: &HashMap<String, i64>, name: &str) -> R
 fn judge(
     batches: &Batches<'_>,
     spec: &RecordFile,
-    targets: &HashMap<String, i64>,
+    (targets, bodies): Lookups<'_>,
     row: &Row,
     tally: &mut Tally,
 ) -> Result<Valid, String> {
@@ -68,9 +74,20 @@ fn judge(
     if let Some(reason) = itglue::bad_date(row) {
         return Err(reason);
     }
-    let cells = cells::record_values(spec.kind, row)?;
+    let mut cells = cells::record_values(spec.kind, row)?;
     for dropped in cells.dropped {
         tally.note(row.line, dropped);
+    }
+    if let Some(body) = bodies.get(id) {
+        if let Some(reason) = &body.refused {
+            return Err(reason.clone());
+        }
+        for note in &body.notes {
+            tally.note(row.line, note.clone());
+        }
+        cells
+            .values
+            .insert("body".to_owned(), body.markdown.clone());
     }
     let title = crate::records::fields::title_of(spec.kind, &cells.values);
     Ok(Valid {
@@ -82,12 +99,15 @@ fn judge(
     })
 }
 
-/// Applies a batch of one record file; `targets` maps organizations' IT Glue ids to Roster ids.
+/// Organizations' IT Glue ids -> Roster ids; documents' bodies by IT Glue id.
+pub type Lookups<'a> = (&'a HashMap<String, i64>, &'a HashMap<String, Body>);
+
+/// Applies a batch of one record file.
 pub fn records(
     conn: &mut DbConn,
     batches: &Batches<'_>,
     spec: &RecordFile,
-    targets: &HashMap<String, i64>,
+    lookups: Lookups<'_>,
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
@@ -95,21 +115,45 @@ pub fn records(
     for row in rows {
         match row {
             Err(f) => tally.fail(f.line, f.reason),
-            Ok(row) => match judge(batches, spec, targets, &row, &mut tally) {
+            Ok(row) => match judge(batches, spec, lookups, &row, &mut tally) {
                 Ok(v) => valid.push(v),
                 Err(reason) => tally.fail(row.line, reason),
             },
         }
     }
-    let kind = itglue::source_kind(spec.kind);
+    let target = Target {
+        kind: spec.kind,
+        source_kind: itglue::source_kind(spec.kind),
+        asset_type: None,
+    };
+    land(conn, batches, &target, &valid, &mut tally)?;
+    Ok(tally)
+}
+
+/// Where rows land: their kind, the key `import_sources` remembers them under, their type.
+pub struct Target<'a> {
+    pub kind: Kind,
+    pub source_kind: &'a str,
+    pub asset_type: Option<i64>,
+}
+
+/// Writes valid rows: the record an earlier import made, else the one of that title, else new.
+pub fn land(
+    conn: &mut DbConn,
+    batches: &Batches<'_>,
+    target: &Target<'_>,
+    valid: &[Valid],
+    tally: &mut Tally,
+) -> Result<(), JobError> {
+    let kind = target.source_kind;
     let ids: Vec<&str> = valid.iter().map(|v| v.id.as_str()).collect();
     let remembered = known::remembered_batch(conn, kind, &ids)?;
-    let titled = by_title(conn, spec.kind, &valid, &remembered)?;
+    let titled = by_title(conn, target, valid, &remembered)?;
     let mut create = Vec::new();
     let mut existing = Vec::new();
-    for v in &valid {
-        if let Some((target, fingerprint)) = remembered.get(&v.id) {
-            existing.push((v, *target, Some(fingerprint.as_str())));
+    for v in valid {
+        if let Some((id, fingerprint)) = remembered.get(&v.id) {
+            existing.push((v, *id, Some(fingerprint.as_str())));
             continue;
         }
         match titled.get(&(v.org, v.title.clone())).map(Vec::as_slice) {
@@ -121,7 +165,7 @@ pub fn records(
                     "{} {} of its organization are named \"{}\"; rename one so the import knows \
                      which one this is",
                     many.len(),
-                    spec.kind.title().to_lowercase(),
+                    target.kind.title().to_lowercase(),
                     v.title
                 ),
             ),
@@ -131,12 +175,14 @@ pub fn records(
     let new: Vec<NewBulk> = create
         .iter()
         .map(|v| {
-            let (values, secret) = stored(&v.values);
+            let (values, secret, otp) = stored(&v.values);
             NewBulk {
                 organization_id: v.org,
-                kind: spec.kind,
+                kind: target.kind,
+                asset_type_id: target.asset_type,
                 values,
                 secret,
+                otp,
             }
         })
         .collect();
@@ -145,33 +191,28 @@ pub fn records(
         remember.push((v.id.clone(), id, merge::fingerprint(batches.key, &v.values)));
         tally.created += 1;
     }
-    update_existing(
-        conn,
-        batches,
-        spec.kind,
-        &existing,
-        &mut tally,
-        &mut remember,
-    )?;
+    update_existing(conn, batches, target.kind, &existing, tally, &mut remember)?;
     known::remember(conn, kind, &remember)?;
-    Ok(tally)
+    Ok(())
 }
 
-/// The values a record keeps (empty ones left out, as the forms do) and its secret apart.
-fn stored(values: &Values) -> (Values, Option<String>) {
+/// The values a record keeps (empty ones left out, as the forms do), and apart from them its
+/// secret and its one-time-password secret (sealed, never among the values).
+fn stored(values: &Values) -> (Values, Option<String>, Option<String>) {
     let secret = values.get("secret").cloned();
+    let otp = values.get(cells::OTP).cloned();
     let kept = values
         .iter()
-        .filter(|(k, v)| k.as_str() != "secret" && !v.is_empty())
+        .filter(|(k, v)| !matches!(k.as_str(), "secret" | cells::OTP) && !v.is_empty())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    (kept, secret)
+    (kept, secret, otp)
 }
 
 /// Records of the batch's organizations with the titles of rows not remembered.
 fn by_title(
     conn: &mut DbConn,
-    kind: Kind,
+    target: &Target<'_>,
     valid: &[Valid],
     remembered: &HashMap<String, (i64, String)>,
 ) -> QueryResult<HashMap<(i64, String), Vec<i64>>> {
@@ -185,12 +226,16 @@ fn by_title(
     }
     let orgs: Vec<i64> = fresh.iter().map(|v| v.org).collect();
     let titles: Vec<&str> = fresh.iter().map(|v| v.title.as_str()).collect();
-    let rows: Vec<(i64, i64, String)> = r::table
-        .filter(r::kind.eq(kind.slug()))
+    let mut query = r::table
+        .filter(r::kind.eq(target.kind.slug()))
         .filter(r::organization_id.eq_any(&orgs))
         .filter(r::title.eq_any(&titles))
         .select((r::id, r::organization_id, r::title))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(asset_type) = target.asset_type {
+        query = query.filter(r::asset_type_id.eq(asset_type));
+    }
+    let rows: Vec<(i64, i64, String)> = query.load(conn)?;
     for (id, org, title) in rows {
         out.entry((org, title)).or_default().push(id);
     }
@@ -217,24 +262,28 @@ fn update_existing(
             tally.unchanged += 1;
             continue;
         }
-        let Some((org, values, secret)) = current.get(target) else {
+        let Some(current) = current.get(target) else {
             continue;
         };
-        let mut now = values.clone();
+        let mut now = current.values.clone();
         if kind == Kind::Password {
-            now.insert("secret".to_owned(), secret.clone());
+            now.insert("secret".to_owned(), current.secret.clone());
+            now.insert(cells::OTP.to_owned(), current.otp.clone());
         }
         let merged = merge::merge(batches.key, *last, &now, &v.values);
         if merged.changed {
-            let (values, new_secret) = stored(&merged.values);
-            let secret_changed = new_secret.as_deref().filter(|s| *s != secret.as_str());
+            let (values, secret, otp) = stored(&merged.values);
+            let secrets = bulk::NewSecrets {
+                secret: secret.as_deref().filter(|s| *s != current.secret),
+                otp: otp.as_deref().filter(|s| *s != current.otp),
+            };
             bulk::rewrite(
                 conn,
                 batches.key,
-                (*org, *target),
+                (current.org, *target),
                 kind,
                 &values,
-                secret_changed,
+                secrets,
             )
             .map_err(job_error)?;
             tally.updated += 1;

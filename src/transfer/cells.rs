@@ -73,6 +73,10 @@ pub fn parent_of(row: &Row) -> Parent {
     }
 }
 
+/// Where a password row's one-time-password secret is kept among its values (sealed apart when
+/// stored, like the password under `secret`).
+pub const OTP: &str = "otp_secret";
+
 /// Columns that are read for what they are, or deliberately not kept (secrets, bookkeeping).
 const NOT_EXTRA: &[&str] = &[
     "id",
@@ -122,7 +126,8 @@ fn sources(kind: Kind) -> &'static [(&'static str, &'static [&'static str])] {
             ("url", &["url"]),
             ("notes", &["notes"]),
         ],
-        Kind::Document | Kind::FlexibleAsset => &[("name", &["name"])],
+        Kind::Document => &[("title", &["name"])],
+        Kind::FlexibleAsset => &[("name", &["name"])],
     }
 }
 
@@ -218,6 +223,9 @@ pub fn record_values(kind: Kind, row: &Row) -> Result<RecordCells, String> {
             checked.values.get(&field.name).cloned().unwrap_or_default()
         };
         out.insert(field.name.clone(), value);
+    }
+    if kind == Kind::Password {
+        out.insert(OTP.to_owned(), row.get(OTP).to_owned());
     }
     out.insert(
         "archived".to_owned(),

@@ -33,20 +33,20 @@ pub const RECORD_FILES: &[RecordFile] = &[
         kind: Kind::Password,
         required: &["id", "organization", "name", "password"],
     },
+    // Bodies are HTML files beside the CSV (`apply_documents`).
+    RecordFile {
+        file: "documents.csv",
+        kind: Kind::Document,
+        required: &["id", "organization", "name"],
+    },
 ];
 
 /// Files read for the report only: Roster has no kind for them yet (or this version does not
 /// import them), so they are counted and listed as needing a person's eye.
-pub const NOT_IMPORTED: &[(&str, &str)] = &[
-    (
-        "locations.csv",
-        "Roster has no kind of record for locations; they are not imported",
-    ),
-    (
-        "documents.csv",
-        "documents are not imported by this version yet",
-    ),
-];
+pub const NOT_IMPORTED: &[(&str, &str)] = &[(
+    "locations.csv",
+    "Roster has no kind of record for locations; they are not imported",
+)];
 
 /// The key `import_sources` remembers a row of this kind under.
 pub fn source_kind(kind: Kind) -> &'static str {

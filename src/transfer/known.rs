@@ -90,10 +90,19 @@ pub fn remembered_batch(
 }
 
 /// Remembers (or remembers anew) what these IT Glue ids became: (source id, Roster id, fingerprint).
+/// In chunks, so that a long list stays within the backends' limits on bound values.
 pub fn remember(conn: &mut DbConn, kind: &str, rows: &[(String, i64, String)]) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+    for chunk in rows.chunks(500) {
+        remember_chunk(conn, kind, chunk)?;
     }
+    Ok(())
+}
+
+fn remember_chunk(
+    conn: &mut DbConn,
+    kind: &str,
+    rows: &[(String, i64, String)],
+) -> QueryResult<()> {
     let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
     diesel::delete(
         s::table
@@ -120,4 +129,20 @@ pub fn remember(conn: &mut DbConn, kind: &str, rows: &[(String, i64, String)]) -
         DbConn::Pg(c) => diesel::insert_into(s::table).values(values).execute(c)?,
     };
     Ok(())
+}
+
+/// Documents imported earlier, by IT Glue id: the Roster address of each (links are rewritten
+/// to it).
+pub fn documents(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, String>> {
+    let kind = super::itglue::source_kind(crate::records::Kind::Document);
+    let rows: Vec<(String, i64, i64)> = s::table
+        .inner_join(r::table.on(r::id.eq(s::target_id)))
+        .filter(s::kind.eq(kind))
+        .filter(s::source_id.eq_any(ids))
+        .select((s::source_id, r::organization_id, r::id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(source, org, id)| (source, format!("/organizations/{org}/records/{kind}/{id}")))
+        .collect())
 }

@@ -29,6 +29,23 @@ pub fn fingerprint(key: &SecretKey, values: &Values) -> String {
     serde_json::to_string(&hashes).unwrap_or_default()
 }
 
+/// `fingerprint` with `field` now `now`, when it still held `was` (else `None`: a person changed
+/// it since, and the next import must see that).
+pub fn refingerprint(
+    key: &SecretKey,
+    fingerprint: &str,
+    field: &str,
+    (was, now): (&str, &str),
+) -> Option<String> {
+    let mut hashes: BTreeMap<String, String> = serde_json::from_str(fingerprint).ok()?;
+    let slot = hashes.get_mut(field)?;
+    if *slot != hash(key, field, was) {
+        return None;
+    }
+    *slot = hash(key, field, now);
+    serde_json::to_string(&hashes).ok()
+}
+
 /// What the merge decided.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Merged {
@@ -57,8 +74,10 @@ pub fn merge(key: &SecretKey, last: Option<&str>, current: &Values, incoming: &V
         }
         let was = base.as_ref().and_then(|b| b.get(field));
         let export_changed = was != Some(&hash(key, field, new));
-        let person_changed = match &base {
-            Some(_) => was != Some(&hash(key, field, now)),
+        // A field the last import did not bring (an older version of it) counts as never
+        // imported: a non-empty value there is a person's.
+        let person_changed = match was {
+            Some(was) => *was != hash(key, field, now),
             None => !now.is_empty(),
         };
         if !export_changed {

@@ -3,8 +3,11 @@
 //! line call these use cases.
 
 pub mod apply;
+mod apply_documents;
+pub mod apply_flex;
 mod apply_orgs;
 mod apply_records;
+pub mod apply_uploads;
 pub mod cells;
 pub mod cells_escape;
 pub mod export;

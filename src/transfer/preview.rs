@@ -364,13 +364,16 @@ fn list_not_imported(source: &mut Source, out: &mut Preview) -> Result<(), Trans
         if known.contains(&base.as_str()) && source.find(&base).as_deref() == Some(&name) {
             continue;
         }
-        let why = itglue::NOT_IMPORTED
-            .iter()
-            .find(|(file, _)| *file == base)
-            .map_or(
-                "this version does not import this file (flexible assets and others come later)",
-                |(_, why)| *why,
-            );
+        let flexible = super::apply_flex::files(source).contains(&name);
+        let why = match itglue::NOT_IMPORTED.iter().find(|(file, _)| *file == base) {
+            Some((_, why)) => (*why).to_owned(),
+            None if flexible => format!(
+                "flexible assets of the type \"{}\" (made from the file's header if Roster has \
+                 no type of that name)",
+                super::apply_flex::type_name(&name)
+            ),
+            None => "this file is not imported".to_owned(),
+        };
         let rows = count_rows(source, &name)?;
         out.needs_eye.push(format!("{name}: {rows} rows: {why}"));
     }

@@ -163,6 +163,13 @@ impl<'a> Table<'a> {
         Ok(table)
     }
 
+    /// The header's column names (lower case), in their order.
+    pub fn columns(&self) -> Vec<String> {
+        let mut named: Vec<(&String, &usize)> = self.columns.iter().collect();
+        named.sort_by_key(|(_, i)| **i);
+        named.into_iter().map(|(n, _)| n.clone()).collect()
+    }
+
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.contains_key(name)
     }

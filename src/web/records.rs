@@ -382,6 +382,9 @@ struct ShowPage {
     asset_type: Option<AssetType>,
     body: Option<SanitizedHtml>,
     revealed: Option<String>,
+    /// A password's one-time-password secret: whether it has one, and it once revealed.
+    has_otp: bool,
+    revealed_otp: Option<String>,
     can_edit: bool,
     can_delete: bool,
 }
@@ -397,9 +400,15 @@ async fn show_page(
     ctx: PageCtx,
     user: &User,
     path: &(i64, String, i64),
-    revealed: Option<String>,
+    revealed: Option<(String, Option<String>)>,
 ) -> Result<ShowPage, WebError> {
     let (org, kind, record) = place_record(state, user, path).await?;
+    let id = RecordId(record.id);
+    let has_otp = kind == Kind::Password
+        && state
+            .db(move |conn| store::has_otp(conn, id).map_err(DbError::from))
+            .await?;
+    let (revealed, revealed_otp) = revealed.map_or((None, None), |(s, otp)| (Some(s), otp));
     let asset_type = asset_type(state, kind, record.asset_type_id).await?;
     let fields = fields::with_type(kind, asset_type.as_ref())
         .into_iter()
@@ -416,6 +425,8 @@ async fn show_page(
         asset_type,
         body,
         revealed,
+        has_otp,
+        revealed_otp,
         can_edit: allowed(user.role, Action::EditRecords),
         can_delete: allowed(user.role, Action::DeleteOne),
     })
@@ -444,7 +455,7 @@ pub async fn reveal(
     let key = state.settings.data_key.clone();
     let (actor, id, org_for_db) = (user.clone(), RecordId(path.2), org.clone());
     let secret = state
-        .db(move |conn| store::reveal(conn, &actor, &key, &org_for_db, id))
+        .db(move |conn| store::reveal_with_otp(conn, &actor, &key, &org_for_db, id))
         .await?;
     render::page(&show_page(&state, ctx, &user, &path, Some(secret)).await?)
 }

@@ -139,6 +139,13 @@ pub async fn upload(
         return Err(too_large(max));
     }
     std::fs::create_dir_all(uploads(&state)).map_err(internal)?;
+    let dir = uploads(&state);
+    state
+        .db(move |conn| {
+            crate::transfer::apply_uploads::sweep(conn, &dir, crate::transfer::apply_uploads::KEEP)
+                .map_err(DbError::from)
+        })
+        .await?;
     let token = crate::auth::token::generate();
     let path = upload_path(&state, &token, "zip")?;
     let (mut checked, mut password, mut saved) = (false, String::new(), false);

@@ -45,7 +45,7 @@ pub fn apply(store: &Store, path: &Path, env: &[(&str, &str)]) -> String {
 /// Every organization and record: (id, name or title, updated_at), in id order.
 type Rows = Vec<(i64, String, NaiveDateTime)>;
 
-async fn snapshot(app: &TestApp) -> (Rows, Rows, i64) {
+pub async fn snapshot(app: &TestApp) -> (Rows, Rows, i64) {
     app.db(|c| {
         let orgs = o::table
             .order_by(o::id)
@@ -63,7 +63,7 @@ async fn snapshot(app: &TestApp) -> (Rows, Rows, i64) {
     .await
 }
 
-async fn org_id(app: &TestApp, name: &'static str) -> i64 {
+pub async fn org_id(app: &TestApp, name: &'static str) -> i64 {
     app.db(move |c| {
         o::table
             .filter(o::name.eq(name))
@@ -74,7 +74,7 @@ async fn org_id(app: &TestApp, name: &'static str) -> i64 {
     .await
 }
 
-async fn count_kind(app: &TestApp, kind: &'static str) -> i64 {
+pub async fn count_kind(app: &TestApp, kind: &'static str) -> i64 {
     app.db(move |c| {
         r::table
             .filter(r::kind.eq(kind))

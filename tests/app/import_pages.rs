@@ -94,3 +94,38 @@ async fn an_upload_over_the_limit_is_refused_with_a_message() {
     let left = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
     assert_eq!(left, 0, "nothing kept");
 }
+
+#[tokio::test]
+async fn an_upload_never_applied_is_removed_a_day_later_at_the_next_upload() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as(Role::Administrator).await;
+    let uploads = app.store.dir.path().join("imports");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let day_old = std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600);
+    for name in ["old.zip", "old.json"] {
+        let file = std::fs::File::create(uploads.join(name)).unwrap();
+        file.set_modified(day_old).unwrap();
+    }
+    std::fs::write(uploads.join("recent.zip"), b"x").unwrap();
+    let sent = admin
+        .post_multipart_file(
+            "/manage-data/import",
+            &[],
+            ("file", "export.zip", zip_bytes(None)),
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let mut left: Vec<String> = std::fs::read_dir(&uploads)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert!(!left.contains(&"old.zip".to_owned()), "{left:?}");
+    assert!(!left.contains(&"old.json".to_owned()), "{left:?}");
+    assert!(left.contains(&"recent.zip".to_owned()), "{left:?}");
+    assert_eq!(
+        left.len(),
+        3,
+        "the new upload and its sidecar stay: {left:?}"
+    );
+}

@@ -105,6 +105,9 @@ fn configurations() -> Vec<u8> {
     text.into_bytes()
 }
 
+/// Every password's one-time-password secret.
+pub const OTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+
 fn passwords() -> Vec<u8> {
     let mut text = String::from(
         "id,organization,name,password_category,resource_type,resource_id,username,password,one_time_password,archived,url,notes,otp_secret\n",
@@ -123,7 +126,7 @@ fn passwords() -> Vec<u8> {
             "No".to_owned(),
             "https://example.com".to_owned(),
             String::new(),
-            "JBSWY3DPEHPK3PXP".to_owned(),
+            OTP_SECRET.to_owned(),
         ]));
         text.push('\n');
     }
@@ -159,6 +162,137 @@ fn files() -> Vec<(&'static str, Vec<u8>)> {
         ("passwords.csv", passwords()),
         ("locations.csv", locations()),
     ]
+}
+
+/// Documents: ten, of organizations 0 to 9.
+pub const DOCS: usize = 10;
+/// The document whose HTML is hostile (scripts, event handlers, `javascript:` links).
+pub const HOSTILE: usize = 7;
+/// The document whose HTML file is empty, and the one whose image is not in the export.
+pub const EMPTY: usize = 8;
+pub const MISSING_IMAGE: usize = 9;
+/// The document with no folder at all.
+pub const NO_BODY: usize = 6;
+
+/// A PNG's first bytes (enough for a type sniffed by content).
+pub const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+pub fn doc_name(i: usize) -> String {
+    format!("Runbook {i}")
+}
+
+/// The body of document `i`: text, an image saved without its extension, a link to the next
+/// document (imported after it) and to the previous one.
+fn document_body(i: usize) -> String {
+    let link = |j: usize| {
+        format!(
+            "<a href=\"https://acme.itglue.com/{}/docs/{}\">see {}</a>",
+            1000 + j,
+            20000 + j,
+            doc_name(j)
+        )
+    };
+    match i {
+        HOSTILE => "<p onmouseover=\"alert(3)\">hover me</p><script>alert('x')</script>\
+                    <img src=\"x\" onerror=\"alert(1)\"><a href=\"javascript:alert(2)\">click</a>\
+                    <a href=\"JaVaScRiPt:alert(4)\">again</a><iframe src=\"https://evil.example\"></iframe>"
+            .to_owned(),
+        EMPTY => String::new(),
+        MISSING_IMAGE => "<p>Has a lost picture</p><img src=\"missing.png\">".to_owned(),
+        _ => format!(
+            "<h1>{}</h1>\r\n<p>Step one, of {i}</p>\r\n\r\n<pre>line a\n\nline b</pre><img src=\"diagram.png\" alt=\"diagram\">{}{}",
+            doc_name(i),
+            link((i + 1) % DOCS),
+            link((i + DOCS - 1) % DOCS)
+        ),
+    }
+}
+
+fn documents() -> Vec<(String, Vec<u8>)> {
+    let mut csv = String::from(
+        "id,organization,name,expires_on,owner,publisher,locator,public,archived,help_center\n",
+    );
+    let mut out = Vec::new();
+    for i in 0..DOCS {
+        csv.push_str(&csv_line(&[
+            (20000 + i).to_string(),
+            org_name(i),
+            doc_name(i),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "No".to_owned(),
+            "No".to_owned(),
+            "No".to_owned(),
+        ]));
+        csv.push('\n');
+        if i == NO_BODY {
+            continue;
+        }
+        // Sometimes under folders, sometimes `Documents/`.
+        let folder = match i % 3 {
+            0 => format!("documents/DOC-{}-{} {}", 1000 + i, 20000 + i, doc_name(i)),
+            1 => format!(
+                "Documents/Network/DOC-{}-{} {}",
+                1000 + i,
+                20000 + i,
+                doc_name(i)
+            ),
+            _ => format!(
+                "documents/A/B/DOC-{}-{} {}",
+                1000 + i,
+                20000 + i,
+                doc_name(i)
+            ),
+        };
+        out.push((
+            format!("{folder}/{}.html", doc_name(i)),
+            document_body(i).into_bytes(),
+        ));
+        // Saved without its extension: known by its content.
+        out.push((format!("{folder}/diagram"), PNG.to_vec()));
+    }
+    out.push(("documents.csv".to_owned(), csv.into_bytes()));
+    out
+}
+
+/// Flexible assets: `ssl-certificates.csv`, five, of organizations 0 to 4 (number, date,
+/// Yes/No and text columns).
+pub const CERTS: usize = 5;
+
+fn certificates() -> Vec<u8> {
+    let mut text =
+        String::from("id,organization,name,issuer,expires_on,seats,auto_renew,archived\n");
+    for i in 0..CERTS {
+        text.push_str(&csv_line(&[
+            (30000 + i).to_string(),
+            org_name(i),
+            format!("cert-{i}.example.com"),
+            "Let's Encrypt".to_owned(),
+            format!("2027-01-0{}", i + 1),
+            (i * 10).to_string(),
+            if i % 2 == 0 { "Yes" } else { "No" }.to_owned(),
+            "No".to_owned(),
+        ]));
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+/// Writes the export with documents and flexible assets too (the tests of `import_apply` count
+/// without them).
+pub fn write_full(dir: &Path) -> PathBuf {
+    write_folder(dir);
+    let mut more = documents();
+    more.push(("ssl-certificates.csv".to_owned(), certificates()));
+    for (name, bytes) in more {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir.to_path_buf()
 }
 
 /// The export as IT Glue hands it over: one ZIP, AES-encrypted when `password` is given; `extra`

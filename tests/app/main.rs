@@ -25,6 +25,7 @@ mod export;
 mod images;
 mod import;
 mod import_apply;
+mod import_docs;
 mod import_pages;
 mod itglue_export;
 mod lean;

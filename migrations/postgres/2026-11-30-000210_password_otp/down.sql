@@ -1,0 +1,2 @@
+ALTER TABLE records DROP COLUMN otp_sealed;
+ALTER TABLE records DROP COLUMN otp_nonce;
