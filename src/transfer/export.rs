@@ -10,7 +10,7 @@ use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
 use super::cells_escape::escape;
-use super::export_rows::{self, Layout};
+use super::export_rows::{self, Layout, Opened};
 use crate::config::SecretKey;
 use crate::db::schema::{organizations as o, records as r};
 use crate::db::{DbConn, MultiBackend};
@@ -232,7 +232,10 @@ fn organizations<W: Write + Seek>(
     writer.flush().map_err(broken)
 }
 
-type RecordLine = (i64, i64, String, String, Option<Vec<u8>>, Option<Vec<u8>>);
+/// A sealed secret: its nonce and ciphertext.
+type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+type RecordLine = (i64, i64, String, String, Sealed, Sealed);
 
 fn record_page(
     conn: &mut DbConn,
@@ -252,8 +255,8 @@ fn record_page(
             r::organization_id,
             o::name,
             r::field_values,
-            r::secret_nonce,
-            r::secret_sealed,
+            (r::secret_nonce, r::secret_sealed),
+            (r::otp_nonce, r::otp_sealed),
         ))
         .into_boxed::<MultiBackend>();
     if let Some(id) = scope.organization {
@@ -281,24 +284,35 @@ fn records<W: Write + Seek>(
         let Some(last) = page.last() else { break };
         after = last.0;
         let n = page.len();
-        for (id, org, org_name, values, nonce, sealed) in page {
+        for (id, org, org_name, values, password, otp) in page {
             let values: BTreeMap<String, String> =
                 serde_json::from_str(&values).unwrap_or_default();
-            let secret = match (secrets, nonce, sealed) {
-                (true, Some(nonce), Some(sealed)) => {
-                    Some(crypto::open(key, id, &nonce, &sealed).map_err(|_| {
-                        JobError::Permanent(format!(
-                            "the password of record {id} (organization {org}) cannot be \
-                             decrypted: is ROSTER_DATA_KEY the key it was sealed with?"
-                        ))
-                    })?)
-                }
-                _ => None,
+            let unreadable = |what: &str| {
+                JobError::Permanent(format!(
+                    "the {what} of record {id} (organization {org}) cannot be decrypted: is \
+                     ROSTER_DATA_KEY the key it was sealed with?"
+                ))
             };
-            write_row(
-                &mut writer,
-                &layout.row((id, &org_name), &values, secret.as_deref()),
-            )?;
+            let (password, otp) = match (secrets, password, otp) {
+                (true, (Some(n), Some(s)), otp) => {
+                    let password =
+                        crypto::open(key, id, &n, &s).map_err(|_| unreadable("password"))?;
+                    let otp = match otp {
+                        (Some(n), Some(s)) => Some(
+                            crypto::open_otp(key, id, &n, &s)
+                                .map_err(|_| unreadable("one-time-password secret"))?,
+                        ),
+                        _ => None,
+                    };
+                    (Some(password), otp)
+                }
+                _ => (None, None),
+            };
+            let opened = Opened {
+                password: password.as_deref(),
+                otp: otp.as_deref(),
+            };
+            write_row(&mut writer, &layout.row((id, &org_name), &values, opened))?;
         }
         progress(conn, i64::try_from(n).unwrap_or(i64::MAX))?;
     }

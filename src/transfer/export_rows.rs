@@ -18,10 +18,19 @@ pub enum Cell {
     Value { field: String, checkbox: bool },
     /// The sealed secret, opened (only when passwords are exported).
     Secret,
+    /// The sealed one-time-password secret, opened (only when passwords are exported).
+    OtpSecret,
     /// Yes when the record is marked archived.
     Archived,
     /// A column IT Glue has and Roster does not fill.
     Empty,
+}
+
+/// A record's secrets as written: nothing unless passwords are exported.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opened<'a> {
+    pub password: Option<&'a str>,
+    pub otp: Option<&'a str>,
 }
 
 /// A file of records: its name in the ZIP and its columns.
@@ -40,12 +49,13 @@ impl Layout {
         self.columns.iter().any(|(_, c)| *c == Cell::Secret)
     }
 
-    /// One record's cells, in column order; `secret` is the opened password, if any.
+    /// One record's cells, in column order; `secrets` are the opened password and one-time-
+    /// password secret, if any.
     pub fn row(
         &self,
         (id, organization): (i64, &str),
         values: &BTreeMap<String, String>,
-        secret: Option<&str>,
+        secrets: Opened<'_>,
     ) -> Vec<String> {
         let yes_no = |yes: bool| if yes { "Yes" } else { "No" }.to_owned();
         self.columns
@@ -61,7 +71,8 @@ impl Layout {
                         value.to_owned()
                     }
                 }
-                Cell::Secret => secret.unwrap_or_default().to_owned(),
+                Cell::Secret => secrets.password.unwrap_or_default().to_owned(),
+                Cell::OtpSecret => secrets.otp.unwrap_or_default().to_owned(),
                 Cell::Archived => yes_no(values.get("archived").is_some_and(|v| !v.is_empty())),
                 Cell::Empty => String::new(),
             })
@@ -126,6 +137,7 @@ pub fn of_kind(kind: Kind) -> Layout {
         ] {
             columns.push((empty, Cell::Empty));
         }
+        columns.push((crate::transfer::cells::OTP, Cell::OtpSecret));
     }
     columns.push(("archived", Cell::Archived));
     layout(&format!("{}.csv", kind.slug()), columns)
@@ -274,7 +286,7 @@ mod tests {
             ("primary".to_owned(), "yes".to_owned()),
         ]
         .into();
-        let row = of_kind(Kind::Contact).row((7, "Acme"), &values, None);
+        let row = of_kind(Kind::Contact).row((7, "Acme"), &values, Opened::default());
         assert_eq!(row[..3], ["7", "Acme", "Ann"]);
         assert_eq!(row[7], "Yes");
         assert_eq!(row[9], "No");
