@@ -3,6 +3,7 @@
 //! within the user's organizations and ranked (`find.rs`), and their matches marked (`mark.rs`).
 
 pub mod bulk;
+pub mod conds;
 pub mod find;
 pub mod fold;
 pub mod index;

@@ -96,7 +96,8 @@ fn link(typed: &str, group: Option<Group>, org: Option<i64>, page: i64) -> Strin
 
 pub struct GroupView {
     pub group: Group,
-    pub count: i64,
+    /// How many, "1,000+" when capped.
+    pub count: String,
     pub hits: Vec<Hit>,
     /// "More" (the first page of this kind alone) when there are more than shown.
     pub more: Option<String>,
@@ -111,16 +112,38 @@ struct ResultsPage {
     org: Option<OrgRef>,
     groups: Vec<GroupView>,
     total: i64,
+    /// More than `find::COUNTED` matches: `total` is that many, each count a lower bound.
+    capped: bool,
     page: i64,
     previous: Option<String>,
     next: Option<String>,
-    /// Links to each kind alone, and back to all kinds.
-    kind_links: Vec<(Group, i64, String)>,
+    /// Links to each kind alone (with its count), and back to all kinds.
+    kind_links: Vec<(Group, String, String)>,
     all_kinds: String,
     all_orgs: String,
 }
 
+/// `n` with thousands separated, and a "+" when it is a lower bound.
+fn shown_count(n: i64, capped: bool) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if capped {
+        out.push('+');
+    }
+    out
+}
+
 impl ResultsPage {
+    fn counted(&self) -> String {
+        shown_count(i64::try_from(find::COUNTED).unwrap_or(i64::MAX), false)
+    }
+
     fn org_link(&self, org: &i64) -> String {
         link(&self.typed, self.filter.group, Some(*org), 1)
     }
@@ -173,7 +196,10 @@ pub async fn page(
     let kind_links = found
         .counts
         .iter()
-        .map(|(g, n)| (*g, *n, link(&typed, Some(*g), filter.organization, 1)))
+        .map(|(g, n)| {
+            let url = link(&typed, Some(*g), filter.organization, 1);
+            (*g, shown_count(*n, found.capped), url)
+        })
         .collect();
     let groups: Vec<GroupView> = found
         .counts
@@ -181,7 +207,7 @@ pub async fn page(
         .filter(|(g, _)| filter.group.is_none_or(|f| f == *g))
         .map(|(group, count)| GroupView {
             group: *group,
-            count: *count,
+            count: shown_count(*count, found.capped),
             hits: found
                 .hits
                 .iter()
@@ -192,7 +218,12 @@ pub async fn page(
                 .then(|| link(&typed, Some(*group), filter.organization, 1)),
         })
         .collect();
-    let total = groups.iter().map(|g| g.count).sum();
+    let total = found
+        .counts
+        .iter()
+        .filter(|(g, _)| filter.group.is_none_or(|f| f == *g))
+        .map(|(_, n)| n)
+        .sum();
     let shown_to = page * PAGE;
     let alone = filter.group.map_or(0, |_| total);
     render::page(&ResultsPage {
@@ -208,6 +239,7 @@ pub async fn page(
         org,
         groups,
         total,
+        capped: found.capped,
         page,
         kind_links,
     })

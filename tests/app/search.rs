@@ -477,3 +477,48 @@ async fn seed_demo_records_are_indexed() {
         "{hits:?}"
     );
 }
+
+/// A word in more documents than a search reads (1,000) is counted as "more than": the matches
+/// are not all read and counted, and the page still shows the first of them.
+#[tokio::test]
+async fn a_common_word_has_a_capped_count() {
+    let store = std::sync::Arc::new(crate::support::Store::new(crate::support::backend()));
+    // Three records each: a contact, a configuration, a document "... the backups of ...".
+    let out = crate::cli::roster(
+        &store,
+        &["seed-demo", "--organizations", "1005", "--records", "3"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let app = TestApp::spawn_on(store.clone(), |_| {}).await;
+    let admin = app.login_as(Role::Administrator).await;
+    let page = admin.get("/search?q=backups").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("More than 1,000 results"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Documents (1,000+)") && page.body.contains("<mark>backups</mark>"),
+        "{}",
+        page.body
+    );
+    let one_kind = admin.get("/search?q=backups&kind=documents&page=2").await;
+    assert_eq!(one_kind.status, 200);
+    assert!(
+        one_kind.body.contains("<mark>backups</mark>") && one_kind.body.contains("rel=\"next\""),
+        "{}",
+        one_kind.body
+    );
+    // Fewer matches are counted exactly.
+    let few = admin.get("/search?q=-01004").await.body;
+    assert!(
+        !few.contains("More than") && few.contains("<mark>-01004</mark>"),
+        "{few}"
+    );
+}

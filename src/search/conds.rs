@@ -1,0 +1,205 @@
+//! The conditions a search puts on the index (`search_terms`): what matches (any part, a whole
+//! value or its prefix, an IPv4 range), within the user's scope and the page's filters, and the
+//! rank of each match (exact, prefix, anywhere). `find.rs` decides which to use.
+
+use diesel::dsl::{case_when, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
+
+use super::query::Query;
+use crate::db::schema::{search_terms as st, search_values as sv};
+use crate::db::{Backend, MultiBackend};
+use crate::orgs::Scope;
+
+pub type Cond = Box<dyn BoxableExpression<st::table, MultiBackend, SqlType = Bool>>;
+pub type Rank = Box<dyn BoxableExpression<st::table, MultiBackend, SqlType = Integer>>;
+
+/// Narrowing chosen on the page: one group, one organization.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter {
+    pub group: Option<super::Group>,
+    pub organization: Option<i64>,
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `terms LIKE pattern` (PostgreSQL's default escape is the backslash; an explicit ESCAPE would
+/// hide the pattern from its trigram index).
+fn like(backend: Backend, pattern: String) -> Cond {
+    match backend {
+        Backend::Postgres => Box::new(st::terms.like(pattern)),
+        Backend::Sqlite => Box::new(st::terms.like(pattern).escape('\\')),
+    }
+}
+
+fn any(conds: Vec<Cond>) -> Cond {
+    conds
+        .into_iter()
+        .reduce(|a, b| Box::new(a.or(b)))
+        .unwrap_or_else(|| Box::new(sql::<Bool>("1 = 0")))
+}
+
+/// Terms holding one of the needles anywhere, tested row by row.
+pub fn holding(backend: Backend, q: &Query) -> Cond {
+    any(q
+        .needles
+        .iter()
+        .map(|n| like(backend, format!("%{}%", escape_like(n))))
+        .collect())
+}
+
+/// The needles as an FTS5 query (phrases joined by OR), when SQLite's trigram table can find
+/// them (three characters or more each).
+pub fn fts_query(q: &Query) -> Option<String> {
+    let indexable = !q.needles.is_empty() && q.needles.iter().all(|n| n.chars().count() >= 3);
+    indexable.then(|| {
+        q.needles
+            .iter()
+            .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    })
+}
+
+/// Terms holding one of the needles anywhere; on SQLite through its trigram table first.
+fn containing(backend: Backend, q: &Query) -> Cond {
+    let likes = holding(backend, q);
+    let phrases = match (backend, fts_query(q)) {
+        (Backend::Sqlite, Some(phrases)) => phrases,
+        _ => return likes,
+    };
+    let fts = sql::<Bool>(
+        "search_terms.id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ",
+    )
+    .bind::<Text, _>(phrases)
+    .sql(")");
+    Box::new(fts.and(likes))
+}
+
+/// Rows of organizations the scope sees (as `orgs::access::visible`: not being deleted, and on
+/// the access list unless the user sees all).
+fn in_scope(scope: Scope) -> Cond {
+    const ALIVE: &str = "EXISTS (SELECT 1 FROM organizations o WHERE o.id = search_terms.organization_id AND o.deleted_at IS NULL";
+    if scope.all {
+        Box::new(sql::<Bool>(ALIVE).sql(")"))
+    } else {
+        Box::new(
+            sql::<Bool>(ALIVE)
+                .sql(" AND o.id IN (SELECT u.organization_id FROM user_organizations u WHERE u.user_id = ")
+                .bind::<BigInt, _>(scope.user_id)
+                .sql("))"),
+        )
+    }
+}
+
+/// Rows holding one of the needles as a whole value (an address typed is one too). One `IN`:
+/// an `OR` beside it would make PostgreSQL read the whole table.
+pub fn whole(q: &Query) -> Cond {
+    let values = sv::table
+        .filter(sv::value.eq_any(q.needles.clone()))
+        .select(sv::terms_id);
+    Box::new(st::id.eq_any(values))
+}
+
+/// The highest character: values starting with `n` run from `n` to `n` followed by it.
+const HIGHEST: char = '\u{10FFFF}';
+
+/// Rows with a value starting with one of the needles (itself included): ranges of
+/// `search_values` (an address typed finds the longer ones it starts, as its text would).
+fn starting(q: &Query) -> Cond {
+    if q.needles.is_empty() {
+        return Box::new(sql::<Bool>("1 = 0"));
+    }
+    // A query has at most three needles (the text, a phone's digits, a MAC's hex).
+    let [a, b, c] = [0, 1, 2].map(|i| {
+        q.needles
+            .get(i)
+            .or(q.needles.first())
+            .cloned()
+            .unwrap_or_default()
+    });
+    let range = |n: String| {
+        let end = format!("{n}{HIGHEST}");
+        sv::value.ge(n).and(sv::value.lt(end))
+    };
+    let values = sv::table
+        .filter(range(a).or(range(b)).or(range(c)))
+        .select(sv::terms_id);
+    Box::new(st::id.eq_any(values))
+}
+
+/// Rows with an address in `lo..=hi`, or a value starting with the text typed ("10.0.4."): two
+/// B-tree ranges in one `IN` (never the trigrams, which at "10.0." read most of the index).
+fn addressed(q: &Query, lo: i64, hi: i64) -> Cond {
+    let text = q.needles.first().cloned().unwrap_or_default();
+    let end = format!("{text}{HIGHEST}");
+    Box::new(
+        sql::<Bool>("search_terms.id IN (SELECT v.terms_id FROM search_values v WHERE v.value >= ")
+            .bind::<Text, _>(text)
+            .sql(" AND v.value < ")
+            .bind::<Text, _>(end)
+            .sql(" UNION ALL SELECT a.id FROM search_terms a WHERE a.ipv4 BETWEEN ")
+            .bind::<BigInt, _>(lo)
+            .sql(" AND ")
+            .bind::<BigInt, _>(hi)
+            .sql(")"),
+    )
+}
+
+/// What a search finds: with `whole_value` (the text typed is a value in scope), the values it
+/// is or starts; an address, a prefix of one ("10.0.4.") or a CIDR range by their numbers (and
+/// the values they start); otherwise the values holding the text anywhere.
+pub fn found(backend: Backend, q: &Query, whole_value: bool) -> Cond {
+    match q.ipv4 {
+        _ if whole_value => starting(q),
+        None => containing(backend, q),
+        // A CIDR range has no text to look for: the range alone, read from its index.
+        Some(r) if q.needles.is_empty() => Box::new(st::ipv4.assume_not_null().between(r.lo, r.hi)),
+        Some(r) => addressed(q, r.lo, r.hi),
+    }
+}
+
+/// `found` within the scope and the page's filters.
+pub fn narrowed(found: Cond, scope: Scope, filter: Filter) -> Cond {
+    let mut cond: Cond = Box::new(in_scope(scope).and(found));
+    if let Some(group) = filter.group {
+        cond = Box::new(cond.and(st::kind.eq(group.slug())));
+    }
+    if let Some(org) = filter.organization {
+        cond = Box::new(cond.and(st::organization_id.eq(org)));
+    }
+    cond
+}
+
+/// 0 exact, 1 prefix (of a value or of a word), 2 anywhere.
+pub fn rank(backend: Backend, q: &Query) -> Rank {
+    let mut exact: Vec<Cond> = Vec::new();
+    let mut prefix: Vec<Cond> = Vec::new();
+    for n in &q.needles {
+        let n = escape_like(n);
+        exact.push(like(backend, format!("%\n{n}\n%")));
+        prefix.push(like(backend, format!("%\n{n}%")));
+        prefix.push(like(backend, format!("% {n}%")));
+    }
+    if let Some(r) = q.ipv4 {
+        if r.exact {
+            exact.push(Box::new(st::ipv4.assume_not_null().eq(r.lo)));
+        } else {
+            prefix.push(Box::new(st::ipv4.assume_not_null().between(r.lo, r.hi)));
+        }
+    }
+    Box::new(
+        case_when::<_, _, Integer>(any(exact), 0)
+            .when(any(prefix), 1)
+            .otherwise(2),
+    )
+}
