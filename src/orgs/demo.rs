@@ -274,6 +274,7 @@ pub fn seed(
         done += in_transaction;
     }
     refresh_statistics(conn)?;
+    crate::search::index::optimize(conn)?;
     Ok(DemoSummary {
         organizations: count,
         sub_organizations: subs,

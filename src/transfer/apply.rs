@@ -285,6 +285,8 @@ fn run_payload(
         )?;
     }
     let mut conn = context.conn()?;
+    // A bulk load leaves SQLite's trigram index in many segments; one merge halves a word search.
+    crate::search::index::optimize(&mut conn)?;
     write(&mut conn, |conn| {
         let run = run::find(conn, job.id)?.ok_or(diesel::result::Error::NotFound)?;
         let summary = format!(
