@@ -290,16 +290,9 @@ pub fn assets(
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
-    let mut valid = Vec::new();
-    for row in rows {
-        match row {
-            Err(f) => tally.fail(f.line, f.reason),
-            Ok(row) => match judge(batches, targets, asset_type, &row, &mut tally) {
-                Ok(v) => valid.push(v),
-                Err(reason) => tally.fail(row.line, reason),
-            },
-        }
-    }
+    let valid = tally.sort(rows, |row, tally| {
+        judge(batches, targets, asset_type, row, tally)
+    });
     let kind = source_kind(asset_type);
     let target = Target {
         kind: Kind::FlexibleAsset,

@@ -111,16 +111,7 @@ pub fn records(
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
-    let mut valid = Vec::new();
-    for row in rows {
-        match row {
-            Err(f) => tally.fail(f.line, f.reason),
-            Ok(row) => match judge(batches, spec, lookups, &row, &mut tally) {
-                Ok(v) => valid.push(v),
-                Err(reason) => tally.fail(row.line, reason),
-            },
-        }
-    }
+    let valid = tally.sort(rows, |row, tally| judge(batches, spec, lookups, row, tally));
     let target = Target {
         kind: spec.kind,
         source_kind: itglue::source_kind(spec.kind),

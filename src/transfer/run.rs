@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{import_notes as n, import_runs as r};
 use crate::db::{DbConn, now};
+use crate::transfer::table::{Failure, Row};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = r)]
@@ -46,6 +47,25 @@ impl Tally {
     pub fn fail(&mut self, line: u64, text: String) {
         self.failed += 1;
         self.notes.push((line, text));
+    }
+
+    /// The rows of a batch that `judge` accepts; unreadable and refused rows count as failed here.
+    pub fn sort<V>(
+        &mut self,
+        rows: Vec<Result<Row, Failure>>,
+        mut judge: impl FnMut(&Row, &mut Tally) -> Result<V, String>,
+    ) -> Vec<V> {
+        let mut valid = Vec::new();
+        for row in rows {
+            match row {
+                Err(f) => self.fail(f.line, f.reason),
+                Ok(row) => match judge(&row, self) {
+                    Ok(v) => valid.push(v),
+                    Err(reason) => self.fail(row.line, reason),
+                },
+            }
+        }
+        valid
     }
 }
 
