@@ -40,6 +40,13 @@ pub async fn enrol(client: &Client) -> (String, Vec<String>) {
     let page = client.get("/account/two-factor/totp").await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("<svg"), "no QR code: {}", page.body);
+    // The QR code's markup (written |safe) holds only shapes: no text of the address it encodes.
+    let qr = page.body.split("<div class=\"qr\"").nth(1).unwrap();
+    let qr = &qr[..qr.find("</div>").unwrap()];
+    assert!(
+        !qr.contains("otpauth") && !qr.contains('@') && !qr.contains("<script"),
+        "{qr}"
+    );
     let secret = text_of(&page.body, "totp-secret");
     let done = client
         .post(
