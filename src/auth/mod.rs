@@ -16,7 +16,7 @@ pub mod token;
 pub mod two_factor;
 pub mod users;
 
-pub use roles::{Action, NEEDS_EVERY_ORGANIZATION, Role, allowed, permitted};
+pub use roles::{Action, Denied, Role, allowed, check, permitted};
 pub use users::User;
 
 use crate::validation::FieldErrors;

@@ -132,14 +132,43 @@ pub fn allowed(role: Role, action: Action) -> bool {
     }
 }
 
-/// Why a user whose role allows an action that spans every organization is refused it.
-pub const NEEDS_EVERY_ORGANIZATION: &str = "This acts on every organization: only users with access \
-     to all organizations can use it. Ask an Administrator who sees all organizations.";
+/// Why a user may not take an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// The role's row of the table says no.
+    Role,
+    /// The role would do, but the action spans every organization and the user sees only some.
+    Scope,
+}
+
+impl Denied {
+    /// What the refusal tells the user.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Denied::Role => "",
+            Denied::Scope => {
+                "This acts on every organization: only users with access to all organizations \
+                 can use it. Ask an Administrator who sees all organizations."
+            }
+        }
+    }
+}
 
 /// The permission table for a user: the role's row, and access to all organizations for the
 /// actions that span every organization.
+pub fn check(role: Role, all_organizations: bool, action: Action) -> Result<(), Denied> {
+    if !allowed(role, action) {
+        Err(Denied::Role)
+    } else if !all_organizations && action.spans_every_organization() {
+        Err(Denied::Scope)
+    } else {
+        Ok(())
+    }
+}
+
+/// `check` as a yes or no (what the navigation shows).
 pub fn permitted(role: Role, all_organizations: bool, action: Action) -> bool {
-    allowed(role, action) && (all_organizations || !action.spans_every_organization())
+    check(role, all_organizations, action).is_ok()
 }
 
 #[cfg(test)]
@@ -178,6 +207,8 @@ mod tests {
                 assert!(!permitted(role, false, action), "{role:?} {action:?}");
                 assert_eq!(permitted(role, true, action), allowed(role, action));
             }
+            assert_eq!(check(Role::Manager, false, ManagePsa), Err(Denied::Scope));
+            assert_eq!(check(Role::Editor, true, ManagePsa), Err(Denied::Role));
             for action in [
                 ViewOrganizations,
                 EditRecords,

@@ -71,6 +71,12 @@ impl ResponseError for WebError {
     }
 }
 
+impl From<crate::auth::Denied> for WebError {
+    fn from(denied: crate::auth::Denied) -> Self {
+        WebError::Forbidden(denied.reason().into())
+    }
+}
+
 impl From<DbError> for WebError {
     fn from(e: DbError) -> Self {
         match e {

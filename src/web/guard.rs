@@ -16,7 +16,7 @@ use super::flash::{self, Flash, host_cookie};
 use super::signed::PendingSession;
 use super::state::AppState;
 use crate::auth::session::{self, Session};
-use crate::auth::{Action, NEEDS_EVERY_ORGANIZATION, Role, allowed, csrf, permitted, token};
+use crate::auth::{Action, check, csrf, token};
 use crate::db::DbError;
 
 pub const SESSION_COOKIE: &str = "__Host-roster-session";
@@ -120,8 +120,8 @@ pub async fn authorize(
         flash: flash.clone().flatten(),
     });
 
-    let permitted = match (rule, role) {
-        (Rule::Open | Rule::Public, _) => true,
+    let decision = match (rule, role) {
+        (Rule::Open | Rule::Public, _) => Ok(()),
         (_, None) => {
             let mut response = flash::see_other(&sign_in_redirect(req.request()));
             if stale_cookie {
@@ -129,28 +129,17 @@ pub async fn authorize(
             }
             return Ok(req.into_response(response));
         }
-        (Rule::SignedIn, Some(_)) => true,
+        (Rule::SignedIn, Some(_)) => Ok(()),
         (Rule::Allow(action) | Rule::Checked(action), Some((role, all))) => {
-            permitted(role, all, action)
+            check(role, all, action)
         }
     };
-    if !permitted {
-        return Ok(req.error_response(refusal(rule, role)));
+    if let Err(denied) = decision {
+        return Ok(req.error_response(WebError::from(denied)));
     }
 
     let res = next.call(req).await?;
     Ok(finish(res, new_pre, stale_cookie, flash.is_some()))
-}
-
-/// The 403 of a refused route: with the reason when the role would do but the user's access to
-/// organizations does not (a restricted Manager on the PSA settings).
-pub(super) fn refusal(rule: Rule, who: Option<(Role, bool)>) -> WebError {
-    match (rule, who) {
-        (Rule::Allow(action) | Rule::Checked(action), Some((role, _))) if allowed(role, action) => {
-            WebError::Forbidden(NEEDS_EVERY_ORGANIZATION.into())
-        }
-        _ => WebError::Forbidden(String::new()),
-    }
 }
 
 /// A `Rule::Checked` route: the session is looked up by the handler (`web::signed`), in the same

@@ -11,10 +11,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use super::ctx::{PageCtx, RequestCtx};
 use super::error::WebError;
 use super::flash::Flash;
-use super::guard::Rule;
 use super::state::AppState;
 use crate::auth::session::{self, Session};
-use crate::auth::{Action, User, csrf, permitted};
+use crate::auth::{Action, User, check, csrf};
 use crate::db::{DbConn, DbError};
 
 /// What the guard leaves for the handler on a `Rule::Checked` route.
@@ -57,13 +56,11 @@ fn checked(
 ) -> Result<Session, WebError> {
     let found = session::lookup(conn, &pending.token, state.lifetimes()).map_err(DbError::from)?;
     let session = found.ok_or(WebError::SignInFirst)?;
-    let who = (session.user.role, session.user.all_organizations);
-    if !permitted(who.0, who.1, pending.action) {
-        return Err(super::guard::refusal(
-            Rule::Checked(pending.action),
-            Some(who),
-        ));
-    }
+    check(
+        session.user.role,
+        session.user.all_organizations,
+        pending.action,
+    )?;
     Ok(session)
 }
 
