@@ -214,7 +214,7 @@ pub fn for_organization(conn: &mut DbConn, id: i64, limit: i64) -> QueryResult<V
         Option<i64>,
         Option<i64>,
     );
-    let rows: Vec<Row> = audit_events::table
+    let rows: Vec<Row> = crate::native!(conn, |c| audit_events::table
         .filter(audit_events::organization_id.eq(id))
         .order_by((audit_events::at.desc(), audit_events::id.desc()))
         .limit(limit)
@@ -226,7 +226,7 @@ pub fn for_organization(conn: &mut DbConn, id: i64, limit: i64) -> QueryResult<V
             audit_events::parent_from,
             audit_events::parent_to,
         ))
-        .load(conn)?;
+        .load(c))?;
     Ok(rows
         .into_iter()
         .map(|(at, actor_email, action, summary, from, to)| Event {

@@ -60,7 +60,7 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
         .select(app_settings::value)
         .single_value();
     type Found = (i64, NaiveDateTime, NaiveDateTime, UserRow, Option<String>);
-    let found: Option<Found> = sessions::table
+    let found: Option<Found> = crate::native!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&hash))
         .select((
@@ -70,8 +70,8 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
             UserRow::as_select(),
             kinds_version,
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let Some((id, last_seen, expires, user, kinds_version)) = found else {
         return Ok(None);
     };

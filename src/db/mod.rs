@@ -37,6 +37,21 @@ impl From<diesel::result::Error> for DbError {
     }
 }
 
+/// Runs a diesel query on the concrete connection inside a [`DbConn`]: `native!(conn, |c|
+/// query.load::<Row>(c))`. The same query through `DbConn` itself (diesel's `MultiConnection`)
+/// rebuilds its SQL text on every pass diesel makes over it (the cache check, the binds): several
+/// microseconds a statement that the pages read on every request (the session, an organization's
+/// page) do not need to spend. The body is compiled once per backend.
+#[macro_export]
+macro_rules! native {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
 /// The current time as stored in the database: UTC, to the microsecond (both backends agree on that).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();

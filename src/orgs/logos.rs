@@ -101,8 +101,16 @@ pub fn get(conn: &mut DbConn, scope: Scope, org: OrgId) -> QueryResult<Option<St
 
 /// The sizes of the logos of these organizations (one statement for a whole page).
 pub fn sizes(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<LogoSize>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    match ids {
+        [] => return Ok(Vec::new()),
+        // One organization's page: a statement SQLite keeps prepared (an `IN` list is not).
+        [id] => {
+            return crate::native!(conn, |c| logos::table
+                .filter(logos::organization_id.eq(*id))
+                .select((logos::organization_id, logos::width, logos::height))
+                .load(c));
+        }
+        _ => {}
     }
     logos::table
         .filter(logos::organization_id.eq_any(ids))

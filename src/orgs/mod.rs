@@ -23,7 +23,7 @@ pub mod store;
 pub mod tree;
 
 pub use access::Scope;
-pub use model::{OrgForm, OrgRow, ParentChoice};
+pub use model::{ListItem, OrgForm, OrgRow, ParentChoice};
 
 use crate::validation::FieldErrors;
 

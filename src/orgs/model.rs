@@ -11,6 +11,21 @@ pub const NAME_MAX: usize = 255;
 pub const SHORT_NAME_MAX: usize = 100;
 pub const TEXT_MAX: usize = 20_000;
 
+/// What a row of the Organizations list shows: the list reads a page of these on every visit,
+/// so it selects (and decodes) only these columns, not the whole `OrgRow`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct ListItem {
+    pub id: i64,
+    pub name: String,
+    pub short_name: String,
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub psa_company_id: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
 pub struct OrgRow {

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::access::{Scope, visible};
 use super::counts::{self, CountFilter};
-use super::model::OrgRow;
+use super::model::ListItem;
 use super::search_pages;
 use super::store::{Boxed, ListQuery, Page, Sort, filtered};
 use crate::db::DbConn;
@@ -142,10 +142,10 @@ pub(super) fn read(
     rows_of: Boxed,
     query: &ListQuery,
     walk: &Walk,
-) -> QueryResult<Vec<OrgRow>> {
+) -> QueryResult<Vec<ListItem>> {
     let q = walk_query(rows_of, query, walk).limit(walk.limit);
-    let mut rows: Vec<OrgRow> = if walk.skip == 0 {
-        q.select(OrgRow::as_select()).load(conn)?
+    let mut rows: Vec<ListItem> = if walk.skip == 0 {
+        q.select(ListItem::as_select()).load(conn)?
     } else {
         let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(conn)?;
         rows_by_id(conn, &ids)?
@@ -157,10 +157,10 @@ pub(super) fn read(
 }
 
 /// The rows of these ids, in the order given.
-pub(super) fn rows_by_id(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<OrgRow>> {
-    let mut rows: Vec<OrgRow> = organizations::table
+pub(super) fn rows_by_id(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ListItem>> {
+    let mut rows: Vec<ListItem> = organizations::table
         .filter(organizations::id.eq_any(ids))
-        .select(OrgRow::as_select())
+        .select(ListItem::as_select())
         .load(conn)?;
     rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
     Ok(rows)
@@ -168,7 +168,7 @@ pub(super) fn rows_by_id(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<OrgR
 
 /// One page of the Organizations list: the count (a few rows of `organization_counts` when the
 /// filters allow), the anchor when a link gives one, and the page's rows.
-pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
+pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
     if query.text.is_some() {
         return search_pages::list(conn, scope, query);
     }

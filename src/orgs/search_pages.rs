@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::access::{OrgFilter, Scope, on_list};
-use super::model::OrgRow;
+use super::model::ListItem;
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Walk, anchor_key, read, rows_by_id, walk_query};
 use super::search::{self, Probe};
@@ -27,7 +27,7 @@ pub(super) fn list(
     conn: &mut DbConn,
     scope: Scope,
     query: &ListQuery,
-) -> QueryResult<Page<OrgRow>> {
+) -> QueryResult<Page<ListItem>> {
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
     match few(conn, scope, query, text, cap)? {
@@ -118,7 +118,7 @@ fn counted(
     query: &ListQuery,
     text: &str,
     ids: Vec<i64>,
-) -> QueryResult<Page<OrgRow>> {
+) -> QueryResult<Page<ListItem>> {
     let rows = among(conn, scope, query, Some(ids)).filter(search::scanning(conn.backend(), text));
     let all = Walk {
         from: None,
@@ -194,7 +194,7 @@ fn walked(
     query: &ListQuery,
     text: &str,
     cap: i64,
-) -> QueryResult<Page<OrgRow>> {
+) -> QueryResult<Page<ListItem>> {
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
     let anchored = match query.anchor {
@@ -249,7 +249,7 @@ fn walked(
     })
 }
 
-fn len_rows(rows: &[OrgRow]) -> i64 {
+fn len_rows(rows: &[ListItem]) -> i64 {
     i64::try_from(rows.len()).unwrap_or(i64::MAX)
 }
 

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::access::{Scope, visible};
-use super::model::{OrgRow, name_key, search_text};
+use super::model::{ListItem, OrgRow, name_key, search_text};
 use super::paging::Anchor;
 use super::{OrgId, OrgRef, REF, search};
 use crate::db::schema::organizations;
@@ -134,7 +134,7 @@ pub(super) fn narrow(mut q: Boxed, query: &ListQuery) -> Boxed {
 }
 
 /// One page of the Organizations list (see `paging`).
-pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<OrgRow>> {
+pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
     super::paging::list(conn, scope, query)
 }
 
@@ -151,6 +151,15 @@ pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<Org
 }
 
 pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<OrgRow>> {
+    if scope.all {
+        // The common case, as a statement of fixed shape on the concrete connection (see `native!`).
+        return crate::native!(conn, |c| organizations::table
+            .filter(organizations::deleted_at.is_null())
+            .filter(organizations::id.eq(id.0))
+            .select(OrgRow::as_select())
+            .first(c)
+            .optional());
+    }
     organizations::table
         .filter(visible(scope))
         .filter(organizations::id.eq(id.0))
@@ -159,7 +168,8 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<Or
         .optional()
 }
 
-/// Sub-organizations of `id`, by name, at most `limit`, and how many there are.
+/// Sub-organizations of `id`, by name, at most `limit`, and how many there are (counted only
+/// when there are more than shown: most organizations have a few or none).
 pub fn children(
     conn: &mut DbConn,
     scope: Scope,
@@ -171,12 +181,17 @@ pub fn children(
         page: 1,
         ..ListQuery::default()
     };
-    let total: i64 = filtered(conn, scope, &query).count().get_result(conn)?;
-    let rows = filtered(conn, scope, &query)
+    let rows: Vec<OrgRef> = filtered(conn, scope, &query)
         .order_by((organizations::search_text.asc(), organizations::id.asc()))
         .limit(limit)
         .select(REF)
         .load(conn)?;
+    let shown = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let total = if shown < limit {
+        shown
+    } else {
+        filtered(conn, scope, &query).count().get_result(conn)?
+    };
     Ok((rows, total))
 }
 

@@ -211,13 +211,19 @@ pub fn after_save(
 
 /// Why the organization waits to be pushed, if it does.
 pub fn waiting(conn: &mut DbConn, org: i64) -> QueryResult<Option<String>> {
-    let job: Option<Option<String>> = jobs::table
-        .filter(jobs::kind.eq(KIND))
+    // Two `eq`s rather than `eq_any`: SQLite keeps the statement prepared (an `IN` list is
+    // prepared anew on every call), and this runs on every organization's page.
+    let job: Option<Option<String>> = crate::native!(conn, |c| jobs::table
         .filter(jobs::organization_id.eq(org))
-        .filter(jobs::state.eq_any([State::Queued.as_str(), State::Running.as_str()]))
+        .filter(jobs::kind.eq(KIND))
+        .filter(
+            jobs::state
+                .eq(State::Queued.as_str())
+                .or(jobs::state.eq(State::Running.as_str())),
+        )
         .select(jobs::last_error)
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(job.map(|e| e.unwrap_or_else(|| "queued".to_owned())))
 }
 

@@ -116,11 +116,11 @@ macro_rules! record_columns {
 
 /// How many records of each kind an organization has (one statement).
 pub fn counts(conn: &mut DbConn, org: i64) -> QueryResult<Vec<(Kind, i64)>> {
-    let rows: Vec<(String, i64)> = r::table
+    let rows: Vec<(String, i64)> = crate::native!(conn, |c| r::table
         .filter(r::organization_id.eq(org))
         .group_by(r::kind)
         .select((r::kind, diesel::dsl::count_star()))
-        .load(conn)?;
+        .load(c))?;
     Ok(Kind::ALL
         .into_iter()
         .map(|k| {

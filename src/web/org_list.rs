@@ -4,17 +4,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::ctx::{CurrentUser, PageCtx};
+use super::ctx::PageCtx;
 use super::error::WebError;
 use super::orgs::{Kinds, may_create};
 use super::render;
+use super::signed::Pending;
 use super::state::AppState;
 use crate::auth::{Action, allowed};
-use crate::db::DbError;
 use crate::orgs::logos::{self, LogoSize};
 use crate::orgs::paging::{Anchor, MAX_SKIP};
 use crate::orgs::store::{self, ListQuery, Sort};
-use crate::orgs::{OrgRef, OrgRow, Scope};
+use crate::orgs::{ListItem, OrgRef, Scope};
 
 #[derive(Deserialize, Default)]
 pub struct ListParams {
@@ -102,7 +102,7 @@ impl ListParams {
 }
 
 struct ListRow {
-    org: OrgRow,
+    org: ListItem,
     logo: Option<LogoSize>,
     type_name: String,
     status_name: String,
@@ -224,16 +224,16 @@ fn filters_query(query: &ListQuery) -> String {
 
 pub async fn list(
     state: web::Data<AppState>,
-    ctx: PageCtx,
-    CurrentUser(user): CurrentUser,
+    signed: Pending,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
     let query = params.query(state.settings.list_page_size)?;
-    let scope = Scope::of(&user);
     let q = query.clone();
     let cache = state.kinds.clone();
-    let (found, parents, kinds, parent, sizes) = state
-        .db(move |conn| {
+    // The session check and the page's reads: one closure on one pooled connection.
+    let (ctx, user, (found, parents, kinds, parent, sizes)) = state
+        .db_signed_in(signed, move |conn, user| {
+            let scope = Scope::of(user);
             let found = store::list(conn, scope, &q)?;
             let page_ids: Vec<i64> = found.items.iter().map(|o| o.id).collect();
             let sizes = logos::sizes(conn, &page_ids)?;
@@ -245,7 +245,7 @@ pub async fn list(
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
-            Ok::<_, DbError>((found, parents, Kinds::load(conn, &cache)?, parent, sizes))
+            Ok((found, parents, Kinds::load(conn, &cache)?, parent, sizes))
         })
         .await?;
     let rows = found

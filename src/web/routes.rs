@@ -90,7 +90,7 @@ route_table! {
     POST "/users/{id}/access/remove" Rule::Allow(Action::ManageUsers) => users::access_remove;
     GET "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::confirm;
     POST "/users/{id}/two-factor/reset" Rule::Allow(Action::ManageUsers) => users_two_factor::reset;
-    GET "/organizations" Rule::Allow(Action::ViewOrganizations) => org_list::list;
+    GET "/organizations" Rule::Checked(Action::ViewOrganizations) => org_list::list;
     GET "/organizations/new" Rule::Allow(Action::CreateOrganizations) => orgs::new_form;
     GET "/organizations/lookup" Rule::Allow(Action::ViewOrganizations) => orgs::lookup;
     POST "/organizations" Rule::Allow(Action::CreateOrganizations) => orgs::create;
