@@ -101,19 +101,33 @@ pub fn get(conn: &mut DbConn, scope: Scope, org: OrgId) -> QueryResult<Option<St
 
 /// The sizes of the logos of these organizations (one statement for a whole page).
 pub fn sizes(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<LogoSize>> {
-    match ids {
-        [] => return Ok(Vec::new()),
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let columns = (logos::organization_id, logos::width, logos::height);
+    match (ids, conn) {
+        ([], _) => Ok(Vec::new()),
         // One organization's page: a statement SQLite keeps prepared (an `IN` list is not).
-        [id] => {
-            return crate::native!(conn, |c| logos::table
-                .filter(logos::organization_id.eq(*id))
-                .select((logos::organization_id, logos::width, logos::height))
-                .load(c));
+        ([id], conn) => crate::native!(conn, |c| logos::table
+            .filter(logos::organization_id.eq(*id))
+            .select(columns)
+            .load(c)),
+        // A page of the list: the ids as one JSON bind, so that the statement is prepared once
+        // for any number of them (an `IN (?, ?, ...)` list is prepared anew on every call).
+        (ids, DbConn::Sqlite(c)) => {
+            let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+            logos::table
+                .filter(
+                    sql::<Bool>("organization_id IN (SELECT value FROM json_each(")
+                        .bind::<Text, _>(json)
+                        .sql("))"),
+                )
+                .select(columns)
+                .load(c)
         }
-        _ => {}
+        // PostgreSQL binds the list as one array (`= ANY($1)`).
+        (ids, DbConn::Pg(c)) => logos::table
+            .filter(logos::organization_id.eq_any(ids))
+            .select(columns)
+            .load(c),
     }
-    logos::table
-        .filter(logos::organization_id.eq_any(ids))
-        .select((logos::organization_id, logos::width, logos::height))
-        .load(conn)
 }
