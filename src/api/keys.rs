@@ -12,7 +12,7 @@ use crate::audit;
 use crate::auth::users::{self, UserRow};
 use crate::auth::{AuthError, User};
 use crate::config::SecretKey;
-use crate::db::schema::{api_keys, users as users_table};
+use crate::db::schema::{api_keys, app_settings, users as users_table};
 use crate::db::{DbConn, now};
 use crate::validation::{self, FieldErrors};
 
@@ -236,6 +236,9 @@ pub enum Which<'a> {
 pub struct Caller {
     pub key: ApiKeyRow,
     pub user: User,
+    /// The version of organization types and statuses (`orgs::kinds::VERSION_KEY`), read in the
+    /// same statement as the key (as a session lookup reads it), for the cached lists.
+    pub kinds_version: Option<String>,
 }
 
 impl Caller {
@@ -268,13 +271,17 @@ pub fn authenticate(
     key: &str,
     from: Option<&str>,
 ) -> QueryResult<Result<Caller, Refused>> {
-    let found: Option<(ApiKeyRow, UserRow)> = api_keys::table
+    let kinds_version = app_settings::table
+        .filter(app_settings::key.eq(crate::orgs::kinds::VERSION_KEY))
+        .select(app_settings::value)
+        .single_value();
+    let found: Option<(ApiKeyRow, UserRow, Option<String>)> = api_keys::table
         .inner_join(users_table::table)
         .filter(api_keys::key_hash.eq(hash(secret, key)))
-        .select((ApiKeyRow::as_select(), UserRow::as_select()))
+        .select((ApiKeyRow::as_select(), UserRow::as_select(), kinds_version))
         .first(conn)
         .optional()?;
-    let Some((row, user)) = found else {
+    let Some((row, user, kinds_version)) = found else {
         return Ok(Err(Refused::Unknown));
     };
     let at = now();
@@ -298,5 +305,9 @@ pub fn authenticate(
             .execute(conn)?;
     }
     let user = user.user();
-    Ok(Ok(Caller { key: row, user }))
+    Ok(Ok(Caller {
+        key: row,
+        user,
+        kinds_version,
+    }))
 }

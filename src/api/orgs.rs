@@ -4,17 +4,19 @@
 //! statuses and whether they have a logo, and every ancestor of the page at once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 
+use super::stored_time::StoredTime;
 use crate::db::schema::{logos, organization_statuses, organization_types, organizations};
-use crate::db::{DbConn, MultiBackend};
+use crate::db::{Backend, DbConn, MultiBackend};
 use crate::orgs::access::{Scope, visible};
 use crate::orgs::counts::{self, CountFilter};
-use crate::orgs::kinds::{self, Kind};
+use crate::orgs::kinds::{self, Kind, KindLists, KindsCache};
 use crate::orgs::model::name_key;
 use crate::orgs::search;
 
@@ -125,7 +127,9 @@ pub struct OrgColumns {
     pub parent_id: Option<i64>,
     pub psa_kind: Option<String>,
     pub psa_company_id: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -276,8 +280,26 @@ fn counted(q: &OrgListQuery) -> bool {
         && e.status_id.is_none()
 }
 
-/// One page and the total count; a fixed number of statements whatever the page's length.
-pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(Vec<OrgView>, i64)> {
+/// Whether one statement reads the page's rows in order: the order follows an index
+/// (`organizations_alive_by_name`, `organizations_alive_by_update`, the primary key), and the
+/// rows before the page cost an index step each. SQLite reads a row's columns only past the
+/// offset; PostgreSQL fetches every skipped row from the table (900 ms for the last page of
+/// 100,000), so there only the first page is read that way.
+fn in_one_statement(conn: &DbConn, sort: SortKey, offset: i64) -> bool {
+    let indexed = matches!(sort, SortKey::Name | SortKey::Id | SortKey::UpdatedAt);
+    indexed && (offset == 0 || conn.backend() == Backend::Sqlite)
+}
+
+/// One page and the total count; a fixed number of statements whatever the page's length: the
+/// total (none when the maintained counts hold it), the page's rows (two statements for an order
+/// without an index), their ancestors (none when no row has a parent). The names of types and
+/// statuses come from `kinds` (no statement unless they changed).
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    q: &OrgListQuery,
+    kinds: &KindsCache,
+) -> QueryResult<(Vec<OrgView>, i64)> {
     let total: i64 = if scope.all && counted(q) {
         counts::visible(
             conn,
@@ -295,16 +317,94 @@ pub fn list(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<(V
     if offset >= total {
         return Ok((Vec::new(), total));
     }
-    // The ids first: sorting narrow rows, then reading only the page's (a sort without an index
-    // would otherwise carry every row's names and logo through the sorter).
-    let ids: Vec<i64> = sorted(conn, scope, q)?
-        .limit(size)
-        .offset(offset)
-        .select(organizations::id)
+    let rows = page_rows(conn, scope, q, size, offset)?;
+    let lists = names_for(conn, kinds, &rows)?;
+    let links = parent_links(conn, rows.iter().filter_map(|(row, _)| row.parent_id))?;
+    let name = |names: &[(i64, String, bool)], id: Option<i64>| {
+        let id = id?;
+        names
+            .iter()
+            .find(|(k, _, _)| *k == id)
+            .map(|(_, n, _)| n.clone())
+    };
+    let views = rows
+        .into_iter()
+        .map(|(row, has_logo)| OrgView {
+            type_name: name(&lists.types, row.type_id),
+            status_name: name(&lists.statuses, row.status_id),
+            ancestor_ids: ancestors(&links, row.parent_id),
+            has_logo,
+            row,
+        })
+        .collect();
+    Ok((views, total))
+}
+
+/// The page's rows in order, each with whether it has a logo.
+fn page_rows(
+    conn: &mut DbConn,
+    scope: Scope,
+    q: &OrgListQuery,
+    size: i64,
+    offset: i64,
+) -> QueryResult<Vec<(OrgColumns, bool)>> {
+    let page = sorted(conn, scope, q)?.limit(size).offset(offset);
+    if in_one_statement(conn, q.sort, offset) {
+        return page
+            .select((OrgColumns::as_select(), has_logo()))
+            .load(conn);
+    }
+    // The ids first: sorting (or skipping) narrow rows, then reading only the page's (a sort
+    // without an index would otherwise carry every row's columns and logo through the sorter).
+    // Those ids passed the scope just now: no second look at it.
+    let ids: Vec<i64> = page.select(organizations::id).load(conn)?;
+    let rows = organizations::table
+        .filter(organizations::id.eq_any(&ids))
+        .select((OrgColumns::as_select(), has_logo()))
         .load(conn)?;
-    // Those ids passed the scope just now: no second look at it (which SQLite would answer by
-    // walking the index of live organizations).
-    Ok((views(conn, None, &ids)?, total))
+    Ok(in_order(&ids, rows, |(row, _)| row.id))
+}
+
+/// The types and statuses that name `rows`: the cached lists, or (when a row has one newer
+/// than them, added while the page was read) the lists as they are now.
+fn names_for(
+    conn: &mut DbConn,
+    kinds: &KindsCache,
+    rows: &[(OrgColumns, bool)],
+) -> QueryResult<Arc<KindLists>> {
+    let lists = kinds.lists(conn)?;
+    let known = |names: &[(i64, String, bool)], id: Option<i64>| {
+        id.is_none_or(|id| names.iter().any(|(k, _, _)| *k == id))
+    };
+    if rows
+        .iter()
+        .all(|(row, _)| known(&lists.types, row.type_id) && known(&lists.statuses, row.status_id))
+    {
+        return Ok(lists);
+    }
+    Ok(Arc::new(KindLists {
+        types: kinds::all(conn, Kind::Type)?,
+        statuses: kinds::all(conn, Kind::Status)?,
+    }))
+}
+
+/// Whether the organization has a logo.
+fn has_logo() -> diesel::dsl::exists<
+    diesel::dsl::Filter<logos::table, diesel::dsl::Eq<logos::organization_id, organizations::id>>,
+> {
+    exists(logos::table.filter(logos::organization_id.eq(organizations::id)))
+}
+
+/// `items` put in the order of `ids` (each at most once; those not in `ids` left out).
+fn in_order<T>(ids: &[i64], items: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    let place: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(ids.len()).collect();
+    for item in items {
+        if let Some(&i) = place.get(&id(&item)) {
+            slots[i] = Some(item);
+        }
+    }
+    slots.into_iter().flatten().collect()
 }
 
 /// Those of `q.ids` (or all) that match its filters and the scope.
@@ -344,7 +444,6 @@ fn views(
         .filter(s::id.nullable().eq(organizations::status_id))
         .select(s::name)
         .single_value();
-    let has_logo = exists(logos::table.filter(logos::organization_id.eq(organizations::id)));
     let mut query = organizations::table
         .filter(organizations::id.eq_any(ids))
         .into_boxed();
@@ -352,11 +451,10 @@ fn views(
         query = query.filter(filter);
     }
     let rows: Vec<(OrgColumns, Option<String>, Option<String>, bool)> = query
-        .select((OrgColumns::as_select(), type_name, status_name, has_logo))
+        .select((OrgColumns::as_select(), type_name, status_name, has_logo()))
         .load(conn)?;
     let links = parent_links(conn, rows.iter().filter_map(|r| r.0.parent_id))?;
-    let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut views: Vec<OrgView> = rows
+    let views = rows
         .into_iter()
         .map(|(row, type_name, status_name, has_logo)| OrgView {
             ancestor_ids: ancestors(&links, row.parent_id),
@@ -366,8 +464,7 @@ fn views(
             has_logo,
         })
         .collect();
-    views.sort_by_key(|v| rank.get(&v.row.id).copied().unwrap_or(usize::MAX));
-    Ok(views)
+    Ok(in_order(ids, views, |v| v.row.id))
 }
 
 #[derive(QueryableByName)]

@@ -55,21 +55,6 @@ pub fn time(at: NaiveDateTime) -> String {
     Time(at).to_string()
 }
 
-/// A number written as a string (JSON:API ids).
-#[derive(Debug, Clone, Copy)]
-struct Id(i64);
-
-impl Serialize for Id {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
-/// Text, or null when empty (clients test for null, not for "").
-fn text(value: &str) -> Option<&str> {
-    (!value.is_empty()).then_some(value)
-}
-
 /// The absolute URL of an organization's logo, or "" without one.
 struct Logo<'a> {
     base_url: &'a str,
@@ -112,82 +97,99 @@ impl Serialize for Ancestors<'_> {
     }
 }
 
-/// A resource: `{"id": "1", "type": ..., "attributes": {...}}`.
-#[derive(serde::Serialize)]
-pub struct Resource<A> {
-    id: Id,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    attributes: A,
+/// A string as JSON (the escapes serde_json writes).
+fn string(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
+    serde_json::to_writer(out, value)
 }
 
-/// An organization's attributes, in the order IT Glue (and Roster until now) writes them.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct OrgAttributes<'a> {
-    name: &'a str,
-    alert: Option<&'a str>,
-    description: Option<&'a str>,
-    organization_type_id: Option<i64>,
-    organization_type_name: Option<&'a str>,
-    organization_status_id: Option<i64>,
-    organization_status_name: Option<&'a str>,
-    primary: bool,
-    logo: Logo<'a>,
-    quick_notes: Option<&'a str>,
-    short_name: Option<&'a str>,
-    created_at: Time,
-    updated_at: Time,
-    parent_id: Option<i64>,
-    ancestor_ids: Option<Ancestors<'a>>,
-    psa_integration: Option<&'a str>,
-    psa_id: Option<&'a str>,
-}
-
-/// An organization, borrowed from its view, ready to be written.
-pub fn org_resource<'a>(base_url: &'a str, view: &'a OrgView) -> Resource<OrgAttributes<'a>> {
-    let row = &view.row;
-    Resource {
-        id: Id(row.id),
-        kind: "organizations",
-        attributes: OrgAttributes {
-            name: &row.name,
-            alert: text(&row.alert),
-            description: text(&row.description),
-            organization_type_id: row.type_id,
-            organization_type_name: view.type_name.as_deref(),
-            organization_status_id: row.status_id,
-            organization_status_name: view.status_name.as_deref(),
-            primary: false,
-            logo: Logo {
-                base_url,
-                id: view.has_logo.then_some(row.id),
-            },
-            quick_notes: text(&row.quick_notes),
-            short_name: text(&row.short_name),
-            created_at: Time(row.created_at),
-            updated_at: Time(row.updated_at),
-            parent_id: row.parent_id,
-            ancestor_ids: (!view.ancestor_ids.is_empty()).then_some(Ancestors(&view.ancestor_ids)),
-            psa_integration: row
-                .psa_kind
-                .as_deref()
-                .map(|k| if k == "connectwise" { "manage" } else { k }),
-            psa_id: row.psa_company_id.as_deref(),
-        },
+/// Text, or null when empty (clients test for null, not for "").
+fn text_or_null(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
+    if value.is_empty() {
+        out.extend_from_slice(b"null");
+        Ok(())
+    } else {
+        string(out, value)
     }
 }
 
-/// A document of one resource.
-#[derive(serde::Serialize)]
-pub struct One<T> {
-    pub data: T,
+fn optional<T: Serialize>(out: &mut Vec<u8>, value: &Option<T>) -> serde_json::Result<()> {
+    serde_json::to_writer(out, value)
+}
+
+/// An organization as IT Glue writes it (`{"id":"1","type":"organizations","attributes":{...}}`,
+/// kebab-case attributes in the order IT Glue, and Roster until now, writes them), written
+/// straight into `out`: a page writes a thousand, and naming each key through serde took as
+/// long as the rest of the page.
+pub fn write_organization(
+    out: &mut Vec<u8>,
+    base_url: &str,
+    view: &OrgView,
+) -> serde_json::Result<()> {
+    let row = &view.row;
+    out.extend_from_slice(b"{\"id\":\"");
+    serde_json::to_writer(&mut *out, &row.id)?;
+    out.extend_from_slice(b"\",\"type\":\"organizations\",\"attributes\":{\"name\":");
+    string(out, &row.name)?;
+    out.extend_from_slice(b",\"alert\":");
+    text_or_null(out, &row.alert)?;
+    out.extend_from_slice(b",\"description\":");
+    text_or_null(out, &row.description)?;
+    out.extend_from_slice(b",\"organization-type-id\":");
+    optional(out, &row.type_id)?;
+    out.extend_from_slice(b",\"organization-type-name\":");
+    optional(out, &view.type_name.as_deref())?;
+    out.extend_from_slice(b",\"organization-status-id\":");
+    optional(out, &row.status_id)?;
+    out.extend_from_slice(b",\"organization-status-name\":");
+    optional(out, &view.status_name.as_deref())?;
+    out.extend_from_slice(b",\"primary\":false,\"logo\":");
+    let logo = Logo {
+        base_url,
+        id: view.has_logo.then_some(row.id),
+    };
+    serde_json::to_writer(&mut *out, &logo)?;
+    out.extend_from_slice(b",\"quick-notes\":");
+    text_or_null(out, &row.quick_notes)?;
+    out.extend_from_slice(b",\"short-name\":");
+    text_or_null(out, &row.short_name)?;
+    out.extend_from_slice(b",\"created-at\":");
+    serde_json::to_writer(&mut *out, &Time(row.created_at))?;
+    out.extend_from_slice(b",\"updated-at\":");
+    serde_json::to_writer(&mut *out, &Time(row.updated_at))?;
+    out.extend_from_slice(b",\"parent-id\":");
+    optional(out, &row.parent_id)?;
+    out.extend_from_slice(b",\"ancestor-ids\":");
+    let ancestors = (!view.ancestor_ids.is_empty()).then_some(Ancestors(&view.ancestor_ids));
+    optional(out, &ancestors)?;
+    out.extend_from_slice(b",\"psa-integration\":");
+    let psa = row.psa_kind.as_deref();
+    optional(
+        out,
+        &psa.map(|k| if k == "connectwise" { "manage" } else { k }),
+    )?;
+    out.extend_from_slice(b",\"psa-id\":");
+    optional(out, &row.psa_company_id.as_deref())?;
+    out.extend_from_slice(b"}}");
+    Ok(())
+}
+
+/// A document of one organization: `{"data":{...}}`.
+pub fn one_organization(base_url: &str, view: &OrgView) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"data\":");
+    write_organization(&mut out, base_url, view)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 /// An organization as a JSON value (for documents put together by hand).
 pub fn organization(base_url: &str, view: &OrgView) -> Value {
-    // Strings, numbers and string-keyed structs only: this cannot fail.
-    serde_json::to_value(org_resource(base_url, view)).unwrap_or_default()
+    let mut out = Vec::with_capacity(1024);
+    // Written from strings, numbers and booleans: this cannot fail.
+    match write_organization(&mut out, base_url, view) {
+        Ok(()) => serde_json::from_slice(&out).unwrap_or_default(),
+        Err(_) => Value::Null,
+    }
 }
 
 /// An organization type or status.
@@ -262,13 +264,40 @@ pub struct List<'a, T> {
 }
 
 pub fn list<'a, T: Serialize>(data: &'a [T], paging: &Paging<'a>) -> List<'a, T> {
+    let (meta, links) = meta_links(paging);
+    List { data, meta, links }
+}
+
+/// The same document as `list` writes, each of `items` written into it by `write_item`.
+pub fn write_list<I>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = I>,
+    paging: &Paging<'_>,
+    mut write_item: impl FnMut(&mut Vec<u8>, I) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"data\":[");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_item(out, item)?;
+    }
+    let (meta, links) = meta_links(paging);
+    out.extend_from_slice(b"],\"meta\":");
+    serde_json::to_writer(&mut *out, &meta)?;
+    out.extend_from_slice(b",\"links\":");
+    serde_json::to_writer(&mut *out, &links)?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn meta_links<'a>(paging: &Paging<'a>) -> (Meta<'a>, Links) {
     let total_pages = ((paging.total + paging.size - 1) / paging.size).max(1);
     let next = (paging.page < total_pages).then_some(paging.page + 1);
     let prev = (paging.page > 1).then(|| (paging.page - 1).min(total_pages));
     let link = |page: i64| format!("{}?{}", paging.url, paging.params.with_page(page));
-    List {
-        data,
-        meta: Meta {
+    (
+        Meta {
             current_page: paging.page,
             next_page: next,
             prev_page: prev,
@@ -276,14 +305,14 @@ pub fn list<'a, T: Serialize>(data: &'a [T], paging: &Paging<'a>) -> List<'a, T>
             total_count: paging.total,
             filters: Filters(paging.params),
         },
-        links: Links {
+        Links {
             this: link(paging.page),
             first: link(1),
             next: next.map(&link),
             prev: prev.map(&link),
             last: link(total_pages),
         },
-    }
+    )
 }
 
 #[cfg(test)]

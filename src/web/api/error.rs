@@ -230,14 +230,23 @@ pub fn document(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     document_in(status, body, 4096)
 }
 
-/// A document written straight into a body of `room` bytes to start with (a page of a thousand
-/// organizations then does not grow it as it is written).
-pub fn document_in(status: StatusCode, body: &impl Serialize, room: usize) -> HttpResponse {
+/// A document written straight into a body of `room` bytes to start with.
+fn document_in(status: StatusCode, body: &impl Serialize, room: usize) -> HttpResponse {
     let mut bytes = Vec::with_capacity(room);
-    if let Err(e) = serde_json::to_writer(&mut bytes, body) {
-        return ApiError::Internal(e.into()).error_response();
+    written(
+        status,
+        serde_json::to_writer(&mut bytes, body).map(|()| bytes),
+    )
+}
+
+/// A document already written (or why it could not be).
+pub fn written(status: StatusCode, document: serde_json::Result<Vec<u8>>) -> HttpResponse {
+    match document {
+        Ok(bytes) => {
+            let mut response = HttpResponse::build(status);
+            response.insert_header((CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE)));
+            response.body(bytes)
+        }
+        Err(e) => ApiError::Internal(e.into()).error_response(),
     }
-    let mut response = HttpResponse::build(status);
-    response.insert_header((CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE)));
-    response.body(bytes)
 }

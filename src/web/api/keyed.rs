@@ -107,6 +107,7 @@ async fn check_key(req: &ServiceRequest) -> Result<Caller, ApiError> {
             Refused::UserInactive => "acts as a user who has been deactivated",
         })
     })?;
+    state.kinds.observe(caller.kinds_version.clone());
     let limiter = req
         .app_data::<web::Data<Limiter>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no API limiter")))?;

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::document::{self, Paging};
-use super::error::{ApiError, document as respond, document_in as respond_in};
+use super::error::{ApiError, document as respond, written};
 use super::keyed::KeyHolder;
 use super::query::Params;
 use crate::api::orgs::{self, Exclude, OrgListQuery, Psa, SortKey};
@@ -82,26 +82,23 @@ pub async fn index(
     let query = list_query(&params)?;
     let scope = Scope::of(&caller.user);
     let (page, size) = (query.page, query.size);
+    let kinds = state.kinds.clone();
     let (views, total) = state
-        .db(move |conn| orgs::list(conn, scope, &query).map_err(ApiError::from))
+        .db(move |conn| orgs::list(conn, scope, &query, &kinds).map_err(ApiError::from))
         .await?;
-    let base = &state.settings.base_url;
-    let data: Vec<_> = views
-        .iter()
-        .map(|v| document::org_resource(base, v))
-        .collect();
     let paging = Paging {
-        url: format!("{base}/api/organizations"),
+        url: format!("{}/api/organizations", state.settings.base_url),
         params: &params,
         page,
         size,
         total,
     };
-    Ok(respond_in(
-        StatusCode::OK,
-        &document::list(&data, &paging),
-        (data.len() + 1) * ROOM_PER_ORGANIZATION,
-    ))
+    let base = &state.settings.base_url;
+    let mut body = Vec::with_capacity((views.len() + 1) * ROOM_PER_ORGANIZATION);
+    let document = document::write_list(&mut body, &views, &paging, |out, view| {
+        document::write_organization(out, base, view)
+    });
+    Ok(written(StatusCode::OK, document.map(|()| body)))
 }
 
 fn id_of(text: &str) -> Result<i64, ApiError> {
@@ -120,8 +117,8 @@ pub async fn show(
         .db(move |conn| orgs::find(conn, scope, id).map_err(ApiError::from))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let data = document::org_resource(&state.settings.base_url, &view);
-    Ok(respond(StatusCode::OK, &document::One { data }))
+    let document = document::one_organization(&state.settings.base_url, &view);
+    Ok(written(StatusCode::OK, document))
 }
 
 fn kind_type(kind: Kind) -> (&'static str, &'static str) {
