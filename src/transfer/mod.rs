@@ -17,6 +17,7 @@ pub mod export_use;
 pub mod foreground;
 pub mod itglue;
 pub mod known;
+pub mod lean_conn;
 pub mod merge;
 pub mod preview;
 pub mod report;
