@@ -130,14 +130,15 @@ fn infer(source: &mut Source, file: &str) -> Result<Vec<Field>, TransferError> {
     };
     let columns: Vec<String> = table
         .columns()
-        .into_iter()
-        .filter(|c| !NOT_FIELDS.contains(&c.as_str()))
+        .iter()
+        .filter(|c| !NOT_FIELDS.contains(&c.to_lowercase().as_str()))
+        .cloned()
         .collect();
     let mut guesses = vec![Guess::new(); columns.len()];
     while let Some(row) = table.next_row() {
         let Ok(row) = row else { continue };
         for (column, guess) in columns.iter().zip(guesses.iter_mut()) {
-            guess.see(row.get(column));
+            guess.see(row.get(&column.to_lowercase()));
         }
     }
     Ok(columns

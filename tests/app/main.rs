@@ -22,6 +22,7 @@ mod config;
 mod csrf;
 mod deletion;
 mod export;
+mod export_round_trip;
 mod images;
 mod import;
 mod import_apply;
