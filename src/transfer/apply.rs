@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TransferError;
 use super::apply_documents::{self, Body, DocIndex};
+use super::attachments::Attachments;
 use super::itglue::{self, RecordFile};
 use super::lean_conn::LeanConn;
 use super::run::{self, Run, Tally};
@@ -194,6 +195,8 @@ pub struct Batches<'a> {
     pub key: &'a SecretKey,
     pub by: Option<i64>,
     pub orgs: &'a ExportOrgs,
+    /// Attachments, named in the report at their record's line.
+    pub attachments: &'a Attachments,
     pub started_at: chrono::NaiveDateTime,
 }
 
@@ -249,12 +252,14 @@ fn run_payload(
         write(&mut conn, |conn| queue::set_total(conn, job.id(), total))?;
     }
     drop(conn);
+    let attachments = Attachments::new(source.names());
     let batches = Batches {
         context,
         job: job.id(),
         key,
         by: job.created_by,
         orgs: &orgs,
+        attachments: &attachments,
         started_at: started.started_at,
     };
     let flexible = apply_flex::files(&source);
@@ -444,7 +449,7 @@ fn run_stage(
                     apply_records::records(conn, batches, spec, (&org_targets, &bodies), rows)
                 }
                 Stage::Flexible(_) => match &asset_type {
-                    Some(t) => apply_flex::assets(conn, batches, &org_targets, t, rows),
+                    Some(t) => apply_flex::assets(conn, batches, &org_targets, (&name, t), rows),
                     None => Ok(Tally::default()),
                 },
                 Stage::DocumentLinks => Ok(Tally::default()),

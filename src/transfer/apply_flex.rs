@@ -287,11 +287,14 @@ pub fn assets(
     conn: &mut DbConn,
     batches: &Batches<'_>,
     targets: &HashMap<String, i64>,
-    asset_type: &AssetType,
+    (file, asset_type): (&str, &AssetType),
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
     let valid = tally.sort(rows, |row, tally| {
+        if let Some(note) = batches.attachments.note(file, row.get("id"), true) {
+            tally.note(row.line, note);
+        }
         judge(batches, targets, asset_type, row, tally)
     });
     let kind = source_kind(asset_type);

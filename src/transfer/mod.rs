@@ -8,6 +8,7 @@ pub mod apply_flex;
 mod apply_orgs;
 mod apply_records;
 pub mod apply_uploads;
+pub mod attachments;
 pub mod cells;
 pub mod cells_escape;
 pub mod export;

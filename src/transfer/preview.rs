@@ -49,6 +49,13 @@ pub fn preview(conn: &mut DbConn, source: &mut Source) -> Result<Preview, Transf
         preview_records(conn, source, file, &orgs, &mut out)?;
     }
     list_not_imported(source, &mut out)?;
+    let (records, files) = super::attachments::Attachments::new(source.names()).count();
+    if files > 0 {
+        out.needs_eye.push(format!(
+            "attachments/: {files} file(s) of {records} record(s) are not imported (Roster has \
+             no attachment storage); the import's report names them at each record's line"
+        ));
+    }
     Ok(out)
 }
 

@@ -26,6 +26,7 @@ mod export_round_trip;
 mod images;
 mod import;
 mod import_apply;
+mod import_attachments;
 mod import_browser;
 mod import_docs;
 mod import_pages;
