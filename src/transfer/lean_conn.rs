@@ -28,16 +28,41 @@ pub struct LeanConn {
 impl LeanConn {
     pub fn get(context: &Context) -> Result<LeanConn, JobError> {
         let mut conn = context.conn()?;
-        let mmap_size = match &mut *conn {
-            DbConn::Sqlite(c) => {
-                let before = diesel::sql_query("PRAGMA mmap_size").get_result::<MmapSize>(c)?;
-                // Unmaps what this connection had mapped, at once.
-                c.batch_execute("PRAGMA mmap_size = 0")?;
-                Some(before.mmap_size)
-            }
-            DbConn::Pg(_) => None,
-        };
+        let mmap_size = unmap(&mut conn)?;
         Ok(LeanConn { conn, mmap_size })
+    }
+}
+
+/// Runs `f` on `conn` with the memory map off (the preview reads every file against the
+/// database, as the import does).
+pub fn without_map<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E> {
+    let before = unmap(conn)?;
+    let out = f(conn);
+    remap(conn, before);
+    out
+}
+
+/// Turns the map off; the size it had (SQLite only).
+fn unmap(conn: &mut DbConn) -> QueryResult<Option<i64>> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            let before = diesel::sql_query("PRAGMA mmap_size").get_result::<MmapSize>(c)?;
+            // Unmaps what this connection had mapped, at once.
+            c.batch_execute("PRAGMA mmap_size = 0")?;
+            Ok(Some(before.mmap_size))
+        }
+        DbConn::Pg(_) => Ok(None),
+    }
+}
+
+fn remap(conn: &mut DbConn, size: Option<i64>) {
+    if let (Some(size), DbConn::Sqlite(c)) = (size, conn)
+        && let Err(e) = c.batch_execute(&format!("PRAGMA mmap_size = {size}"))
+    {
+        tracing::warn!(error = %e, "the memory map of a connection could not be put back");
     }
 }
 
@@ -57,10 +82,6 @@ impl DerefMut for LeanConn {
 
 impl Drop for LeanConn {
     fn drop(&mut self) {
-        if let (Some(size), DbConn::Sqlite(c)) = (self.mmap_size, &mut *self.conn)
-            && let Err(e) = c.batch_execute(&format!("PRAGMA mmap_size = {size}"))
-        {
-            tracing::warn!(error = %e, "the memory map of a connection could not be put back");
-        }
+        remap(&mut self.conn, self.mmap_size);
     }
 }
