@@ -220,7 +220,9 @@ fn import_itglue(
     let (mut source, password) = open_export(path)?;
     let (pool, _) = roster::startup::prepare_database(settings)?;
     let mut conn = pool.get().context("no database connection")?;
-    let preview = roster::transfer::preview::preview(&mut conn, &mut source)?;
+    let preview = roster::transfer::lean_conn::without_map(&mut conn, |conn| {
+        roster::transfer::preview::preview(conn, &mut source)
+    })?;
     println!("{preview}");
     if !apply {
         println!("This was a preview: nothing was written.");

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::TransferError;
 use super::apply_documents::{self, Body, DocIndex};
+use super::attachments::Attachments;
 use super::itglue::{self, RecordFile};
+use super::lean_conn::LeanConn;
 use super::run::{self, Run, Tally};
 use super::source::{Limits, Source};
 use super::table::{Failure, Row};
@@ -193,6 +195,8 @@ pub struct Batches<'a> {
     pub key: &'a SecretKey,
     pub by: Option<i64>,
     pub orgs: &'a ExportOrgs,
+    /// Attachments, named in the report at their record's line.
+    pub attachments: &'a Attachments,
     pub started_at: chrono::NaiveDateTime,
 }
 
@@ -241,19 +245,21 @@ fn run_payload(
 ) -> Result<(), JobError> {
     let mut source = payload.open(key).map_err(permanent)?;
     let orgs = ExportOrgs::read(&mut source).map_err(permanent)?;
-    let mut conn = context.conn()?;
+    let mut conn = LeanConn::get(context)?;
     let started = run::start(&mut conn, job.id, &payload.source)?;
     if job.progress_total == 0 {
         let total = count_rows(&mut source).map_err(permanent)?;
         write(&mut conn, |conn| queue::set_total(conn, job.id(), total))?;
     }
     drop(conn);
+    let attachments = Attachments::new(source.names());
     let batches = Batches {
         context,
         job: job.id(),
         key,
         by: job.created_by,
         orgs: &orgs,
+        attachments: &attachments,
         started_at: started.started_at,
     };
     let flexible = apply_flex::files(&source);
@@ -284,7 +290,7 @@ fn run_payload(
             progress,
         )?;
     }
-    let mut conn = context.conn()?;
+    let mut conn = LeanConn::get(context)?;
     // A bulk load leaves SQLite's trigram index in many segments; one merge halves a word search.
     crate::search::index::optimize(&mut conn)?;
     write(&mut conn, |conn| {
@@ -379,7 +385,7 @@ fn run_stage(
     };
     let asset_type = match &stage {
         Stage::Flexible(path) => {
-            let mut conn = batches.context.conn()?;
+            let mut conn = LeanConn::get(batches.context)?;
             match apply_flex::prepare(&mut conn, source, path)? {
                 Some(t) => Some(t),
                 None => return Ok(()),
@@ -408,7 +414,7 @@ fn run_stage(
     let size = batches.context.settings.import_batch_rows.max(1);
     let org_targets = match stage {
         Stage::Records(_) | Stage::Flexible(_) => {
-            let mut conn = batches.context.conn()?;
+            let mut conn = LeanConn::get(batches.context)?;
             super::known::remembered_orgs(&mut conn)?
         }
         _ => HashMap::new(),
@@ -443,7 +449,7 @@ fn run_stage(
                     apply_records::records(conn, batches, spec, (&org_targets, &bodies), rows)
                 }
                 Stage::Flexible(_) => match &asset_type {
-                    Some(t) => apply_flex::assets(conn, batches, &org_targets, t, rows),
+                    Some(t) => apply_flex::assets(conn, batches, &org_targets, (&name, t), rows),
                     None => Ok(Tally::default()),
                 },
                 Stage::DocumentLinks => Ok(Tally::default()),
@@ -461,7 +467,7 @@ fn document_bodies(
     index: &DocIndex,
     rows: &[Result<Row, Failure>],
 ) -> Result<HashMap<String, Body>, JobError> {
-    let mut conn = batches.context.conn()?;
+    let mut conn = LeanConn::get(batches.context)?;
     let mut failed = None;
     let mut links = |ids: &[String]| {
         super::known::documents(&mut conn, ids).unwrap_or_else(|e| {
@@ -492,7 +498,7 @@ fn commit(
     (counted, rows): (i64, Vec<Result<Row, Failure>>),
     apply: impl FnOnce(&mut DbConn, Vec<Result<Row, Failure>>) -> Result<Tally, JobError>,
 ) -> Result<Run, JobError> {
-    let mut conn = batches.context.conn()?;
+    let mut conn = LeanConn::get(batches.context)?;
     let context = batches.context;
     write(&mut conn, |conn| {
         let tally = apply(conn, rows)?;

@@ -201,6 +201,21 @@ fn as_markdown(html: &str) -> String {
     }
 }
 
+/// A body as the HTML file of an export: Roster's rendering, without the `<div>` that
+/// `as_markdown` put around an imported body (the next import puts it back: a round trip keeps
+/// the body as it was).
+pub fn as_html(body: &str) -> String {
+    let html = crate::records::markdown::render(body).to_string();
+    let imported = body.starts_with("<div>") && body.ends_with("</div>") && !body.contains('\n');
+    match html
+        .strip_prefix("<div>")
+        .and_then(|h| h.strip_suffix("</div>"))
+    {
+        Some(inner) if imported => inner.to_owned(),
+        _ => html,
+    }
+}
+
 /// Reads, sanitizes and completes the body of document `id`; `links` resolves IT Glue ids of
 /// linked documents to Roster addresses.
 pub fn load(

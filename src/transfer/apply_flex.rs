@@ -130,14 +130,15 @@ fn infer(source: &mut Source, file: &str) -> Result<Vec<Field>, TransferError> {
     };
     let columns: Vec<String> = table
         .columns()
-        .into_iter()
-        .filter(|c| !NOT_FIELDS.contains(&c.as_str()))
+        .iter()
+        .filter(|c| !NOT_FIELDS.contains(&c.to_lowercase().as_str()))
+        .cloned()
         .collect();
     let mut guesses = vec![Guess::new(); columns.len()];
     while let Some(row) = table.next_row() {
         let Ok(row) = row else { continue };
         for (column, guess) in columns.iter().zip(guesses.iter_mut()) {
-            guess.see(row.get(column));
+            guess.see(row.get(&column.to_lowercase()));
         }
     }
     Ok(columns
@@ -286,11 +287,14 @@ pub fn assets(
     conn: &mut DbConn,
     batches: &Batches<'_>,
     targets: &HashMap<String, i64>,
-    asset_type: &AssetType,
+    (file, asset_type): (&str, &AssetType),
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
     let valid = tally.sort(rows, |row, tally| {
+        if let Some(note) = batches.attachments.note(file, row.get("id"), true) {
+            tally.note(row.line, note);
+        }
         judge(batches, targets, asset_type, row, tally)
     });
     let kind = source_kind(asset_type);

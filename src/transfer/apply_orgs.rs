@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::apply::Batches;
 use super::cells::{self, Parent};
-use super::itglue::ORG_SOURCE_KIND;
+use super::itglue::{ORG_SOURCE_KIND, ORGANIZATIONS};
 use super::known;
 use super::merge::{self, Values};
 use super::run::Tally;
@@ -46,6 +46,9 @@ fn valid_rows(
             }
         };
         let (id, name) = (row.get("id").to_owned(), row.get("name"));
+        if let Some(note) = batches.attachments.note(ORGANIZATIONS, &id, false) {
+            tally.note(row.line, note);
+        }
         if id.is_empty() || name.is_empty() {
             tally.fail(row.line, "the id or name cell is empty".to_owned());
             continue;

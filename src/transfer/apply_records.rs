@@ -111,7 +111,12 @@ pub fn records(
     rows: Vec<Result<Row, Failure>>,
 ) -> Result<Tally, JobError> {
     let mut tally = Tally::default();
-    let valid = tally.sort(rows, |row, tally| judge(batches, spec, lookups, row, tally));
+    let valid = tally.sort(rows, |row, tally| {
+        if let Some(note) = batches.attachments.note(spec.file, row.get("id"), false) {
+            tally.note(row.line, note);
+        }
+        judge(batches, spec, lookups, row, tally)
+    });
     let target = Target {
         kind: spec.kind,
         source_kind: itglue::source_kind(spec.kind),

@@ -16,7 +16,7 @@ use crate::db::schema::{organizations as o, records as r};
 use crate::db::{DbConn, MultiBackend};
 use crate::jobs::JobError;
 use crate::orgs::kinds;
-use crate::records::{Kind, crypto, flex, markdown};
+use crate::records::{Kind, crypto, flex};
 
 /// Rows read at a time.
 const PAGE: i64 = 500;
@@ -336,7 +336,7 @@ fn document_bodies<W: Write + Seek>(
             let get = |k: &str| values.get(k).map_or("", String::as_str);
             let path = export_rows::document_path(org, id, get("title"));
             zip.start_file(path, options()).map_err(broken)?;
-            let html = markdown::render(get("body")).to_string();
+            let html = super::apply_documents::as_html(get("body"));
             zip.write_all(html.as_bytes()).map_err(broken)?;
         }
     }

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::export::{self, Scope};
+use super::lean_conn::LeanConn;
 use crate::audit;
 use crate::config::SecretKey;
 use crate::db::schema::jobs;
@@ -113,7 +114,7 @@ pub fn run(
     std::fs::create_dir_all(folder(data_dir)).map_err(export::broken)?;
     let done = file(data_dir, job.id);
     let part = done.with_extension("zip.part");
-    let mut conn = context.conn()?;
+    let mut conn = LeanConn::get(context)?;
     write(&mut conn, |conn| -> Result<(), JobError> {
         let total = export::count(conn, scope)?;
         queue::set_total(conn, job.id(), total)?;

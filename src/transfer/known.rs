@@ -20,16 +20,6 @@ pub fn remembered_orgs(conn: &mut DbConn) -> QueryResult<HashMap<String, i64>> {
     Ok(rows.into_iter().collect())
 }
 
-/// The same for records of a kind.
-pub fn remembered_records(conn: &mut DbConn, kind: &str) -> QueryResult<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = s::table
-        .inner_join(r::table.on(r::id.eq(s::target_id)))
-        .filter(s::kind.eq(kind))
-        .select((s::source_id, s::target_id))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Live organizations by exact name: the ids having it.
 pub fn orgs_by_name(conn: &mut DbConn) -> QueryResult<HashMap<String, Vec<i64>>> {
     let rows: Vec<(i64, String)> = o::table
@@ -43,20 +33,26 @@ pub fn orgs_by_name(conn: &mut DbConn) -> QueryResult<HashMap<String, Vec<i64>>>
     Ok(out)
 }
 
-/// Records of a kind in the given organizations, by (organization, exact title): the ids.
-pub fn records_by_title(
+/// Records of a kind having these (organization, exact title) pairs: the ids of each.
+pub fn records_titled(
     conn: &mut DbConn,
     kind: &str,
-    orgs: &[i64],
+    pairs: &[(i64, String)],
 ) -> QueryResult<HashMap<(i64, String), Vec<i64>>> {
     let mut out: HashMap<(i64, String), Vec<i64>> = HashMap::new();
-    for chunk in orgs.chunks(500) {
-        let rows: Vec<(i64, i64, String)> = r::table
-            .filter(r::kind.eq(kind))
-            .filter(r::organization_id.eq_any(chunk))
-            .select((r::id, r::organization_id, r::title))
-            .load(conn)?;
-        for (id, org, title) in rows {
+    if pairs.is_empty() {
+        return Ok(out);
+    }
+    let orgs: Vec<i64> = pairs.iter().map(|(org, _)| *org).collect();
+    let titles: Vec<&str> = pairs.iter().map(|(_, title)| title.as_str()).collect();
+    let rows: Vec<(i64, i64, String)> = r::table
+        .filter(r::kind.eq(kind))
+        .filter(r::organization_id.eq_any(&orgs))
+        .filter(r::title.eq_any(&titles))
+        .select((r::id, r::organization_id, r::title))
+        .load(conn)?;
+    for (id, org, title) in rows {
+        if pairs.iter().any(|(o, t)| *o == org && *t == title) {
             out.entry((org, title)).or_default().push(id);
         }
     }

@@ -49,6 +49,13 @@ pub fn preview(conn: &mut DbConn, source: &mut Source) -> Result<Preview, Transf
         preview_records(conn, source, file, &orgs, &mut out)?;
     }
     list_not_imported(source, &mut out)?;
+    let (records, files) = super::attachments::Attachments::new(source.names()).count();
+    if files > 0 {
+        out.needs_eye.push(format!(
+            "attachments/: {files} file(s) of {records} record(s) are not imported (Roster has \
+             no attachment storage); the import's report names them at each record's line"
+        ));
+    }
     Ok(out)
 }
 
@@ -271,19 +278,6 @@ fn preview_records(
     let Some(name) = source.find(spec.file) else {
         return Ok(());
     };
-    let kind = itglue::source_kind(spec.kind);
-    let matched_orgs: Vec<i64> = orgs
-        .values()
-        .flatten()
-        .filter_map(|(_, p)| match p {
-            OrgPlan::Match(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    let known = KnownRecords {
-        remembered: known::remembered_records(conn, kind)?,
-        titles: known::records_by_title(conn, kind, &matched_orgs)?,
-    };
     let mut count = FileCount {
         file: name.clone(),
         ..FileCount::default()
@@ -293,18 +287,59 @@ fn preview_records(
         out.files.push(count);
         return Ok(());
     };
-    while let Some(row) = table.next_row() {
-        match row.map_err(|f| (f.line, f.reason)).and_then(|row| {
-            judge_record(spec, orgs, &known, &row).map_err(|reason| (row.line, reason))
-        }) {
-            Ok(true) => count.matched += 1,
-            Ok(false) => count.create += 1,
-            Err((line, reason)) => fail(out, &mut count, &name, line, reason),
+    loop {
+        // What Roster holds is read for a batch of rows at a time: memory stays flat however
+        // many records an earlier import brought in.
+        let rows: Vec<Result<Row, Failure>> = std::iter::from_fn(|| table.next_row())
+            .take(BATCH)
+            .collect();
+        if rows.is_empty() {
+            break;
+        }
+        let known = known_for(conn, spec, orgs, &rows)?;
+        for row in rows {
+            match row.map_err(|f| (f.line, f.reason)).and_then(|row| {
+                judge_record(spec, orgs, &known, &row).map_err(|reason| (row.line, reason))
+            }) {
+                Ok(true) => count.matched += 1,
+                Ok(false) => count.create += 1,
+                Err((line, reason)) => fail(out, &mut count, &name, line, reason),
+            }
         }
     }
     note_encoding(&table, out);
     out.files.push(count);
     Ok(())
+}
+
+/// Rows of a record file judged together.
+const BATCH: usize = 500;
+
+/// The records of Roster that a batch of rows may match: by IT Glue id, by organization and title.
+fn known_for(
+    conn: &mut DbConn,
+    spec: &RecordFile,
+    orgs: &OrgsByName,
+    rows: &[Result<Row, Failure>],
+) -> diesel::QueryResult<KnownRecords> {
+    let kind = itglue::source_kind(spec.kind);
+    let rows: Vec<&Row> = rows.iter().flatten().collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.get("id")).collect();
+    let remembered = known::remembered_batch(conn, kind, &ids)?
+        .into_iter()
+        .map(|(source, (target, _))| (source, target))
+        .collect();
+    let titled: Vec<(i64, String)> = rows
+        .iter()
+        .filter_map(|row| match place(orgs, row.get("organization")) {
+            Ok(OrgPlan::Match(org)) => Some((org, itglue::title(spec.kind, row))),
+            _ => None,
+        })
+        .collect();
+    Ok(KnownRecords {
+        remembered,
+        titles: known::records_titled(conn, kind, &titled)?,
+    })
 }
 
 /// Whether a record row matches an existing record (`true`) or creates one, or why it fails.

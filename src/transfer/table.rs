@@ -95,6 +95,8 @@ pub struct Table<'a> {
     reader: csv::Reader<Watched<Box<dyn Read + 'a>>>,
     watch: Rc<Watch>,
     columns: Rc<HashMap<String, usize>>,
+    /// The header's names as written, each once.
+    header: Vec<String>,
     ahead: Option<Result<Row, Failure>>,
     stopped: bool,
     /// Some cell was not UTF-8 and was read as Windows-1252.
@@ -133,10 +135,15 @@ impl<'a> Table<'a> {
             .clone();
         let mut windows_1252 = false;
         let mut columns = HashMap::new();
+        let mut written = Vec::new();
         for (i, raw) in header.iter().enumerate() {
             let name = decode(raw, &mut windows_1252);
-            let name = name.trim_start_matches('\u{feff}').trim().to_lowercase();
-            columns.entry(name).or_insert(i);
+            let name = name.trim_start_matches('\u{feff}').trim();
+            if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(name.to_lowercase())
+            {
+                e.insert(i);
+                written.push(name.to_owned());
+            }
         }
         let missing: Vec<&str> = required
             .iter()
@@ -155,6 +162,7 @@ impl<'a> Table<'a> {
             reader,
             watch,
             columns: Rc::new(columns),
+            header: written,
             ahead: None,
             stopped: false,
             windows_1252,
@@ -163,11 +171,10 @@ impl<'a> Table<'a> {
         Ok(table)
     }
 
-    /// The header's column names (lower case), in their order.
-    pub fn columns(&self) -> Vec<String> {
-        let mut named: Vec<(&String, &usize)> = self.columns.iter().collect();
-        named.sort_by_key(|(_, i)| **i);
-        named.into_iter().map(|(n, _)| n.clone()).collect()
+    /// The header's column names as written (a flexible asset type's labels keep their
+    /// capitals), in their order; a repeated name once. Rows are read by the lower-case name.
+    pub fn columns(&self) -> &[String] {
+        &self.header
     }
 
     pub fn has_column(&self, name: &str) -> bool {

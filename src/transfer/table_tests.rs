@@ -102,3 +102,16 @@ fn a_huge_cell_is_refused_and_memory_stays_bounded() {
         "{got:?}"
     );
 }
+
+#[test]
+fn the_header_keeps_its_spelling_and_rows_are_read_by_lower_case() {
+    let mut t = table(
+        b"\xEF\xBB\xBFid, Issuer CA ,ID,expires_on\n1,DigiCert,2,2027-01-31\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.columns(), ["id", "Issuer CA", "expires_on"]);
+    let row = t.next_row().unwrap().unwrap();
+    assert_eq!(row.get("issuer ca"), "DigiCert");
+    assert_eq!(row.get("id"), "1");
+}

@@ -223,9 +223,11 @@ async fn preview_page(
     let key = state.settings.data_key.clone();
     let preview = state
         .db(move |conn| -> Result<Result<Preview, String>, DbError> {
-            let opened = payload
-                .open(&key)
-                .and_then(|mut source| crate::transfer::preview::preview(conn, &mut source));
+            let opened = payload.open(&key).and_then(|mut source| {
+                crate::transfer::lean_conn::without_map(conn, |conn| {
+                    crate::transfer::preview::preview(conn, &mut source)
+                })
+            });
             match opened {
                 Ok(p) => Ok(Ok(p)),
                 Err(TransferError::Db(e)) => Err(e.into()),
