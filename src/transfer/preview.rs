@@ -27,6 +27,8 @@ pub struct Preview {
     pub failures: Vec<Failure>,
     pub new_types: Vec<String>,
     pub new_statuses: Vec<String>,
+    /// Flexible asset types the import will make from a CSV's header (Roster has none of the name).
+    pub new_flex_types: Vec<String>,
     pub needs_eye: Vec<String>,
 }
 
@@ -49,6 +51,7 @@ pub fn preview(conn: &mut DbConn, source: &mut Source) -> Result<Preview, Transf
         preview_records(conn, source, file, &orgs, &mut out)?;
     }
     list_not_imported(source, &mut out)?;
+    out.new_flex_types = new_flex_types(conn, source)?;
     let (records, files) = super::attachments::Attachments::new(source.names()).count();
     if files > 0 {
         out.needs_eye.push(format!(
@@ -240,6 +243,21 @@ fn new_kinds(conn: &mut DbConn, rows: &[Row], out: &mut Preview) -> Result<(), T
         *list = new.into_iter().collect();
     }
     Ok(())
+}
+
+/// The flexible asset types of the export's flexible CSVs that Roster does not have (by name, as
+/// the import looks them up).
+fn new_flex_types(conn: &mut DbConn, source: &Source) -> Result<Vec<String>, TransferError> {
+    let have: BTreeSet<String> = crate::records::flex::all(conn)?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let new: BTreeSet<String> = super::apply_flex::files(source)
+        .iter()
+        .map(|file| super::apply_flex::type_name(file))
+        .filter(|name| !name.is_empty() && !have.contains(name))
+        .collect();
+    Ok(new.into_iter().collect())
 }
 
 /// Where a record row's organization lands, or why it cannot be placed.
@@ -457,6 +475,11 @@ impl std::fmt::Display for Preview {
             f,
             "Organization statuses to create: {}",
             list(&self.new_statuses)
+        )?;
+        writeln!(
+            f,
+            "Flexible asset types to create: {}",
+            list(&self.new_flex_types)
         )?;
         if !self.failures.is_empty() {
             writeln!(f, "\nFailures ({}):", self.failures.len())?;

@@ -45,6 +45,18 @@ fn refused(store: &Store, path: &Path, stdin: &str) -> String {
 }
 
 #[tokio::test]
+async fn the_preview_names_the_flexible_asset_types_it_will_make() {
+    let store = Arc::new(Store::new(backend()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = export::write_full(dir.path());
+    let out = ok_preview(&store, &path, "");
+    assert!(
+        out.contains("Flexible asset types to create: Ssl Certificates"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn the_preview_counts_each_file_and_writes_nothing() {
     let store = Arc::new(Store::new(backend()));
     let dir = tempfile::tempdir().unwrap();
@@ -61,6 +73,10 @@ async fn the_preview_counts_each_file_and_writes_nothing() {
     );
     assert!(
         out.contains("Organization statuses to create: Dormant"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Flexible asset types to create: none"),
         "{out}"
     );
     assert!(
