@@ -319,6 +319,24 @@ async fn a_restricted_user_finds_nothing_of_another_organization() {
     );
     let hidden = editor.get(&format!("/search?q=10.0.4.&org={globex}")).await;
     assert_eq!(hidden.status, 404);
+    // The links an unrestricted user is given to Globex's hits are 404 to him.
+    let admin = app.login_as(Role::Administrator).await;
+    let all = admin.get("/search?q=10.0.4.").await.body;
+    let prefix = format!("href=\"/organizations/{globex}");
+    let links: Vec<&str> = all
+        .match_indices(&prefix)
+        .map(|(at, _)| {
+            let rest = &all[at + 6..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    assert!(
+        links.iter().any(|l| l.contains("/records/")),
+        "{links:?} in {all}"
+    );
+    for link in links {
+        assert_eq!(editor.get(link).await.status, 404, "{link}");
+    }
 }
 
 #[tokio::test]
