@@ -227,12 +227,15 @@ pub async fn list(
     signed: Pending,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
-    let query = params.query(state.settings.list_page_size)?;
-    let q = query.clone();
+    let params = params.into_inner();
+    let psa = params.psa.clone().unwrap_or_default();
+    let per_page = state.settings.list_page_size;
     let cache = state.kinds.clone();
-    // The session check and the page's reads: one closure on one pooled connection.
-    let (ctx, user, (found, parents, kinds, parent, sizes)) = state
+    // The session check, then the parameters (a bad one is answered only to a signed-in user),
+    // then the page's reads: one closure on one pooled connection.
+    let (ctx, user, (query, found, parents, kinds, parent, sizes)) = state
         .db_signed_in(signed, move |conn, user| {
+            let q = params.query(per_page)?;
             let scope = Scope::of(user);
             let found = store::list(conn, scope, &q)?;
             let page_ids: Vec<i64> = found.items.iter().map(|o| o.id).collect();
@@ -245,7 +248,8 @@ pub async fn list(
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
-            Ok((found, parents, Kinds::load(conn, &cache)?, parent, sizes))
+            let kinds = Kinds::load(conn, &cache)?;
+            Ok((q, found, parents, kinds, parent, sizes))
         })
         .await?;
     let rows = found
@@ -268,7 +272,7 @@ pub async fn list(
         q: query.text.clone().unwrap_or_default(),
         type_id: query.type_id,
         status_id: query.status_id,
-        psa: params.psa.clone().unwrap_or_default(),
+        psa,
         sort: query.sort.key(),
         sorts: Sort::ALL,
         parent,

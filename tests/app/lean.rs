@@ -122,6 +122,15 @@ async fn an_organizations_page_takes_one_connection_for_the_session_and_the_page
         stale.cookie(roster::web::guard::SESSION_COOKIE).is_none(),
         "dropped"
     );
+    // The Organizations list (also one trip) checks the session before its parameters: a
+    // dead session with a malformed page number is sent to sign in, not told about the number.
+    stale.set_cookie(
+        roster::web::guard::SESSION_COOKIE,
+        &roster::auth::token::generate(),
+    );
+    let res = stale.get("/organizations?page=abc").await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(res.location().starts_with("/login"), "{}", res.location());
     let missing = client.get("/organizations/999999").await;
     assert_eq!(missing.status, 404);
     assert!(
