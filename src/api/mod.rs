@@ -6,4 +6,3 @@ pub mod orgs;
 pub mod orgs_write;
 pub mod records;
 pub mod records_names;
-pub mod stored_time;

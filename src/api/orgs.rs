@@ -11,7 +11,7 @@ use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 
-use super::stored_time::StoredTime;
+use crate::db::StoredTime;
 use crate::db::schema::{logos, organization_statuses, organization_types, organizations};
 use crate::db::{Backend, DbConn, MultiBackend};
 use crate::orgs::access::{Scope, visible};

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::users::UserRow;
 use super::{User, UserId, token};
 use crate::db::schema::{app_settings, sessions, users};
-use crate::db::{DbConn, now};
+use crate::db::{DbConn, StoredTime, now};
 
 /// A signed-in request: the user and the hash its CSRF token is bound to.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
         .filter(app_settings::key.eq(crate::orgs::kinds::VERSION_KEY))
         .select(app_settings::value)
         .single_value();
-    type Found = (i64, NaiveDateTime, NaiveDateTime, UserRow, Option<String>);
+    type Found = (i64, StoredTime, StoredTime, UserRow, Option<String>);
     let found: Option<Found> = crate::native!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&hash))
@@ -72,7 +72,7 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
         ))
         .first(c)
         .optional())?;
-    let Some((id, last_seen, expires, user, kinds_version)) = found else {
+    let Some((id, StoredTime(last_seen), StoredTime(expires), user, kinds_version)) = found else {
         return Ok(None);
     };
     let at = now();

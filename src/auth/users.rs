@@ -20,7 +20,9 @@ pub struct UserRow {
     pub active: bool,
     pub all_organizations: bool,
     pub last_login_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 

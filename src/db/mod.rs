@@ -1,14 +1,18 @@
 //! Database access for both backends: the connection enum, the pool, migrations and the one
 //! helper that runs diesel work off the async threads. Nothing here knows about HTTP.
 
+mod any_of;
 mod connection;
 mod migrate;
 mod pool;
 pub mod schema;
+mod stored_time;
 
+pub use any_of::{AnyOf, any_of};
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};
+pub use stored_time::StoredTime;
 
 use thiserror::Error;
 

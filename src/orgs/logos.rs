@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use super::OrgId;
 use super::access::Scope;
 use crate::db::schema::logos;
-use crate::db::{DbConn, now};
+use crate::db::{DbConn, any_of, now};
 use crate::logo::Logo;
 
 /// What a save does to the logo.
@@ -37,10 +37,7 @@ pub struct LogoSize {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn side(n: u32) -> i32 {
@@ -101,33 +98,18 @@ pub fn get(conn: &mut DbConn, scope: Scope, org: OrgId) -> QueryResult<Option<St
 
 /// The sizes of the logos of these organizations (one statement for a whole page).
 pub fn sizes(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<LogoSize>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
     let columns = (logos::organization_id, logos::width, logos::height);
-    match (ids, conn) {
-        ([], _) => Ok(Vec::new()),
-        // One organization's page: a statement SQLite keeps prepared (an `IN` list is not).
-        ([id], conn) => crate::native!(conn, |c| logos::table
+    match ids {
+        [] => Ok(Vec::new()),
+        // One organization's page.
+        [id] => crate::native!(conn, |c| logos::table
             .filter(logos::organization_id.eq(*id))
             .select(columns)
             .load(c)),
-        // A page of the list: the ids as one JSON bind, so that the statement is prepared once
-        // for any number of them (an `IN (?, ?, ...)` list is prepared anew on every call).
-        (ids, DbConn::Sqlite(c)) => {
-            let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-            logos::table
-                .filter(
-                    sql::<Bool>("organization_id IN (SELECT value FROM json_each(")
-                        .bind::<Text, _>(json)
-                        .sql("))"),
-                )
-                .select(columns)
-                .load(c)
-        }
-        // PostgreSQL binds the list as one array (`= ANY($1)`).
-        (ids, DbConn::Pg(c)) => logos::table
-            .filter(logos::organization_id.eq_any(ids))
+        // A page of the list: one statement, prepared once, for any number of ids.
+        ids => crate::native!(conn, |c| logos::table
+            .filter(any_of(logos::organization_id, ids))
             .select(columns)
-            .load(c),
+            .load(c)),
     }
 }

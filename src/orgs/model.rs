@@ -4,6 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use super::logo_size::{self, PackedLogoSize};
+use super::logos::LogoSize;
+use crate::db::StoredTime;
 use crate::db::schema::organizations;
 use crate::validation::{self, FieldErrors};
 
@@ -23,7 +26,18 @@ pub struct ListItem {
     pub status_id: Option<i64>,
     pub parent_id: Option<i64>,
     pub psa_company_id: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
+    /// Its logo's size, read with the row (see `logo_size`).
+    #[diesel(select_expression = PackedLogoSize, select_expression_type = PackedLogoSize)]
+    pub packed_logo: Option<i64>,
+}
+
+impl ListItem {
+    /// The size of its logo, if it has one.
+    pub fn logo(&self) -> Option<LogoSize> {
+        logo_size::unpack(self.id, self.packed_logo)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -43,7 +57,9 @@ pub struct OrgRow {
     pub sync_enabled: bool,
     pub orphaned_at: Option<NaiveDateTime>,
     pub orphan_reason: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     /// Set when the organization is deleted: hidden from then on, purged by `deletion_job_id`.
     pub deleted_at: Option<NaiveDateTime>,

@@ -82,13 +82,9 @@ async fn a_photo_is_scaled_to_260_wide_and_served() {
         )),
         "{page}"
     );
-    assert!(
-        client
-            .get("/organizations")
-            .await
-            .body
-            .contains(&format!("class=\"thumb\" src=\"/organizations/{id}/logo\""))
-    );
+    assert!(client.get("/organizations").await.body.contains(&format!(
+        "class=\"thumb\" src=\"/organizations/{id}/logo\" width=\"260\" height=\"173\""
+    )));
 
     let served = client.get(&format!("/organizations/{id}/logo")).await;
     assert_eq!(served.status, 200);

@@ -1,0 +1,84 @@
+//! `column IN (ids)` as a statement of one shape for any number of ids, so that the database keeps
+//! it prepared: SQLite reads the ids from one JSON text (`json_each`), PostgreSQL from one array
+//! (`= ANY($1)`). diesel's `eq_any` writes one `?` per id on SQLite, a new statement each time.
+
+use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sqlite::Sqlite;
+use diesel::{QueryResult, SelectableExpression};
+
+use super::MultiBackend;
+
+/// `column` is one of `ids`. Built by [`any_of`]; used on a concrete connection (see `native!`).
+#[derive(Debug, Clone)]
+pub struct AnyOf<C> {
+    column: C,
+    ids: Vec<i64>,
+    json: String,
+}
+
+/// `column IN (ids)`, prepared once per backend whatever the number of ids.
+pub fn any_of<C>(column: C, ids: &[i64]) -> AnyOf<C> {
+    let mut json = String::with_capacity(2 + ids.len() * 8);
+    json.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&id.to_string());
+    }
+    json.push(']');
+    AnyOf {
+        column,
+        ids: ids.to_vec(),
+        json,
+    }
+}
+
+impl<C> Expression for AnyOf<C> {
+    type SqlType = Bool;
+}
+
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for AnyOf<C> {}
+
+impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for AnyOf<C> {}
+
+impl<C: ValidGrouping<G>, G> ValidGrouping<G> for AnyOf<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C: QueryId + 'static> QueryId for AnyOf<C> {
+    type QueryId = AnyOf<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
+}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for AnyOf<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C> QueryFragment<MultiBackend> for AnyOf<C>
+where
+    C: QueryFragment<Sqlite> + QueryFragment<Pg>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        MultiBackend::walk_variant_ast(self, pass)
+    }
+}
+
+impl<C: QueryFragment<Pg>> QueryFragment<Pg> for AnyOf<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
