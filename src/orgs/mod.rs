@@ -10,6 +10,8 @@ pub mod demo;
 pub mod demo_records;
 pub mod exclusions;
 pub mod kinds;
+pub mod list_sql;
+pub mod logo_size;
 pub mod logos;
 pub mod merge;
 pub mod merge_apply;

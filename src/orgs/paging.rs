@@ -11,13 +11,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::access::{Scope, visible};
+use super::access::Scope;
 use super::counts::{self, CountFilter};
+use super::list_sql::on_backend;
 use super::model::ListItem;
 use super::search_pages;
-use super::store::{Boxed, ListQuery, Page, Sort, filtered};
+use super::store::{ListQuery, Page};
 use crate::db::DbConn;
-use crate::db::schema::organizations;
 
 /// Where a page starts when a link says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub const MAX_SKIP: i64 = 5 * 500;
 
 /// How to read one page: from an anchor or from an end of the list, in which direction, how many
 /// rows to pass over first and how many to take.
-pub(super) struct Walk {
+pub struct Walk {
     pub from: Option<(String, NaiveDateTime, i64)>,
     pub reverse: bool,
     pub skip: i64,
@@ -54,26 +54,9 @@ fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64>
             },
         );
     }
-    filtered(conn, scope, query).count().get_result(conn)
-}
-
-/// The sort keys of an anchor the scope may see; `None` when it is gone (then the page number
-/// decides).
-pub(super) fn anchor_key(
-    conn: &mut DbConn,
-    scope: Scope,
-    id: i64,
-) -> QueryResult<Option<(String, NaiveDateTime, i64)>> {
-    organizations::table
-        .filter(visible(scope))
-        .filter(organizations::id.eq(id))
-        .select((
-            organizations::search_text,
-            organizations::updated_at,
-            organizations::id,
-        ))
-        .first(conn)
-        .optional()
+    on_backend!(conn, |sql, c| sql::narrowed(scope, query)
+        .count()
+        .get_result(c))
 }
 
 /// Page `page` by its number alone: from the start or, when nearer, backwards from the end.
@@ -100,72 +83,6 @@ pub(super) fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
     })
 }
 
-/// Rows after (or, walking backwards, before) the anchor, in the walk's order.
-macro_rules! ordered {
-    ($q:expr, $col:expr, $key:expr, $ascending:expr) => {{
-        let q: Boxed = $q;
-        let id = organizations::id;
-        match ($key, $ascending) {
-            (Some((k, i)), true) => q
-                .filter($col.ge(k.clone()))
-                .filter($col.gt(k).or(id.gt(i)))
-                .order_by(($col.asc(), id.asc())),
-            (Some((k, i)), false) => q
-                .filter($col.le(k.clone()))
-                .filter($col.lt(k).or(id.lt(i)))
-                .order_by(($col.desc(), id.desc())),
-            (None, true) => q.order_by(($col.asc(), id.asc())),
-            (None, false) => q.order_by(($col.desc(), id.desc())),
-        }
-    }};
-}
-
-pub(super) fn walk_query(q: Boxed, query: &ListQuery, walk: &Walk) -> Boxed {
-    let descending = matches!(query.sort, Sort::NameDesc | Sort::UpdatedDesc);
-    let ascending = descending == walk.reverse;
-    match query.sort {
-        Sort::Name | Sort::NameDesc => {
-            let key = walk.from.as_ref().map(|(k, _, i)| (k.clone(), *i));
-            ordered!(q, organizations::search_text, key, ascending)
-        }
-        Sort::Updated | Sort::UpdatedDesc => {
-            let key = walk.from.as_ref().map(|(_, k, i)| (*k, *i));
-            ordered!(q, organizations::updated_at, key, ascending)
-        }
-    }
-}
-
-/// The rows of one walk, in the list's order. Rows passed over are read in the index alone (ids
-/// first, then the page's rows by id).
-pub(super) fn read(
-    conn: &mut DbConn,
-    rows_of: Boxed,
-    query: &ListQuery,
-    walk: &Walk,
-) -> QueryResult<Vec<ListItem>> {
-    let q = walk_query(rows_of, query, walk).limit(walk.limit);
-    let mut rows: Vec<ListItem> = if walk.skip == 0 {
-        q.select(ListItem::as_select()).load(conn)?
-    } else {
-        let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(conn)?;
-        rows_by_id(conn, &ids)?
-    };
-    if walk.reverse {
-        rows.reverse();
-    }
-    Ok(rows)
-}
-
-/// The rows of these ids, in the order given.
-pub(super) fn rows_by_id(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ListItem>> {
-    let mut rows: Vec<ListItem> = organizations::table
-        .filter(organizations::id.eq_any(ids))
-        .select(ListItem::as_select())
-        .load(conn)?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    Ok(rows)
-}
-
 /// One page of the Organizations list: the count (a few rows of `organization_counts` when the
 /// filters allow), the anchor when a link gives one, and the page's rows.
 pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
@@ -175,21 +92,29 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
     let total = total(conn, scope, query)?;
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
-    let anchored = match query.anchor {
-        Some(Anchor::After { id, skip } | Anchor::Before { id, skip }) if page > 1 => {
-            anchor_key(conn, scope, id)?.map(|key| Walk {
-                from: Some(key),
-                reverse: matches!(query.anchor, Some(Anchor::Before { .. })),
-                skip: skip.clamp(0, MAX_SKIP),
-                limit: per_page,
-            })
-        }
+    let anchor = match query.anchor {
+        Some(Anchor::After { id, skip } | Anchor::Before { id, skip }) if page > 1 => Some((
+            id,
+            skip,
+            matches!(query.anchor, Some(Anchor::Before { .. })),
+        )),
         _ => None,
     };
-    let items = match anchored.or_else(|| by_number(total, page, per_page)) {
-        Some(walk) => read(conn, filtered(conn, scope, query), query, &walk)?,
-        None => Vec::new(),
-    };
+    let items = on_backend!(conn, |sql, c| {
+        let anchored = match anchor {
+            Some((id, skip, reverse)) => sql::anchor_key(c, scope, id)?.map(|key| Walk {
+                from: Some(key),
+                reverse,
+                skip: skip.clamp(0, MAX_SKIP),
+                limit: per_page,
+            }),
+            None => None,
+        };
+        match anchored.or_else(|| by_number(total, page, per_page)) {
+            Some(walk) => sql::read(c, sql::narrowed(scope, query), query, &walk)?,
+            None => Vec::new(),
+        }
+    });
     Ok(Page {
         items,
         total,

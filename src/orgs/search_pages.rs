@@ -11,11 +11,12 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::access::{OrgFilter, Scope, on_list};
+use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, rows_by_id, walk_query};
 use super::model::ListItem;
 use super::paging::Anchor;
-use super::paging::{MAX_SKIP, Walk, anchor_key, read, rows_by_id, walk_query};
+use super::paging::{MAX_SKIP, Walk};
 use super::search::{self, Probe};
-use super::store::{Boxed, ListQuery, Page, filtered, narrow, narrowed};
+use super::store::{ListQuery, Page, filtered};
 use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn};
 

@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::access::{Scope, visible};
+use super::access::{Scope, on_list, visible};
+use super::list_sql::{self, on_backend};
 use super::model::{ListItem, OrgRow, name_key, search_text};
 use super::paging::Anchor;
 use super::{OrgId, OrgRef, REF, search};
 use crate::db::schema::organizations;
-use crate::db::{DbConn, MultiBackend, now};
+use crate::db::{DbConn, any_of, now};
 
 /// Organizations per page unless the settings say otherwise.
 pub const PER_PAGE: i64 = 50;
@@ -96,41 +97,13 @@ impl<T> Page<T> {
     }
 }
 
-pub(super) type Boxed = organizations::BoxedQuery<'static, MultiBackend>;
-
-pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> Boxed {
-    let q = narrowed(scope, query);
+/// The list's rows by every filter and the search text, as one statement through `DbConn`.
+pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> list_sql::multi::Boxed {
+    let q = list_sql::multi::narrowed(scope, query);
     match query.text.as_deref().filter(|t| !t.trim().is_empty()) {
         Some(text) => q.filter(search::containing(conn.backend(), text)),
         None => q,
     }
-}
-
-/// The list's rows by every filter but the search text.
-pub(super) fn narrowed(scope: Scope, query: &ListQuery) -> Boxed {
-    narrow(
-        organizations::table.into_boxed().filter(visible(scope)),
-        query,
-    )
-}
-
-/// `q` narrowed by the list's type, status, PSA and parent filters.
-pub(super) fn narrow(mut q: Boxed, query: &ListQuery) -> Boxed {
-    if let Some(id) = query.type_id {
-        q = q.filter(organizations::type_id.eq(id));
-    }
-    if let Some(id) = query.status_id {
-        q = q.filter(organizations::status_id.eq(id));
-    }
-    match query.psa_linked {
-        Some(true) => q = q.filter(organizations::psa_company_id.is_not_null()),
-        Some(false) => q = q.filter(organizations::psa_company_id.is_null()),
-        None => {}
-    }
-    if let Some(id) = query.parent {
-        q = q.filter(organizations::parent_id.eq(id));
-    }
-    q
 }
 
 /// One page of the Organizations list (see `paging`).
@@ -138,16 +111,54 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
     super::paging::list(conn, scope, query)
 }
 
-/// Name references for a set of ids (the parents shown on a page), in one statement.
+/// Name references for a set of ids (the parents shown on a page), in one statement prepared once
+/// (see `native!` and `any_of`).
 pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgRef>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    organizations::table
-        .filter(visible(scope))
-        .filter(organizations::id.eq_any(ids))
-        .select(REF)
-        .load(conn)
+    let alive = organizations::table
+        .filter(organizations::deleted_at.is_null())
+        .filter(any_of(organizations::id, ids))
+        .select(REF);
+    if scope.all {
+        crate::native!(conn, |c| alive.load(c))
+    } else {
+        let listed = alive.filter(organizations::id.eq_any(on_list(scope)));
+        crate::native!(conn, |c| listed.load(c))
+    }
+}
+
+/// The parents of a page's rows, and `also` (the list's parent filter): those that are rows of
+/// the page themselves (usually all: a sub-organization sorts beside its parent) taken from it,
+/// the others read by `refs`.
+pub fn parents_of(
+    conn: &mut DbConn,
+    scope: Scope,
+    rows: &[ListItem],
+    also: Option<i64>,
+) -> QueryResult<Vec<OrgRef>> {
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|o| o.parent_id)
+        .chain(also)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match rows.iter().find(|o| o.id == id) {
+            Some(o) => found.push(OrgRef {
+                id: o.id,
+                name: o.name.clone(),
+                short_name: o.short_name.clone(),
+            }),
+            None => missing.push(id),
+        }
+    }
+    found.extend(refs(conn, scope, &missing)?);
+    Ok(found)
 }
 
 pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<OrgRow>> {
@@ -181,17 +192,20 @@ pub fn children(
         page: 1,
         ..ListQuery::default()
     };
-    let rows: Vec<OrgRef> = filtered(conn, scope, &query)
-        .order_by((organizations::search_text.asc(), organizations::id.asc()))
-        .limit(limit)
-        .select(REF)
-        .load(conn)?;
-    let shown = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let total = if shown < limit {
-        shown
-    } else {
-        filtered(conn, scope, &query).count().get_result(conn)?
-    };
+    let (rows, total) = on_backend!(conn, |sql, c| {
+        let rows: Vec<OrgRef> = sql::narrowed(scope, &query)
+            .order_by((organizations::search_text.asc(), organizations::id.asc()))
+            .limit(limit)
+            .select(REF)
+            .load(c)?;
+        let shown = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let total = if shown < limit {
+            shown
+        } else {
+            sql::narrowed(scope, &query).count().get_result(c)?
+        };
+        (rows, total)
+    });
     Ok((rows, total))
 }
 
@@ -368,16 +382,23 @@ pub fn named(conn: &mut DbConn, scope: Scope, name: &str) -> QueryResult<Vec<Org
 /// When the organization was last changed (for the list's "Updated" column).
 pub fn updated_label(at: NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
-    // Written out rather than through `format`, which parses its pattern on every call: the
-    // list labels fifty rows a page.
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
+    // Written digit by digit rather than through `format!`: the list labels fifty rows a page.
+    let mut out = String::with_capacity(16);
+    let mut push = |n: u32, width: u32, sep: Option<char>| {
+        for place in (0..width).rev() {
+            let digit = (n / 10u32.pow(place)) % 10;
+            out.push(char::from_digit(digit, 10).unwrap_or('0'));
+        }
+        if let Some(sep) = sep {
+            out.push(sep);
+        }
+    };
+    push(u32::try_from(at.year()).unwrap_or(0), 4, Some('-'));
+    push(at.month(), 2, Some('-'));
+    push(at.day(), 2, Some(' '));
+    push(at.hour(), 2, Some(':'));
+    push(at.minute(), 2, None);
+    out
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::render;
 use super::signed::Pending;
 use super::state::AppState;
 use crate::auth::{Action, allowed};
-use crate::orgs::logos::{self, LogoSize};
+use crate::orgs::logos::LogoSize;
 use crate::orgs::paging::{Anchor, MAX_SKIP};
 use crate::orgs::store::{self, ListQuery, Sort};
 use crate::orgs::{ListItem, OrgRef, Scope};
@@ -233,28 +233,30 @@ pub async fn list(
     let cache = state.kinds.clone();
     // The session check, then the parameters (a bad one is answered only to a signed-in user),
     // then the page's reads: one closure on one pooled connection.
-    let (ctx, user, (query, found, parents, kinds, parent, sizes)) = state
+    let (ctx, user, (query, found, parents, kinds, parent)) = state
         .db_signed_in(signed, move |conn, user| {
             let q = params.query(per_page)?;
             let scope = Scope::of(user);
             let found = store::list(conn, scope, &q)?;
-            let page_ids: Vec<i64> = found.items.iter().map(|o| o.id).collect();
-            let sizes = logos::sizes(conn, &page_ids)?;
-            let mut ids: Vec<i64> = found.items.iter().filter_map(|o| o.parent_id).collect();
-            ids.extend(q.parent);
-            ids.sort_unstable();
-            ids.dedup();
-            let parents = store::refs(conn, scope, &ids)?;
+            let parents = store::parents_of(conn, scope, &found.items, q.parent)?;
             let parent = q
                 .parent
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned());
             let kinds = Kinds::load(conn, &cache)?;
-            Ok((q, found, parents, kinds, parent, sizes))
+            Ok((q, found, parents, kinds, parent))
         })
         .await?;
+    let (total, capped, page, last_page, per_page, next) = (
+        found.total,
+        found.capped,
+        found.page,
+        found.last_page(),
+        found.per_page,
+        found.next,
+    );
     let rows = found
         .items
-        .iter()
+        .into_iter()
         .map(|org| ListRow {
             type_name: Kinds::name(&kinds.types, org.type_id),
             status_name: Kinds::name(&kinds.statuses, org.status_id),
@@ -262,8 +264,8 @@ pub async fn list(
                 .parent_id
                 .and_then(|id| parents.iter().find(|p| p.id == id).cloned()),
             updated: store::updated_label(org.updated_at),
-            logo: sizes.iter().find(|s| s.organization_id == org.id).copied(),
-            org: org.clone(),
+            logo: org.logo(),
+            org,
         })
         .collect();
     let filters = filters_query(&query);
@@ -278,12 +280,12 @@ pub async fn list(
         parent,
         kinds,
         rows,
-        total: found.total,
-        capped: found.capped,
-        page: found.page,
-        last_page: found.last_page(),
-        per_page: found.per_page,
-        next: found.next,
+        total,
+        capped,
+        page,
+        last_page,
+        per_page,
+        next,
         filtered: query.text.is_some()
             || query.type_id.is_some()
             || query.status_id.is_some()

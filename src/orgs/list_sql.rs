@@ -1,0 +1,166 @@
+//! The Organizations list's statements (the scope, the filters, a page's walk along the sort
+//! index), written once and built for each backend's own connection (`sqlite`, `pg`: diesel
+//! keeps them prepared and reads rows without `MultiConnection`'s translation, see `native!`)
+//! and for `DbConn` itself (`multi`, for a search, whose text conditions are `MultiBackend`
+//! boxes). `on_backend!` picks the module of a connection.
+
+/// Rows after (or, walking backwards, before) the anchor, in the walk's order.
+macro_rules! ordered {
+    ($q:expr, $col:expr, $key:expr, $ascending:expr) => {{
+        let q: Boxed = $q;
+        let id = organizations::id;
+        match ($key, $ascending) {
+            (Some((k, i)), true) => q
+                .filter($col.ge(k.clone()))
+                .filter($col.gt(k).or(id.gt(i)))
+                .order_by(($col.asc(), id.asc())),
+            (Some((k, i)), false) => q
+                .filter($col.le(k.clone()))
+                .filter($col.lt(k).or(id.lt(i)))
+                .order_by(($col.desc(), id.desc())),
+            (None, true) => q.order_by(($col.asc(), id.asc())),
+            (None, false) => q.order_by(($col.desc(), id.desc())),
+        }
+    }};
+}
+
+macro_rules! list_sql {
+    ($module:ident, $db:ty, $conn:ty) => {
+        pub mod $module {
+            use chrono::NaiveDateTime;
+            use diesel::prelude::*;
+
+            use crate::db::any_of;
+            use crate::db::schema::organizations;
+            use crate::orgs::access::{Scope, on_list};
+            use crate::orgs::model::ListItem;
+            use crate::orgs::paging::Walk;
+            use crate::orgs::store::{ListQuery, Sort};
+
+            pub type Boxed = organizations::BoxedQuery<'static, $db>;
+
+            /// Organizations that are not being deleted and that the scope may see.
+            pub fn visible(scope: Scope) -> Boxed {
+                let alive = organizations::table
+                    .into_boxed()
+                    .filter(organizations::deleted_at.is_null());
+                if scope.all {
+                    alive
+                } else {
+                    alive.filter(organizations::id.eq_any(on_list(scope)))
+                }
+            }
+
+            /// The list's rows by every filter but the search text.
+            pub fn narrowed(scope: Scope, query: &ListQuery) -> Boxed {
+                narrow(visible(scope), query)
+            }
+
+            /// `q` narrowed by the list's type, status, PSA and parent filters.
+            pub fn narrow(mut q: Boxed, query: &ListQuery) -> Boxed {
+                if let Some(id) = query.type_id {
+                    q = q.filter(organizations::type_id.eq(id));
+                }
+                if let Some(id) = query.status_id {
+                    q = q.filter(organizations::status_id.eq(id));
+                }
+                match query.psa_linked {
+                    Some(true) => q = q.filter(organizations::psa_company_id.is_not_null()),
+                    Some(false) => q = q.filter(organizations::psa_company_id.is_null()),
+                    None => {}
+                }
+                if let Some(id) = query.parent {
+                    q = q.filter(organizations::parent_id.eq(id));
+                }
+                q
+            }
+
+            /// `q` in the walk's order from its anchor.
+            pub fn walk_query(q: Boxed, query: &ListQuery, walk: &Walk) -> Boxed {
+                let descending = matches!(query.sort, Sort::NameDesc | Sort::UpdatedDesc);
+                let ascending = descending == walk.reverse;
+                match query.sort {
+                    Sort::Name | Sort::NameDesc => {
+                        let key = walk.from.as_ref().map(|(k, _, i)| (k.clone(), *i));
+                        ordered!(q, organizations::search_text, key, ascending)
+                    }
+                    Sort::Updated | Sort::UpdatedDesc => {
+                        let key = walk.from.as_ref().map(|(_, k, i)| (*k, *i));
+                        ordered!(q, organizations::updated_at, key, ascending)
+                    }
+                }
+            }
+
+            /// The rows of one walk, in the list's order. Rows passed over are read in the
+            /// index alone (ids first, then the page's rows by id).
+            pub fn read(
+                c: &mut $conn,
+                rows_of: Boxed,
+                query: &ListQuery,
+                walk: &Walk,
+            ) -> QueryResult<Vec<ListItem>> {
+                let q = walk_query(rows_of, query, walk).limit(walk.limit);
+                let mut rows: Vec<ListItem> = if walk.skip == 0 {
+                    q.select(ListItem::as_select()).load(c)?
+                } else {
+                    let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(c)?;
+                    rows_by_id(c, &ids)?
+                };
+                if walk.reverse {
+                    rows.reverse();
+                }
+                Ok(rows)
+            }
+
+            /// The rows of these ids, in the order given.
+            pub fn rows_by_id(c: &mut $conn, ids: &[i64]) -> QueryResult<Vec<ListItem>> {
+                let mut rows: Vec<ListItem> = organizations::table
+                    .filter(any_of(organizations::id, ids))
+                    .select(ListItem::as_select())
+                    .load(c)?;
+                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+                Ok(rows)
+            }
+
+            /// The sort keys of an anchor the scope may see; `None` when it is gone (then the
+            /// page number decides).
+            pub fn anchor_key(
+                c: &mut $conn,
+                scope: Scope,
+                id: i64,
+            ) -> QueryResult<Option<(String, NaiveDateTime, i64)>> {
+                visible(scope)
+                    .filter(organizations::id.eq(id))
+                    .select((
+                        organizations::search_text,
+                        organizations::updated_at,
+                        organizations::id,
+                    ))
+                    .first(c)
+                    .optional()
+            }
+        }
+    };
+}
+
+list_sql!(sqlite, diesel::sqlite::Sqlite, diesel::SqliteConnection);
+list_sql!(pg, diesel::pg::Pg, diesel::PgConnection);
+list_sql!(multi, crate::db::MultiBackend, crate::db::DbConn);
+
+/// `on_backend!(conn, |sql, c| body)`: `body` with `sql` naming this file's module for the
+/// backend of `conn` (a `&mut DbConn`) and `c` its own connection.
+macro_rules! on_backend {
+    ($conn:expr, |$m:ident, $c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => {
+                use $crate::orgs::list_sql::sqlite as $m;
+                $body
+            }
+            $crate::db::DbConn::Pg($c) => {
+                use $crate::orgs::list_sql::pg as $m;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_backend;
