@@ -35,7 +35,7 @@ impl EmailKey {
     }
 
     fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 

@@ -15,5 +15,5 @@ pub fn generate() -> String {
 /// The hex SHA-256 of a token: what the database keeps.
 pub fn hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }

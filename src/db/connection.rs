@@ -89,4 +89,17 @@ mod tests {
         .expect("compile options");
         assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
     }
+
+    /// `.cargo/config.toml` builds SQLite multi-thread: no mutex taken on every call (each column
+    /// of each row) on a connection that one thread uses at a time.
+    #[test]
+    fn sqlite_is_built_multi_thread() {
+        let mut conn = DbConn::open(":memory:").expect("in-memory database");
+        let used: i32 = diesel::select(sql::<Integer>(
+            "sqlite_compileoption_used('SQLITE_THREADSAFE=2')",
+        ))
+        .get_result(&mut conn)
+        .expect("compile options");
+        assert_eq!(used, 1, "SQLite was not built with SQLITE_THREADSAFE=2");
+    }
 }

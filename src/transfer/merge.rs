@@ -17,7 +17,7 @@ fn hash(key: &SecretKey, field: &str, value: &str) -> String {
         b"roster-import-fingerprint",
         &[field.as_bytes(), value.as_bytes()],
     );
-    mac.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&mac[..10])
 }
 
 /// The fingerprint stored for `values`: each field's hash, as JSON.

@@ -64,13 +64,10 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     fn hash(&self, key: &SecretKey) -> String {
-        key.mac(
+        hex::encode(key.mac(
             b"roster pending sign-in\0",
             &[self.token.as_bytes(), b"\0", self.pre.as_bytes()],
-        )
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        ))
     }
 }
 

@@ -42,13 +42,10 @@ fn normalized(code: &str) -> Option<String> {
 }
 
 fn hash(key: &SecretKey, user: UserId, normalized: &str) -> String {
-    key.mac(
+    hex::encode(key.mac(
         b"roster recovery code\0",
         &[&user.0.to_be_bytes(), normalized.as_bytes()],
-    )
-    .iter()
-    .map(|b| format!("{b:02x}"))
-    .collect()
+    ))
 }
 
 /// Ten new codes for `user`; the old ones (used or not) are gone. Returns them for showing once.
