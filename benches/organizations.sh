@@ -67,6 +67,7 @@ run_size() { # backend size seconds_to_seed added
 
   echo
   echo "== $backend, $size organizations (seeding the last $added took ${seeded}s: $(awk -v n="$added" -v s="$seeded" 'BEGIN { printf "%d", n / s }') organizations/s)"
+  awk '{ printf "   (the seed-demo process: %.1f s of CPU, peak RSS %d MB)\n", $1 + $2, $3 / 1024 }' "$WORK/seed-time"
   printf '%-34s %10s %10s %10s\n' "" "req/s" "avg ms" "/ healthz"
   row() { printf '%-34s %10s %10s %10s\n' "$1" "$2" "$3" "$(ratio "$2" "$H_RPS")"; }
   row "/healthz" "$H_RPS" "$H_LAT"
@@ -83,14 +84,7 @@ run_size() { # backend size seconds_to_seed added
 }
 
 for backend in $BACKENDS; do
-  rm -rf "$WORK/data"; mkdir -p "$WORK/data"
-  export ROSTER_DATA_DIR="$WORK/data"
-  unset ROSTER_DATABASE_URL
-  if [ "$backend" = postgres ]; then
-    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
-    psql "$ADMIN_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
-    export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/$BENCH_DB"
-  fi
+  fresh_backend "$backend"
   echo "a benchmark password" | "$BIN" user add --email bench@example.com --role administrator >/dev/null
   API_KEY=$("$BIN" api-key add --user bench@example.com --name bench 2>/dev/null)
   export ROSTER_API_RATE_LIMIT=100000000
@@ -98,7 +92,7 @@ for backend in $BACKENDS; do
   for size in $SIZES; do
     added=$(( size - have ))
     started=$(date +%s.%N)
-    "$BIN" seed-demo --organizations "$added" --seed "$size" >/dev/null
+    /usr/bin/time -f "%U %S %M" -o "$WORK/seed-time" "$BIN" seed-demo --organizations "$added" --seed "$size" >/dev/null
     seeded=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     have=$size
     run_size "$backend" "$size" "$seeded" "$added"

@@ -145,11 +145,13 @@ fn initials(name: &str) -> String {
         .collect()
 }
 
-/// After a bulk load the planner needs fresh statistics (autovacuum would get there later).
+/// After a bulk load the planner needs fresh statistics (autovacuum would get there later), of
+/// the search index too; on PostgreSQL the vacuum also moves the trigram indexes' pending lists
+/// into the indexes (every search reads a pending list whole) and marks the pages all-visible.
 fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
     use diesel::connection::SimpleConnection;
     let sql = match conn.backend() {
-        crate::db::Backend::Postgres => "VACUUM ANALYZE organizations",
+        crate::db::Backend::Postgres => "VACUUM ANALYZE organizations, search_terms, search_values",
         crate::db::Backend::Sqlite => "ANALYZE",
     };
     conn.batch_execute(sql)?;
@@ -217,11 +219,6 @@ pub fn seed(
     records: usize,
     key: &SecretKey,
 ) -> Result<DemoSummary, DbError> {
-    let asset_type = if records > 0 {
-        demo_records::asset_type(conn)?
-    } else {
-        0
-    };
     let ids_of = |list: Vec<(i64, String, bool)>| list.into_iter().map(|(id, _, _)| id).collect();
     let mut draw = Draw {
         rng: StdRng::seed_from_u64(seed),
@@ -229,6 +226,30 @@ pub fn seed(
         statuses: ids_of(kinds::all(conn, Kind::Status)?),
         names: HashSet::new(),
         parents: Vec::new(),
+    };
+    let subs = bulk::with_bulk_settings(conn, |conn| write(conn, &mut draw, count, records, key))?;
+    refresh_statistics(conn)?;
+    crate::search::index::optimize(conn)?;
+    Ok(DemoSummary {
+        organizations: count,
+        sub_organizations: subs,
+        records: count * records,
+    })
+}
+
+/// Writes `count` organizations drawn from `draw`, `ROWS_PER_TRANSACTION` a transaction; returns
+/// how many are sub-organizations.
+fn write(
+    conn: &mut DbConn,
+    draw: &mut Draw,
+    count: usize,
+    records: usize,
+    key: &SecretKey,
+) -> Result<usize, DbError> {
+    let asset_type = if records > 0 {
+        demo_records::asset_type(conn)?
+    } else {
+        0
     };
     let mut subs = 0;
     let mut done = 0;
@@ -273,11 +294,5 @@ pub fn seed(
         })?;
         done += in_transaction;
     }
-    refresh_statistics(conn)?;
-    crate::search::index::optimize(conn)?;
-    Ok(DemoSummary {
-        organizations: count,
-        sub_organizations: subs,
-        records: count * records,
-    })
+    Ok(subs)
 }

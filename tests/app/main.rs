@@ -21,6 +21,7 @@ mod compression;
 mod config;
 mod csrf;
 mod deletion;
+mod demo;
 mod export;
 mod export_round_trip;
 mod images;

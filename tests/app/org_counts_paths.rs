@@ -71,6 +71,7 @@ async fn counts_follow_the_api_merges_unlinking_and_the_bulk_path() {
     // The bulk path, sub-organization included.
     let imported = import(&app, vendor, inactive).await;
     assert_counts_right(&app, "a bulk insert").await;
+    crate::demo::assert_values_indexed(&app, "a bulk insert").await;
     assert_eq!(
         shown_total(
             &admin,
