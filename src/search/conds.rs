@@ -57,14 +57,91 @@ pub fn holding(backend: Backend, q: &Query) -> Cond {
         .collect())
 }
 
-/// The needles as an FTS5 query (phrases joined by OR), when SQLite's trigram table can find
-/// them (three characters or more each).
+/// Three-character windows of `needle` that cover it without overlapping (and its last one),
+/// among those `usable`: a row holding the needle holds each of them. A trigram index reads one
+/// list per window it is given, and the windows of a word of digits are in many rows
+/// ("t418668": two lists instead of five, an eighth of the time on SQLite, a third on
+/// PostgreSQL).
+fn cover(needle: &str, usable: fn(&[char]) -> bool) -> Vec<String> {
+    let chars: Vec<char> = needle.chars().collect();
+    let windows: Vec<(usize, &[char])> = chars
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| usable(w))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut next = 0;
+    for (i, w) in &windows {
+        if *i >= next {
+            out.push(w.iter().collect());
+            next = i + 3;
+        }
+    }
+    if let Some((_, last)) = windows.last() {
+        let last: String = last.iter().collect();
+        if !out.contains(&last) {
+            out.push(last);
+        }
+    }
+    // Windows of digits alone are in many more rows than those with a letter (ten symbols, not
+    // thirty-six): beside a letter's window, the last of them is enough to rule out the rest.
+    let digits = |w: &String| w.chars().all(|c| c.is_ascii_digit());
+    if out.iter().any(|w| w.chars().any(char::is_alphabetic)) {
+        let last_digits = out.iter().rposition(digits);
+        let mut i = 0;
+        out.retain(|w| {
+            i += 1;
+            !digits(w) || Some(i - 1) == last_digits
+        });
+    }
+    out
+}
+
+/// A window PostgreSQL's trigram index looks up as itself: letters and digits only (around any
+/// other character `pg_trgm` pads words, and a pattern yielding no trigram reads the whole index).
+fn alphanumeric(window: &[char]) -> bool {
+    window.iter().all(char::is_ascii_alphanumeric)
+}
+
+/// On PostgreSQL, `terms LIKE '%needle%'` through the trigram index by the windows of `cover`
+/// alone (a word of letters and digits; others keep the pattern whole), the whole pattern
+/// then tested on the rows they find (`terms || ''` is not the indexed column).
+fn holding_by_cover(q: &Query) -> Cond {
+    any(q
+        .needles
+        .iter()
+        .map(|n| {
+            let pattern = format!("%{}%", escape_like(n));
+            // Shorter words have hardly fewer windows than all of them.
+            if n.chars().count() < 6 || !n.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return like(Backend::Postgres, pattern);
+            }
+            cover(n, alphanumeric)
+                .into_iter()
+                .map(|w| like(Backend::Postgres, format!("%{w}%")))
+                .fold(
+                    Box::new(st::terms.concat(String::new()).like(pattern)) as Cond,
+                    |all, w| Box::new(w.and(all)),
+                )
+        })
+        .collect())
+}
+
+/// The needles as an FTS5 query: for each, the windows of `cover` (any character: the trigram
+/// table holds them all), joined by OR; when all needles are three characters or more. It
+/// finds the rows holding a needle and a few others: `holding` tests them after.
 pub fn fts_query(q: &Query) -> Option<String> {
     let indexable = !q.needles.is_empty() && q.needles.iter().all(|n| n.chars().count() >= 3);
     indexable.then(|| {
         q.needles
             .iter()
-            .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+            .map(|n| {
+                let windows: Vec<String> = cover(n, |_| true)
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect();
+                format!("({})", windows.join(" AND "))
+            })
             .collect::<Vec<_>>()
             .join(" OR ")
     })
@@ -72,11 +149,12 @@ pub fn fts_query(q: &Query) -> Option<String> {
 
 /// Terms holding one of the needles anywhere; on SQLite through its trigram table first.
 fn containing(backend: Backend, q: &Query) -> Cond {
-    let likes = holding(backend, q);
     let phrases = match (backend, fts_query(q)) {
         (Backend::Sqlite, Some(phrases)) => phrases,
-        _ => return likes,
+        (Backend::Sqlite, None) => return holding(backend, q),
+        (Backend::Postgres, _) => return holding_by_cover(q),
     };
+    let likes = holding(backend, q);
     let fts = sql::<Bool>(
         "search_terms.id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ",
     )
@@ -202,4 +280,30 @@ pub fn rank(backend: Backend, q: &Query) -> Rank {
             .when(any(prefix), 1)
             .otherwise(2),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cover_holds_every_character_in_fewer_windows() {
+        assert_eq!(cover("t418668", |_| true), ["t41", "668"]);
+        assert_eq!(cover("4186680", |_| true), ["418", "668", "680"]);
+        assert_eq!(cover("abc", |_| true), ["abc"]);
+        assert!(cover("ab", |_| true).is_empty());
+        // PostgreSQL: windows of letters and digits only.
+        assert_eq!(cover("fw-acme01", alphanumeric), ["acm", "e01"]);
+        assert!(cover("10.0.4.", alphanumeric).is_empty());
+    }
+
+    #[test]
+    fn the_fts_query_joins_each_needles_windows() {
+        let q = Query::parse("1.697.229.2108").unwrap();
+        assert_eq!(
+            fts_query(&q).unwrap(),
+            r#"("1.6" AND "97." AND "229" AND ".21" AND "108") OR ("169" AND "722" AND "921" AND "108")"#
+        );
+        assert_eq!(fts_query(&Query::parse("ab").unwrap()), None);
+    }
 }

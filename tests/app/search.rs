@@ -540,3 +540,32 @@ async fn a_common_word_has_a_capped_count() {
         "{few}"
     );
 }
+
+/// A word is looked up by a few of its three-letter windows (`conds::cover`); a text holding
+/// those windows apart is no hit.
+#[tokio::test]
+async fn a_word_is_found_where_it_is_written_not_where_its_pieces_are() {
+    let (app, acme, _) = filled().await;
+    for (title, body) in [
+        ("Firewall ticket", "Closed ticket T418668 after the update."),
+        ("Scattered codes", "Codes t41, x866 and y668 are unrelated."),
+    ] {
+        app.add_record(
+            acme,
+            Kind::Document,
+            None,
+            &[("title", title), ("body", body)],
+        )
+        .await;
+    }
+    let admin = app.login_as(Role::Administrator).await;
+
+    let hits = suggested(&admin, "T418668").await;
+    assert_eq!(
+        titles(&hits, "documents"),
+        vec!["Firewall ticket"],
+        "{hits:?}"
+    );
+    let page = admin.get("/search?q=t418668").await.body;
+    assert!(page.contains("1 result<"), "{page}");
+}

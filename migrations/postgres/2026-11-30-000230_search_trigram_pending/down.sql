@@ -1,0 +1,1 @@
+ALTER INDEX search_terms_trgm RESET (gin_pending_list_limit);
