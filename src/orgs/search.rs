@@ -100,7 +100,9 @@ pub enum Probe {
 pub const ESTIMATE_FACTOR: i64 = 4;
 
 /// Up to `limit` ids of organizations whose search text contains `term`, in no particular order,
-/// from the trigram index alone (see `Probe`); the term must be `indexable`.
+/// from the trigram index (see `Probe`): on SQLite deleted ones too (its FTS table holds them),
+/// on PostgreSQL only those not being deleted (tested on the rows the index finds, so that no
+/// second statement looks them up); the term must be `indexable`.
 pub fn indexed(conn: &mut DbConn, term: &str, limit: i64) -> QueryResult<Probe> {
     let needle = needle(term);
     match conn {
@@ -126,6 +128,7 @@ pub fn indexed(conn: &mut DbConn, term: &str, limit: i64) -> QueryResult<Probe> 
             }
             organizations::table
                 .filter(organizations::search_text.like(pattern))
+                .filter(organizations::deleted_at.is_null())
                 .select(organizations::id)
                 .limit(limit)
                 .load(c)

@@ -49,12 +49,13 @@ pub async fn assert_values_indexed(app: &TestApp, after: &str) {
     );
 }
 
-#[tokio::test]
-async fn seed_demo_writes_the_index_values_and_counts_the_form_would() {
+/// A server on a database that `roster seed-demo` filled with `orgs` organizations of `records`
+/// records each.
+pub async fn seeded_by_cli(orgs: &str, records: &str) -> TestApp {
     let store = std::sync::Arc::new(Store::new(backend()));
     let out = crate::cli::roster(
         &store,
-        &["seed-demo", "--organizations", "40", "--records", "6"],
+        &["seed-demo", "--organizations", orgs, "--records", records],
         "",
     );
     assert!(
@@ -62,7 +63,12 @@ async fn seed_demo_writes_the_index_values_and_counts_the_form_would() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let app = TestApp::spawn_on(store.clone(), |_| {}).await;
+    TestApp::spawn_on(store.clone(), |_| {}).await
+}
+
+#[tokio::test]
+async fn seed_demo_writes_the_index_values_and_counts_the_form_would() {
+    let app = seeded_by_cli("40", "6").await;
     assert_values_indexed(&app, "seed-demo").await;
     assert_counts_right(&app, "seed-demo").await;
     let indexed: i64 = app.db(|c| st::table.count().get_result(c).unwrap()).await;

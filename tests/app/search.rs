@@ -447,18 +447,7 @@ async fn the_box_suggests_while_typing_and_slash_focuses_it() {
 
 #[tokio::test]
 async fn seed_demo_records_are_indexed() {
-    let store = std::sync::Arc::new(crate::support::Store::new(crate::support::backend()));
-    let out = crate::cli::roster(
-        &store,
-        &["seed-demo", "--organizations", "30", "--records", "10"],
-        "",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let app = TestApp::spawn_on(store.clone(), |_| {}).await;
+    let app = crate::demo::seeded_by_cli("30", "10").await;
     let (indexed, ip, email): (i64, String, String) = app
         .db(|c| {
             use roster::db::schema::{records as r, search_terms as st};
