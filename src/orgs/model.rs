@@ -64,9 +64,18 @@ pub struct OrgRow {
     /// Set when the organization is deleted: hidden from then on, purged by `deletion_job_id`.
     pub deleted_at: Option<NaiveDateTime>,
     pub deletion_job_id: Option<i64>,
+    /// Its logo's size, read with the row (see `logo`): an organization's page needs no second
+    /// statement for it.
+    #[diesel(select_expression = PackedLogoSize, select_expression_type = PackedLogoSize)]
+    pub packed_logo: Option<i64>,
 }
 
 impl OrgRow {
+    /// The size of its logo, if it has one.
+    pub fn logo(&self) -> Option<LogoSize> {
+        logo_size::unpack(self.id, self.packed_logo)
+    }
+
     /// The PSA this organization syncs with, by name, if it syncs.
     pub fn syncs_with(&self) -> Option<&'static str> {
         if !self.sync_enabled || self.orphaned_at.is_some() {

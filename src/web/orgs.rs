@@ -410,13 +410,13 @@ pub async fn edit_form(
     let psa = PsaSection::of(&org, &user, saved.as_ref());
     let parent = org.parent_id;
     let scope = Scope::of(&user);
-    let org_id = org.id;
+    let logo = org.logo();
     let cache = state.kinds.clone();
-    let (kinds, ancestry, sizes) = state
+    let (kinds, ancestry) = state
         .db(move |conn| {
             let ancestry = visible_ancestry(conn, scope, parent)?;
             let kinds = Kinds::load(conn, &cache)?;
-            Ok::<_, DbError>((kinds, ancestry, logos::sizes(conn, &[org_id])?))
+            Ok::<_, DbError>((kinds, ancestry))
         })
         .await?;
     let parent_name = ancestry.last().map(|p| p.name.clone()).unwrap_or_default();
@@ -436,7 +436,7 @@ pub async fn edit_form(
         ctx,
         one_way: one_way(saved.as_ref()),
         editing: Some(org.id),
-        logo: sizes.first().copied(),
+        logo,
         form,
         errors: FieldErrors::default(),
         similar: vec![],
@@ -528,7 +528,7 @@ pub async fn show(
                 ctx: PageCtx::default(),
                 type_name: Kinds::name(&kinds.types, org.type_id),
                 status_name: Kinds::name(&kinds.statuses, org.status_id),
-                logo: logos::sizes(conn, &[id.0])?.first().copied(),
+                logo: org.logo(),
                 tabs: super::records::tabs(crate::records::store::counts(conn, id.0)?),
                 history: crate::orgs::access::history(conn, scope, id.0, 20)?,
                 waiting: push::waiting(conn, id.0)?,

@@ -63,7 +63,7 @@ route_table! {
     GET "/setup/{token}" Rule::Public => setup::page;
     POST "/setup/{token}" Rule::Public => setup::submit;
     GET "/" Rule::SignedIn => home::page;
-    GET "/search" Rule::SignedIn => search::page;
+    GET "/search" Rule::Checked(Action::ViewOrganizations) => search::page;
     GET "/search/suggest" Rule::SignedIn => search::suggest;
     GET "/static/search.js" Rule::Open => assets::search_js;
     GET "/account" Rule::SignedIn => account::page;

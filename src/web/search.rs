@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::ctx::{CurrentUser, PageCtx};
 use super::error::WebError;
 use super::render;
+use super::signed::Pending;
 use super::state::AppState;
-use crate::db::DbError;
+use crate::db::{DbConn, DbError};
 use crate::orgs::{OrgId, OrgRef, Scope, store as orgs};
 use crate::search::Group;
 use crate::search::find::{self, Filter, Found, Hit};
@@ -149,7 +150,27 @@ impl ResultsPage {
     }
 }
 
-/// Runs one search on the blocking pool: the hits, and the organization filtered on (404 if hidden).
+/// One search on a pooled connection: the hits, and the organization filtered on (404 if hidden).
+fn search_on(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &Query,
+    filter: Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Found, Option<OrgRef>), WebError> {
+    let org = match filter.organization {
+        None => None,
+        Some(id) => match orgs::find(conn, scope, OrgId(id)).map_err(DbError::from)? {
+            Some(o) => Some(o.to_ref()),
+            None => return Err(WebError::NotFound),
+        },
+    };
+    let found = find::search(conn, scope, query, filter, limit, offset).map_err(DbError::from)?;
+    Ok((found, org))
+}
+
+/// Runs one search on the blocking pool (see `search_on`).
 async fn run(
     state: &web::Data<AppState>,
     scope: Scope,
@@ -158,40 +179,34 @@ async fn run(
     limit: i64,
     offset: i64,
 ) -> Result<(Found, Option<OrgRef>), WebError> {
-    let (found, org) = state
-        .db(move |conn| {
-            let org = match filter.organization {
-                None => None,
-                Some(id) => Some(orgs::find(conn, scope, OrgId(id))?.map(|o| o.to_ref())),
-            };
-            let found = find::search(conn, scope, &query, filter, limit, offset)?;
-            Ok::<_, DbError>((found, org))
-        })
-        .await?;
-    match org {
-        Some(None) => Err(WebError::NotFound),
-        Some(Some(o)) => Ok((found, Some(o))),
-        None => Ok((found, None)),
-    }
+    state
+        .db(move |conn| search_on(conn, scope, &query, filter, limit, offset))
+        .await
 }
 
 pub async fn page(
     state: web::Data<AppState>,
-    ctx: PageCtx,
-    CurrentUser(user): CurrentUser,
+    signed: Pending,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, WebError> {
-    let filter = params.filter()?;
-    let page = params.page()?;
-    let typed = params.q.as_deref().unwrap_or_default();
-    let (limit, offset) = match filter.group {
-        Some(_) => (PAGE, (page - 1) * PAGE),
-        None => (FIRST, 0),
-    };
-    let (found, org) = match Query::parse(typed) {
-        None => (Found::default(), None),
-        Some(query) => run(&state, Scope::of(&user), query, filter, limit, offset).await?,
-    };
+    let params = params.into_inner();
+    // The session check and the search: one closure on one pooled connection.
+    let (ctx, _, (filter, page, typed, found, org)) = state
+        .db_signed_in(signed, move |conn, user| {
+            let filter = params.filter()?;
+            let page = params.page()?;
+            let typed = params.q.clone().unwrap_or_default();
+            let (limit, offset) = match filter.group {
+                Some(_) => (PAGE, (page - 1) * PAGE),
+                None => (FIRST, 0),
+            };
+            let (found, org) = match Query::parse(&typed) {
+                None => (Found::default(), None),
+                Some(query) => search_on(conn, Scope::of(user), &query, filter, limit, offset)?,
+            };
+            Ok((filter, page, typed, found, org))
+        })
+        .await?;
     let typed = typed.trim().to_owned();
     let kind_links = found
         .counts
