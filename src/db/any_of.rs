@@ -5,6 +5,7 @@
 use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, SelectableExpression};
@@ -15,25 +16,32 @@ use super::MultiBackend;
 #[derive(Debug, Clone)]
 pub struct AnyOf<C> {
     column: C,
-    ids: Vec<i64>,
-    json: String,
+    ids: Ids,
+}
+
+/// The ids as one bound value: JSON text on SQLite, an array on PostgreSQL.
+#[derive(Debug, Clone)]
+struct Ids(Vec<i64>);
+
+impl ToSql<Text, Sqlite> for Ids {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        let json: Vec<String> = self.0.iter().map(i64::to_string).collect();
+        out.set_value(format!("[{}]", json.join(",")));
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<Array<BigInt>, Pg> for Ids {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <Vec<i64> as ToSql<Array<BigInt>, Pg>>::to_sql(&self.0, out)
+    }
 }
 
 /// `column IN (ids)`, prepared once per backend whatever the number of ids.
 pub fn any_of<C>(column: C, ids: &[i64]) -> AnyOf<C> {
-    let mut json = String::with_capacity(2 + ids.len() * 8);
-    json.push('[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&id.to_string());
-    }
-    json.push(']');
     AnyOf {
         column,
-        ids: ids.to_vec(),
-        json,
+        ids: Ids(ids.to_vec()),
     }
 }
 
@@ -58,7 +66,7 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for AnyOf<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, _>(&self.json)?;
+        out.push_bind_param::<Text, _>(&self.ids)?;
         out.push_sql("))");
         Ok(())
     }

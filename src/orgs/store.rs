@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::access::{Scope, on_list, visible};
+use super::access::{Scope, visible};
 use super::list_sql::{self, on_backend};
 use super::model::{ListItem, OrgRow, name_key, search_text};
 use super::paging::Anchor;
@@ -112,21 +112,15 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
 }
 
 /// Name references for a set of ids (the parents shown on a page), in one statement prepared once
-/// (see `native!` and `any_of`).
+/// (see `list_sql` and `any_of`).
 pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<OrgRef>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let alive = organizations::table
-        .filter(organizations::deleted_at.is_null())
+    on_backend!(conn, |sql, c| sql::visible(scope)
         .filter(any_of(organizations::id, ids))
-        .select(REF);
-    if scope.all {
-        crate::native!(conn, |c| alive.load(c))
-    } else {
-        let listed = alive.filter(organizations::id.eq_any(on_list(scope)));
-        crate::native!(conn, |c| listed.load(c))
-    }
+        .select(REF)
+        .load(c))
 }
 
 /// The parents of a page's rows, and `also` (the list's parent filter): those that are rows of
