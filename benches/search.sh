@@ -50,7 +50,7 @@ for backend in $BACKENDS; do
   if seeded_before "$backend"; then
     export ROSTER_DATA_DIR="$KEEP/$backend"
     unset ROSTER_DATABASE_URL
-    [ "$backend" = postgres ] && export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/$BENCH_DB"
+    [ "$backend" = postgres ] && export ROSTER_DATABASE_URL="${ADMIN_URL%/*}/$BENCH_DB?sslmode=${BENCH_SSLMODE:-disable}"
     seeded="(kept)"
   else
     if [ -n "${KEEP:-}" ]; then

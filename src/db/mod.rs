@@ -3,6 +3,8 @@
 
 mod any_of;
 mod connection;
+mod fixed_sql;
+mod literal_limit;
 mod migrate;
 mod pool;
 pub mod schema;
@@ -10,6 +12,8 @@ mod stored_time;
 
 pub use any_of::{AnyOf, any_of};
 pub use connection::{Backend, DbConn, MultiBackend};
+pub use fixed_sql::{Fixed, FixedSql};
+pub use literal_limit::{LiteralLimit, literal_limit};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};
 pub use stored_time::StoredTime;

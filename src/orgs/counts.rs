@@ -10,9 +10,11 @@
 //! writing statement (migration 000190), as SQLite's `BEGIN IMMEDIATE` makes them do.
 
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
-use crate::db::DbConn;
 use crate::db::schema::organization_counts as c;
+use crate::db::schema::organizations;
+use crate::db::{DbConn, Fixed, FixedSql};
 
 /// The filters a maintained count can answer; 0 in the table stands for "none".
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,6 +22,23 @@ pub struct CountFilter {
     pub type_id: Option<i64>,
     pub status_id: Option<i64>,
     pub psa_linked: Option<bool>,
+}
+
+/// Every visible organization, as a column of a statement on `organizations` (the list's page 1
+/// reads its rows and this in one trip to the database).
+pub fn all_visible() -> Fixed<AllVisible> {
+    Fixed(AllVisible)
+}
+
+/// The text of [`all_visible`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllVisible;
+
+impl FixedSql for AllVisible {
+    type SqlType = BigInt;
+    type Table = organizations::table;
+    const SQL: &'static str = "(SELECT CAST(COALESCE(SUM(organization_counts.total), 0) AS BIGINT) \
+                               FROM organization_counts)";
 }
 
 /// Visible organizations matching `filter`, from the maintained counts (a few rows at most).

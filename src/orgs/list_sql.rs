@@ -30,9 +30,10 @@ macro_rules! list_sql {
             use chrono::NaiveDateTime;
             use diesel::prelude::*;
 
-            use crate::db::any_of;
             use crate::db::schema::organizations;
+            use crate::db::{any_of, literal_limit};
             use crate::orgs::access::{Scope, on_list};
+            use crate::orgs::counts;
             use crate::orgs::model::ListItem;
             use crate::orgs::paging::Walk;
             use crate::orgs::store::{ListQuery, Sort};
@@ -99,13 +100,34 @@ macro_rules! list_sql {
                 query: &ListQuery,
                 walk: &Walk,
             ) -> QueryResult<Vec<ListItem>> {
-                let q = walk_query(rows_of, query, walk).limit(walk.limit);
+                let q = walk_query(rows_of, query, walk);
                 let mut rows: Vec<ListItem> = if walk.skip == 0 {
-                    q.select(ListItem::as_select()).load(c)?
+                    literal_limit(q.select(ListItem::as_select()), walk.limit).load(c)?
                 } else {
-                    let ids: Vec<i64> = q.offset(walk.skip).select(organizations::id).load(c)?;
+                    let ids: Vec<i64> = q
+                        .limit(walk.limit)
+                        .offset(walk.skip)
+                        .select(organizations::id)
+                        .load(c)?;
                     rows_by_id(c, &ids)?
                 };
+                if walk.reverse {
+                    rows.reverse();
+                }
+                Ok(rows)
+            }
+
+            /// The rows of a walk that passes over none, each with the count of every
+            /// organization the plain list holds: page 1 of the list in one statement.
+            pub fn read_counted(
+                c: &mut $conn,
+                rows_of: Boxed,
+                query: &ListQuery,
+                walk: &Walk,
+            ) -> QueryResult<Vec<(ListItem, i64)>> {
+                let q = walk_query(rows_of, query, walk)
+                    .select((ListItem::as_select(), counts::all_visible()));
+                let mut rows: Vec<(ListItem, i64)> = literal_limit(q, walk.limit).load(c)?;
                 if walk.reverse {
                     rows.reverse();
                 }

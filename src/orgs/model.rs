@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::logo_size::{self, PackedLogoSize};
+use super::logo_size::{self, PACKED_LOGO_SIZE, PackedLogoSize};
 use super::logos::LogoSize;
 use crate::db::StoredTime;
 use crate::db::schema::organizations;
@@ -29,7 +29,7 @@ pub struct ListItem {
     #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     /// Its logo's size, read with the row (see `logo_size`).
-    #[diesel(select_expression = PackedLogoSize, select_expression_type = PackedLogoSize)]
+    #[diesel(select_expression = PACKED_LOGO_SIZE, select_expression_type = PackedLogoSize)]
     pub packed_logo: Option<i64>,
 }
 
@@ -66,7 +66,7 @@ pub struct OrgRow {
     pub deletion_job_id: Option<i64>,
     /// Its logo's size, read with the row (see `logo`): an organization's page needs no second
     /// statement for it.
-    #[diesel(select_expression = PackedLogoSize, select_expression_type = PackedLogoSize)]
+    #[diesel(select_expression = PACKED_LOGO_SIZE, select_expression_type = PackedLogoSize)]
     pub packed_logo: Option<i64>,
 }
 

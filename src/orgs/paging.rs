@@ -84,12 +84,12 @@ pub(super) fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
 }
 
 /// One page of the Organizations list: the count (a few rows of `organization_counts` when the
-/// filters allow), the anchor when a link gives one, and the page's rows.
+/// filters allow), the anchor when a link gives one, and the page's rows. The plain list's page 1
+/// and its pages reached by Next or Previous read the count with the rows, in one statement.
 pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
     if query.text.is_some() {
         return search_pages::list(conn, scope, query);
     }
-    let total = total(conn, scope, query)?;
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
     let anchor = match query.anchor {
@@ -100,29 +100,67 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
         )),
         _ => None,
     };
-    let items = on_backend!(conn, |sql, c| {
-        let anchored = match anchor {
-            Some((id, skip, reverse)) => sql::anchor_key(c, scope, id)?.map(|key| Walk {
+    let anchored = match anchor {
+        Some((id, skip, reverse)) => on_backend!(conn, |sql, c| sql::anchor_key(c, scope, id))?
+            .map(|key| Walk {
                 from: Some(key),
                 reverse,
                 skip: skip.clamp(0, MAX_SKIP),
                 limit: per_page,
             }),
-            None => None,
-        };
-        match anchored.or_else(|| by_number(total, page, per_page)) {
-            Some(walk) => sql::read(c, sql::narrowed(scope, query), query, &walk)?,
-            None => Vec::new(),
-        }
+        None => None,
+    };
+    let first = (page == 1).then_some(Walk {
+        from: None,
+        reverse: false,
+        skip: 0,
+        limit: per_page,
     });
-    Ok(Page {
+    let counted = anchored.as_ref().or(first.as_ref()).filter(|w| w.skip == 0);
+    if let Some(walk) = counted.filter(|_| plain(scope, query)) {
+        let rows = on_backend!(conn, |sql, c| sql::read_counted(
+            c,
+            sql::narrowed(scope, query),
+            query,
+            walk
+        ))?;
+        // No row, no count: an empty list (or a page past its end) is counted on its own below.
+        if let Some(total) = rows.first().map(|(_, total)| *total) {
+            let items = rows.into_iter().map(|(item, _)| item).collect();
+            return Ok(page_of(items, total, page, per_page));
+        }
+    }
+    let total = total(conn, scope, query)?;
+    let items = match anchored.or_else(|| by_number(total, page, per_page)) {
+        Some(walk) => on_backend!(conn, |sql, c| sql::read(
+            c,
+            sql::narrowed(scope, query),
+            query,
+            &walk
+        ))?,
+        None => Vec::new(),
+    };
+    Ok(page_of(items, total, page, per_page))
+}
+
+/// Whether the list's count is every visible organization (`counts::all_visible`).
+fn plain(scope: Scope, query: &ListQuery) -> bool {
+    scope.all
+        && query.parent.is_none()
+        && query.type_id.is_none()
+        && query.status_id.is_none()
+        && query.psa_linked.is_none()
+}
+
+fn page_of(items: Vec<ListItem>, total: i64, page: i64, per_page: i64) -> Page<ListItem> {
+    Page {
         items,
         total,
         capped: false,
         page,
         per_page,
         next: page.saturating_mul(per_page) < total,
-    })
+    }
 }
 
 #[cfg(test)]
