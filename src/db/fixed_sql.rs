@@ -14,12 +14,13 @@ use diesel::sql_types::SqlType;
 /// The text, type and table of a [`Fixed`] column.
 pub trait FixedSql: Copy + Default + 'static {
     type SqlType: SqlType + TypedExpressionType;
-    /// The table whose rows it may be selected with (a correlated subquery names its columns).
-    type Table;
+    /// A column of the table whose rows it may be selected with (a correlated subquery names
+    /// that table's columns): it goes wherever that column may.
+    type Beside;
     const SQL: &'static str;
 }
 
-/// The column `T::SQL`, selectable with the rows of `T::Table`.
+/// The column `T::SQL`, selectable wherever `T::Beside` is.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fixed<T>(pub T);
 
@@ -27,9 +28,10 @@ impl<T: FixedSql> Expression for Fixed<T> {
     type SqlType = T::SqlType;
 }
 
-impl<T: FixedSql> AppearsOnTable<T::Table> for Fixed<T> {}
+impl<T: FixedSql, QS> AppearsOnTable<QS> for Fixed<T> where T::Beside: AppearsOnTable<QS> {}
 
-impl<T: FixedSql> SelectableExpression<T::Table> for Fixed<T> {}
+impl<T: FixedSql, QS> SelectableExpression<QS> for Fixed<T> where T::Beside: SelectableExpression<QS>
+{}
 
 impl<T> ValidGrouping<()> for Fixed<T> {
     type IsAggregate = is_aggregate::Never;

@@ -36,7 +36,7 @@ pub struct AllVisible;
 
 impl FixedSql for AllVisible {
     type SqlType = BigInt;
-    type Table = organizations::table;
+    type Beside = organizations::id;
     const SQL: &'static str = "(SELECT CAST(COALESCE(SUM(organization_counts.total), 0) AS BIGINT) \
                                FROM organization_counts)";
 }

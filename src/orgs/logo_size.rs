@@ -20,7 +20,7 @@ pub struct LogoOfRow;
 
 impl FixedSql for LogoOfRow {
     type SqlType = Nullable<BigInt>;
-    type Table = organizations::table;
+    type Beside = organizations::id;
     const SQL: &'static str = "(SELECT logos.width * 4294967296 + logos.height FROM logos \
                                WHERE logos.organization_id = organizations.id)";
 }

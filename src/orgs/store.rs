@@ -7,6 +7,7 @@ use super::access::{Scope, visible};
 use super::list_sql::{self, on_backend};
 use super::model::{ListItem, OrgRow, name_key, search_text};
 use super::paging::Anchor;
+use super::tree::{self, Link};
 use super::{OrgId, OrgRef, REF, search};
 use crate::db::schema::organizations;
 use crate::db::{DbConn, any_of, now};
@@ -171,6 +172,47 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<Or
         .select(OrgRow::as_select())
         .first(conn)
         .optional()
+}
+
+diesel::alias!(organizations as parent_org: ParentOrg);
+
+/// An organization the scope may see and its parent's step of the breadcrumb (when the parent is
+/// not being deleted): for the all-organizations scope in one statement, the row joined to its
+/// parent's. The parent is not checked against a restricted scope (the breadcrumb is).
+pub fn find_with_parent(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: OrgId,
+) -> QueryResult<Option<(OrgRow, Option<Link>)>> {
+    if !scope.all {
+        let Some(org) = find(conn, scope, id)? else {
+            return Ok(None);
+        };
+        let parent = match org.parent_id {
+            Some(parent) => tree::parent_of(conn, parent)?,
+            None => None,
+        };
+        return Ok(Some((org, parent)));
+    }
+    let parent = parent_org.fields((
+        organizations::id,
+        organizations::name,
+        organizations::short_name,
+        organizations::parent_id,
+    ));
+    crate::native!(conn, |c| organizations::table
+        .left_join(
+            parent_org.on(parent
+                .0
+                .nullable()
+                .eq(organizations::parent_id)
+                .and(parent_org.field(organizations::deleted_at).is_null())),
+        )
+        .filter(organizations::deleted_at.is_null())
+        .filter(organizations::id.eq(id.0))
+        .select((OrgRow::as_select(), parent.nullable()))
+        .first(c)
+        .optional())
 }
 
 /// Sub-organizations of `id`, by name, at most `limit`, and how many there are (counted only

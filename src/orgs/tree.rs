@@ -11,11 +11,12 @@ use crate::db::schema::organizations;
 /// Deeper than any real tree; stops a walk on data that already loops.
 const MAX_DEPTH: usize = 64;
 
-/// An organization and its parent's id.
-type Link = (i64, String, String, Option<i64>);
+/// An organization (id, name, short name) and its parent's id: one step of a breadcrumb.
+pub type Link = (i64, String, String, Option<i64>);
 
-fn parent_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Link>> {
-    organizations::table
+/// The step of organization `id`, when it is not being deleted.
+pub fn parent_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Link>> {
+    crate::native!(conn, |c| organizations::table
         .find(id)
         .filter(organizations::deleted_at.is_null())
         .select((
@@ -24,27 +25,33 @@ fn parent_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Link>> {
             organizations::short_name,
             organizations::parent_id,
         ))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// The ancestors of an organization whose parent is `parent`, root first.
 pub fn ancestry(conn: &mut DbConn, parent: Option<i64>) -> QueryResult<Vec<OrgRef>> {
+    let first = match parent {
+        Some(id) => parent_of(conn, id)?,
+        None => None,
+    };
+    ancestry_from(conn, first)
+}
+
+/// The ancestors from a parent already read (`store::find_with_parent`) up, root first.
+pub fn ancestry_from(conn: &mut DbConn, parent: Option<Link>) -> QueryResult<Vec<OrgRef>> {
     let mut chain = Vec::new();
-    let mut next = parent;
-    while let Some(id) = next {
-        if chain.len() >= MAX_DEPTH {
-            break;
-        }
-        let Some((id, name, short_name, up)) = parent_of(conn, id)? else {
-            break;
-        };
+    let mut link = parent;
+    while let Some((id, name, short_name, up)) = link {
         chain.push(OrgRef {
             id,
             name,
             short_name,
         });
-        next = up;
+        link = match up {
+            Some(up) if chain.len() < MAX_DEPTH => parent_of(conn, up)?,
+            _ => None,
+        };
     }
     chain.reverse();
     Ok(chain)

@@ -414,7 +414,8 @@ pub async fn edit_form(
     let cache = state.kinds.clone();
     let (kinds, ancestry) = state
         .db(move |conn| {
-            let ancestry = visible_ancestry(conn, scope, parent)?;
+            let all = tree::ancestry(conn, parent)?;
+            let ancestry = visible_ancestry(conn, scope, all)?;
             let kinds = Kinds::load(conn, &cache)?;
             Ok::<_, DbError>((kinds, ancestry))
         })
@@ -460,13 +461,13 @@ pub async fn update(
     save(state, ctx, req, user, Some((org.id, psa)), upload).await
 }
 
-/// The ancestors the user may see (an organization outside their access does not exist for them).
+/// The ancestors the user may see of `all` (an organization outside their access does not exist
+/// for them).
 fn visible_ancestry(
     conn: &mut crate::db::DbConn,
     scope: Scope,
-    parent: Option<i64>,
+    all: Vec<OrgRef>,
 ) -> Result<Vec<OrgRef>, DbError> {
-    let all = tree::ancestry(conn, parent)?;
     if scope.all {
         return Ok(all);
     }
@@ -518,10 +519,11 @@ pub async fn show(
     let (ctx, user, found) = state
         .db_signed_in(signed, move |conn, user| {
             let scope = Scope::of(user);
-            let Some(org) = store::find(conn, scope, id)? else {
+            let Some((org, parent)) = store::find_with_parent(conn, scope, id)? else {
                 return Ok(None);
             };
-            let ancestry = visible_ancestry(conn, scope, org.parent_id)?;
+            let all = tree::ancestry_from(conn, parent)?;
+            let ancestry = visible_ancestry(conn, scope, all)?;
             let (children, children_total) = store::children(conn, scope, id, CHILDREN_SHOWN)?;
             let kinds = Kinds::load(conn, &cache)?;
             Ok(Some(ShowPage {
