@@ -7,6 +7,7 @@ mod fixed_sql;
 mod literal_limit;
 mod migrate;
 mod pool;
+mod prepared_sql;
 pub mod schema;
 mod stored_time;
 
@@ -16,6 +17,7 @@ pub use fixed_sql::{Fixed, FixedSql};
 pub use literal_limit::{LiteralLimit, literal_limit};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};
+pub use prepared_sql::{PreparedSql, prepared};
 pub use stored_time::StoredTime;
 
 use thiserror::Error;

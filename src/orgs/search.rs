@@ -3,13 +3,12 @@
 //! (many). Both compare lower-cased text (lower-cased in Rust, so `Ä` and `ä` match on both
 //! backends); `%`, `_` and `\` in the search are matched literally.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::access::OrgFilter;
 use crate::db::schema::organizations;
-use crate::db::{Backend, DbConn};
+use crate::db::{Backend, DbConn, prepared};
 
 /// The search text as stored: lower-cased, without surrounding spaces.
 fn needle(term: &str) -> String {
@@ -47,8 +46,8 @@ pub fn containing(backend: Backend, term: &str) -> OrgFilter {
                 return Box::new(like);
             }
             let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-            let indexed = sql::<Bool>("organizations.id IN (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
-                .bind::<Text, _>(phrase)
+            let indexed = prepared::<Bool>("organizations.id IN (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
+                .text(phrase)
                 .sql(")");
             Box::new(indexed.and(like))
         }
@@ -62,8 +61,8 @@ pub fn scanning(backend: Backend, term: &str) -> OrgFilter {
     let needle = needle(term);
     match backend {
         Backend::Postgres => Box::new(
-            sql::<Bool>("strpos(organizations.search_text, ")
-                .bind::<Text, _>(needle)
+            prepared::<Bool>("strpos(organizations.search_text, ")
+                .text(needle)
                 .sql(") > 0"),
         ),
         Backend::Sqlite => Box::new(
@@ -72,12 +71,6 @@ pub fn scanning(backend: Backend, term: &str) -> OrgFilter {
                 .escape('\\'),
         ),
     }
-}
-
-#[derive(QueryableByName)]
-struct Rowid {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
 }
 
 #[derive(QueryableByName)]
@@ -108,13 +101,12 @@ pub fn indexed(conn: &mut DbConn, term: &str, limit: i64) -> QueryResult<Probe> 
     match conn {
         DbConn::Sqlite(c) => {
             let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-            let rows: Vec<Rowid> = diesel::sql_query(
-                "SELECT rowid AS id FROM organizations_fts WHERE organizations_fts MATCH ? LIMIT ?",
-            )
-            .bind::<Text, _>(phrase)
-            .bind::<BigInt, _>(limit)
-            .load(c)?;
-            Ok(Probe::Ids(rows.into_iter().map(|r| r.id).collect()))
+            prepared::<BigInt>("SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
+                .text(phrase)
+                .sql(" LIMIT ")
+                .big_int(limit)
+                .load(c)
+                .map(Probe::Ids)
         }
         DbConn::Pg(c) => {
             let pattern = format!("%{}%", escape_like(&needle));

@@ -6,7 +6,6 @@
 //! fills a page after a few hundred rows; the pages up to the cap are reached by number, the
 //! pages past it by the anchored links (Next, Previous) only.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
@@ -18,7 +17,7 @@ use super::paging::{MAX_SKIP, Walk};
 use super::search::{self, Probe};
 use super::store::{ListQuery, Page, filtered};
 use crate::db::schema::organizations;
-use crate::db::{Backend, DbConn};
+use crate::db::{Backend, DbConn, any_of, prepared};
 
 /// How many pages of matches a search counts; past them it says "more than".
 pub const COUNTED_PAGES: i64 = 20;
@@ -143,12 +142,12 @@ fn counted(
 /// walk every organization in name order, testing each id.
 fn among(conn: &DbConn, scope: Scope, query: &ListQuery, ids: Option<Vec<i64>>) -> Boxed {
     let alive: OrgFilter = match conn.backend() {
-        Backend::Sqlite => Box::new(sql::<Bool>("+organizations.deleted_at IS NULL")),
+        Backend::Sqlite => Box::new(prepared::<Bool>("+organizations.deleted_at IS NULL")),
         Backend::Postgres => Box::new(organizations::deleted_at.is_null()),
     };
     let mut q = organizations::table.into_boxed().filter(alive);
     if let Some(ids) = ids {
-        q = q.filter(organizations::id.eq_any(ids));
+        q = q.filter(any_of(organizations::id, &ids));
     }
     if !scope.all {
         q = q.filter(organizations::id.eq_any(on_list(scope)));

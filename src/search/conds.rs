@@ -2,13 +2,13 @@
 //! value or its prefix, an IPv4 range), within the user's scope and the page's filters, and the
 //! rank of each match (exact, prefix, anywhere). `find.rs` decides which to use.
 
-use diesel::dsl::{case_when, sql};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Text};
+use diesel::sql_types::{Bool, Integer};
 
 use super::query::Query;
 use crate::db::schema::{search_terms as st, search_values as sv};
-use crate::db::{Backend, MultiBackend};
+use crate::db::{Backend, MultiBackend, prepared};
 use crate::orgs::Scope;
 
 pub type Cond = Box<dyn BoxableExpression<st::table, MultiBackend, SqlType = Bool>>;
@@ -41,11 +41,16 @@ fn like(backend: Backend, pattern: String) -> Cond {
     }
 }
 
+/// No row.
+fn nothing() -> Cond {
+    Box::new(prepared::<Bool>("1 = 0"))
+}
+
 fn any(conds: Vec<Cond>) -> Cond {
     conds
         .into_iter()
         .reduce(|a, b| Box::new(a.or(b)))
-        .unwrap_or_else(|| Box::new(sql::<Bool>("1 = 0")))
+        .unwrap_or_else(nothing)
 }
 
 /// Terms holding one of the needles anywhere, tested row by row.
@@ -155,10 +160,10 @@ fn containing(backend: Backend, q: &Query) -> Cond {
         (Backend::Postgres, _) => return holding_by_cover(q),
     };
     let likes = holding(backend, q);
-    let fts = sql::<Bool>(
+    let fts = prepared::<Bool>(
         "search_terms.id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ",
     )
-    .bind::<Text, _>(phrases)
+    .text(phrases)
     .sql(")");
     Box::new(fts.and(likes))
 }
@@ -168,12 +173,12 @@ fn containing(backend: Backend, q: &Query) -> Cond {
 fn in_scope(scope: Scope) -> Cond {
     const ALIVE: &str = "EXISTS (SELECT 1 FROM organizations o WHERE o.id = search_terms.organization_id AND o.deleted_at IS NULL";
     if scope.all {
-        Box::new(sql::<Bool>(ALIVE).sql(")"))
+        Box::new(prepared::<Bool>(ALIVE).sql(")"))
     } else {
         Box::new(
-            sql::<Bool>(ALIVE)
+            prepared::<Bool>(ALIVE)
                 .sql(" AND o.id IN (SELECT u.organization_id FROM user_organizations u WHERE u.user_id = ")
-                .bind::<BigInt, _>(scope.user_id)
+                .big_int(scope.user_id)
                 .sql("))"),
         )
     }
@@ -182,10 +187,26 @@ fn in_scope(scope: Scope) -> Cond {
 /// Rows holding one of the needles as a whole value (an address typed is one too). One `IN`:
 /// an `OR` beside it would make PostgreSQL read the whole table.
 pub fn whole(q: &Query) -> Cond {
+    if q.needles.is_empty() {
+        return nothing();
+    }
+    let [a, b, c] = three(q);
     let values = sv::table
-        .filter(sv::value.eq_any(q.needles.clone()))
+        .filter(sv::value.eq(a).or(sv::value.eq(b)).or(sv::value.eq(c)))
         .select(sv::terms_id);
     Box::new(st::id.eq_any(values))
+}
+
+/// The needles, as three (a query has at most three: the text, a phone's digits, a MAC's hex;
+/// the first stands in for those missing), so that a statement has one shape.
+fn three(q: &Query) -> [String; 3] {
+    [0, 1, 2].map(|i| {
+        q.needles
+            .get(i)
+            .or(q.needles.first())
+            .cloned()
+            .unwrap_or_default()
+    })
 }
 
 /// The highest character: values starting with `n` run from `n` to `n` followed by it.
@@ -195,16 +216,9 @@ const HIGHEST: char = '\u{10FFFF}';
 /// `search_values` (an address typed finds the longer ones it starts, as its text would).
 fn starting(q: &Query) -> Cond {
     if q.needles.is_empty() {
-        return Box::new(sql::<Bool>("1 = 0"));
+        return nothing();
     }
-    // A query has at most three needles (the text, a phone's digits, a MAC's hex).
-    let [a, b, c] = [0, 1, 2].map(|i| {
-        q.needles
-            .get(i)
-            .or(q.needles.first())
-            .cloned()
-            .unwrap_or_default()
-    });
+    let [a, b, c] = three(q);
     let range = |n: String| {
         let end = format!("{n}{HIGHEST}");
         sv::value.ge(n).and(sv::value.lt(end))
@@ -221,15 +235,17 @@ fn addressed(q: &Query, lo: i64, hi: i64) -> Cond {
     let text = q.needles.first().cloned().unwrap_or_default();
     let end = format!("{text}{HIGHEST}");
     Box::new(
-        sql::<Bool>("search_terms.id IN (SELECT v.terms_id FROM search_values v WHERE v.value >= ")
-            .bind::<Text, _>(text)
-            .sql(" AND v.value < ")
-            .bind::<Text, _>(end)
-            .sql(" UNION ALL SELECT a.id FROM search_terms a WHERE a.ipv4 BETWEEN ")
-            .bind::<BigInt, _>(lo)
-            .sql(" AND ")
-            .bind::<BigInt, _>(hi)
-            .sql(")"),
+        prepared::<Bool>(
+            "search_terms.id IN (SELECT v.terms_id FROM search_values v WHERE v.value >= ",
+        )
+        .text(text)
+        .sql(" AND v.value < ")
+        .text(end)
+        .sql(" UNION ALL SELECT a.id FROM search_terms a WHERE a.ipv4 BETWEEN ")
+        .big_int(lo)
+        .sql(" AND ")
+        .big_int(hi)
+        .sql(")"),
     )
 }
 

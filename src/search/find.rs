@@ -8,14 +8,14 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 use super::Group;
 use super::conds::{self, found, narrowed, rank, whole};
 use super::mark::{Marked, mark};
 use super::query::Query;
-use crate::db::DbConn;
 use crate::db::schema::{organizations, search_terms as st};
+use crate::db::{DbConn, any_of, literal_limit, prepared};
 use crate::orgs::Scope;
 
 pub use super::conds::Filter;
@@ -69,12 +69,6 @@ struct Candidate {
     updated_at: NaiveDateTime,
 }
 
-#[derive(QueryableByName)]
-struct Rowid {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 fn limit() -> i64 {
     i64::try_from(COUNTED).unwrap_or(i64::MAX) + 1
 }
@@ -82,17 +76,14 @@ fn limit() -> i64 {
 /// The matches of `cond` with what ranks them, up to `COUNTED + 1`.
 fn candidates(conn: &mut DbConn, cond: conds::Cond, q: &Query) -> QueryResult<Vec<Candidate>> {
     let backend = conn.backend();
-    st::table
-        .filter(cond)
-        .select((
-            st::id,
-            st::kind,
-            rank(backend, q),
-            st::standing,
-            st::updated_at,
-        ))
-        .limit(limit())
-        .load(conn)
+    let rows = st::table.filter(cond).select((
+        st::id,
+        st::kind,
+        rank(backend, q),
+        st::standing,
+        st::updated_at,
+    ));
+    literal_limit(rows, limit()).load(conn)
 }
 
 /// On SQLite for a user who sees every organization: the first `COUNTED + 1` rows of the
@@ -114,19 +105,15 @@ fn first_matches(
     ) else {
         return Ok(None);
     };
-    let ids: Vec<i64> = diesel::sql_query(
-        "SELECT rowid AS id FROM search_terms_fts WHERE search_terms_fts MATCH ? \
-         LIMIT ?",
-    )
-    .bind::<Text, _>(phrases)
-    .bind::<BigInt, _>(limit())
-    .load::<Rowid>(c)?
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
+    let ids: Vec<i64> =
+        prepared::<BigInt>("SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ")
+            .text(phrases)
+            .sql(" LIMIT ")
+            .big_int(limit())
+            .load(c)?;
     let read = ids.len();
     let backend = conn.backend();
-    let among: conds::Cond = Box::new(st::id.eq_any(ids).and(conds::holding(backend, q)));
+    let among: conds::Cond = Box::new(any_of(st::id, &ids).and(conds::holding(backend, q)));
     let rows = candidates(conn, narrowed(among, scope, filter), q)?;
     // Every match was read, or as many as asked for are in scope.
     Ok((read <= COUNTED || rows.len() > COUNTED).then_some(rows))
@@ -210,7 +197,7 @@ fn shown_hits(conn: &mut DbConn, ids: &[i64], q: &Query) -> QueryResult<Vec<Hit>
     }
     let rows: Vec<HitRow> = st::table
         .inner_join(organizations::table)
-        .filter(st::id.eq_any(ids))
+        .filter(any_of(st::id, ids))
         .select((
             st::id,
             st::organization_id,
