@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::bulk::{self, ROWS_PER_STATEMENT, ROWS_PER_TRANSACTION};
+use super::bulk::{self, ROWS_PER_TRANSACTION};
 use super::demo_records;
 use super::kinds::{self, Kind};
 use super::store::OrgValues;
@@ -158,6 +158,11 @@ fn refresh_statistics(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Organizations per statement: a later statement's organizations may be children of an earlier
+/// one's (whose ids are known by then). On SQLite each statement also adds a segment to the
+/// trigram indexes (merged as they grow): the fewer, the less merging.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
 /// One demo organization before it is written.
 struct Planned {
     name: String,
@@ -255,7 +260,7 @@ fn write(
     let mut done = 0;
     while done < count {
         let in_transaction = (count - done).min(ROWS_PER_TRANSACTION);
-        crate::db::write(conn, |conn| {
+        bulk::write(conn, |conn| {
             let mut written = 0;
             while written < in_transaction {
                 let n = (in_transaction - written).min(ROWS_PER_STATEMENT);

@@ -14,7 +14,7 @@ use crate::config::SecretKey;
 use crate::db::schema::records as r;
 use crate::db::{DbConn, DbError};
 use crate::records::Kind;
-use crate::search::index::{self, NewTerms};
+use crate::search::index;
 
 const FIRST: &[&str] = &[
     "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia",
@@ -219,16 +219,16 @@ pub fn insert(
             DbConn::Pg(c) => insert!(c),
         };
         ids.sort_unstable();
-        let mut terms = Vec::with_capacity(chunk.len());
+        let mut entries = Vec::with_capacity(chunk.len());
         for (p, id) in chunk.iter().zip(&ids) {
             if let Some(secret) = &p.secret {
                 crate::records::store::seal_into(conn, key, *id, secret)
                     .map_err(|_| DbError::Migration("could not encrypt a demo password".into()))?;
             }
             let entry = index::of_record(p.kind, &p.title, &p.values);
-            terms.push(NewTerms::new(p.org, Some(*id), &entry, at));
+            entries.push((p.org, Some(*id), entry));
         }
-        index::insert_many(conn, &terms)?;
+        crate::search::bulk::insert(conn, &entries, at)?;
     }
     Ok(())
 }

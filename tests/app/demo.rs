@@ -74,3 +74,47 @@ async fn seed_demo_writes_the_index_values_and_counts_the_form_would() {
     let indexed: i64 = app.db(|c| st::table.count().get_result(c).unwrap()).await;
     assert_eq!(indexed, 40 + 40 * 6);
 }
+
+/// A seed of more than one bulk transaction leaves the search finding what it wrote in the last
+/// one, and on PostgreSQL the search's trigram index with its own pending-list limit (the bulk
+/// path raises it for each of its transactions and puts it back before the commit).
+#[tokio::test]
+async fn seed_demo_is_searchable_and_leaves_the_trigram_index_settings_as_they_were() {
+    #[derive(QueryableByName)]
+    struct Options {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        options: Option<String>,
+    }
+    let app = seeded_by_cli("2500", "0").await;
+    assert_counts_right(&app, "a seed of two transactions").await;
+    let (last, options) = app
+        .db(|c| {
+            use roster::db::schema::organizations as o;
+            let last: String = o::table
+                .order_by(o::id.desc())
+                .select(o::short_name)
+                .first(c)
+                .unwrap();
+            let options = match backend() {
+                crate::support::Backend::Postgres => {
+                    diesel::sql_query(
+                        "SELECT array_to_string(reloptions, ',') AS options FROM pg_class \
+                     WHERE relname = 'search_terms_trgm'",
+                    )
+                    .get_result::<Options>(c)
+                    .unwrap()
+                    .options
+                }
+                crate::support::Backend::Sqlite => None,
+            };
+            (last, options)
+        })
+        .await;
+    if backend() == crate::support::Backend::Postgres {
+        assert_eq!(options.as_deref(), Some("gin_pending_list_limit=64"));
+    }
+    let admin = app.login_as(roster::auth::Role::Administrator).await;
+    let page = admin.get(&format!("/search?q={last}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&last), "{last} not found: {}", page.body);
+}
