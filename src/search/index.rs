@@ -132,9 +132,11 @@ impl NewTerms {
     }
 }
 
-/// A row of `search_values`: one whole value of a row of `search_terms`.
+/// A row of `search_values`: one whole value of a row of `search_terms`. No column is left to
+/// its default, which lets diesel write many rows in one statement on SQLite too (without it,
+/// a batch was inserted row by row in a savepoint).
 #[derive(Insertable)]
-#[diesel(table_name = sv)]
+#[diesel(table_name = sv, treat_none_as_default_value = false)]
 struct NewValue<'a> {
     value: &'a str,
     terms_id: i64,
