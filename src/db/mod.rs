@@ -10,6 +10,7 @@ mod pool;
 mod prepared_sql;
 pub mod schema;
 mod stored_time;
+mod turnstile;
 
 pub use any_of::{AnyOf, any_of};
 pub use connection::{Backend, DbConn, MultiBackend};
@@ -70,7 +71,8 @@ pub fn now() -> chrono::NaiveDateTime {
 
 /// A transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so that two
 /// writers queue behind `busy_timeout` instead of one failing at once when its first read turns
-/// into a write (a deferred transaction cannot wait for that). Nested calls become savepoints.
+/// into a write (a deferred transaction cannot wait for that), after its turn among this
+/// process's writers of the file (`turnstile`). Nested calls become savepoints.
 pub fn write<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -82,12 +84,17 @@ where
     let nested = Manager::transaction_manager_status_mut(conn)
         .transaction_depth()?
         .is_some();
-    match conn {
+    let _turn = match conn {
         DbConn::Sqlite(inner) if !nested => {
+            let turn = turnstile::wait_turn(inner)?;
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            turn
         }
-        _ => Manager::begin_transaction(conn)?,
-    }
+        _ => {
+            Manager::begin_transaction(conn)?;
+            None
+        }
+    };
     match work(conn) {
         Ok(value) => match Manager::commit_transaction(conn) {
             Ok(()) => Ok(value),

@@ -24,6 +24,31 @@ macro_rules! ordered {
     }};
 }
 
+/// Rows after (or before) the organization `$anchor`, whose key the statement reads itself (a
+/// scalar subquery, run once); no row when the anchor is gone or being deleted.
+macro_rules! ordered_from_row {
+    ($q:expr, $col:expr, $anchor:expr, $ascending:expr) => {{
+        let q: Boxed = $q;
+        let id = organizations::id;
+        let key = || {
+            anchor_org
+                .filter(anchor_org.field(organizations::id).eq($anchor))
+                .filter(anchor_org.field(organizations::deleted_at).is_null())
+                .select(anchor_org.field($col))
+                .single_value()
+        };
+        if $ascending {
+            q.filter($col.nullable().ge(key()))
+                .filter($col.nullable().gt(key()).or(id.gt($anchor)))
+                .order_by(($col.asc(), id.asc()))
+        } else {
+            q.filter($col.nullable().le(key()))
+                .filter($col.nullable().lt(key()).or(id.lt($anchor)))
+                .order_by(($col.desc(), id.desc()))
+        }
+    }};
+}
+
 macro_rules! list_sql {
     ($module:ident, $db:ty, $conn:ty) => {
         pub mod $module {
@@ -35,10 +60,12 @@ macro_rules! list_sql {
             use crate::orgs::access::{Scope, on_list};
             use crate::orgs::counts;
             use crate::orgs::model::ListItem;
-            use crate::orgs::paging::Walk;
+            use crate::orgs::paging::{Start, Walk};
             use crate::orgs::store::{ListQuery, Sort};
 
             pub type Boxed = organizations::BoxedQuery<'static, $db>;
+
+            diesel::alias!(organizations as anchor_org: AnchorOrg);
 
             /// Organizations that are not being deleted and that the scope may see.
             pub fn visible(scope: Scope) -> Boxed {
@@ -80,13 +107,25 @@ macro_rules! list_sql {
             pub fn walk_query(q: Boxed, query: &ListQuery, walk: &Walk) -> Boxed {
                 let descending = matches!(query.sort, Sort::NameDesc | Sort::UpdatedDesc);
                 let ascending = descending == walk.reverse;
-                match query.sort {
-                    Sort::Name | Sort::NameDesc => {
-                        let key = walk.from.as_ref().map(|(k, _, i)| (k.clone(), *i));
+                match (query.sort, &walk.from) {
+                    (Sort::Name | Sort::NameDesc, Some(Start::Row(anchor))) => {
+                        ordered_from_row!(q, organizations::search_text, *anchor, ascending)
+                    }
+                    (Sort::Updated | Sort::UpdatedDesc, Some(Start::Row(anchor))) => {
+                        ordered_from_row!(q, organizations::updated_at, *anchor, ascending)
+                    }
+                    (Sort::Name | Sort::NameDesc, from) => {
+                        let key = match from {
+                            Some(Start::Key(k, _, i)) => Some((k.clone(), *i)),
+                            _ => None,
+                        };
                         ordered!(q, organizations::search_text, key, ascending)
                     }
-                    Sort::Updated | Sort::UpdatedDesc => {
-                        let key = walk.from.as_ref().map(|(_, k, i)| (*k, *i));
+                    (Sort::Updated | Sort::UpdatedDesc, from) => {
+                        let key = match from {
+                            Some(Start::Key(_, k, i)) => Some((*k, *i)),
+                            _ => None,
+                        };
                         ordered!(q, organizations::updated_at, key, ascending)
                     }
                 }

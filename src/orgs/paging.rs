@@ -31,10 +31,18 @@ pub enum Anchor {
 /// The farthest an anchored link may skip: a few pages of the largest size.
 pub const MAX_SKIP: i64 = 5 * 500;
 
+/// Where a walk starts: after (or before) a row whose sort keys are known, or whose keys the
+/// walk's own statement reads (one statement fewer for a page reached by Next or Previous; for
+/// the list of every organization only, since it does not ask whether the scope sees the row).
+pub enum Start {
+    Key(String, NaiveDateTime, i64),
+    Row(i64),
+}
+
 /// How to read one page: from an anchor or from an end of the list, in which direction, how many
 /// rows to pass over first and how many to take.
 pub struct Walk {
-    pub from: Option<(String, NaiveDateTime, i64)>,
+    pub from: Option<Start>,
     pub reverse: bool,
     pub skip: i64,
     pub limit: i64,
@@ -100,36 +108,45 @@ pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<P
         )),
         _ => None,
     };
+    if plain(scope, query) {
+        // Page 1, or a page a Next or Previous link leads to, with the count in one statement;
+        // the anchor's keys are read by the same statement.
+        let start = match anchor {
+            Some((id, 0, reverse)) => Some((Some(Start::Row(id)), reverse)),
+            None if page == 1 => Some((None, false)),
+            _ => None,
+        };
+        if let Some((from, reverse)) = start {
+            let walk = Walk {
+                from,
+                reverse,
+                skip: 0,
+                limit: per_page,
+            };
+            let rows = on_backend!(conn, |sql, c| sql::read_counted(
+                c,
+                sql::narrowed(scope, query),
+                query,
+                &walk
+            ))?;
+            // No row, no count: an empty list, a page past its end or an anchor that is gone is
+            // read as below.
+            if let Some(total) = rows.first().map(|(_, total)| *total) {
+                let items = rows.into_iter().map(|(item, _)| item).collect();
+                return Ok(page_of(items, total, page, per_page));
+            }
+        }
+    }
     let anchored = match anchor {
         Some((id, skip, reverse)) => on_backend!(conn, |sql, c| sql::anchor_key(c, scope, id))?
-            .map(|key| Walk {
-                from: Some(key),
+            .map(|(name, updated, id)| Walk {
+                from: Some(Start::Key(name, updated, id)),
                 reverse,
                 skip: skip.clamp(0, MAX_SKIP),
                 limit: per_page,
             }),
         None => None,
     };
-    let first = (page == 1).then_some(Walk {
-        from: None,
-        reverse: false,
-        skip: 0,
-        limit: per_page,
-    });
-    let counted = anchored.as_ref().or(first.as_ref()).filter(|w| w.skip == 0);
-    if let Some(walk) = counted.filter(|_| plain(scope, query)) {
-        let rows = on_backend!(conn, |sql, c| sql::read_counted(
-            c,
-            sql::narrowed(scope, query),
-            query,
-            walk
-        ))?;
-        // No row, no count: an empty list (or a page past its end) is counted on its own below.
-        if let Some(total) = rows.first().map(|(_, total)| *total) {
-            let items = rows.into_iter().map(|(item, _)| item).collect();
-            return Ok(page_of(items, total, page, per_page));
-        }
-    }
     let total = total(conn, scope, query)?;
     let items = match anchored.or_else(|| by_number(total, page, per_page)) {
         Some(walk) => on_backend!(conn, |sql, c| sql::read(

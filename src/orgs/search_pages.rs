@@ -13,7 +13,7 @@ use super::access::{OrgFilter, Scope, on_list};
 use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, rows_by_id, walk_query};
 use super::model::ListItem;
 use super::paging::Anchor;
-use super::paging::{MAX_SKIP, Walk};
+use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
 use super::store::{ListQuery, Page, filtered};
 use crate::db::schema::organizations;
@@ -192,8 +192,8 @@ fn walked(
     let per_page = query.per_page.max(1);
     let anchored = match query.anchor {
         Some(Anchor::After { id, skip } | Anchor::Before { id, skip }) if page > 1 => {
-            anchor_key(conn, scope, id)?.map(|key| Walk {
-                from: Some(key),
+            anchor_key(conn, scope, id)?.map(|(name, updated, id)| Walk {
+                from: Some(Start::Key(name, updated, id)),
                 reverse: matches!(query.anchor, Some(Anchor::Before { .. })),
                 skip: skip.clamp(0, MAX_SKIP),
                 limit: per_page,

@@ -30,6 +30,33 @@ async fn hot_pages_read_types_and_statuses_from_the_cache() {
 }
 
 #[tokio::test]
+async fn a_page_reached_by_next_or_previous_reads_its_anchor_with_its_rows() {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(2)).await;
+    let client = app.login_as(Role::Editor).await;
+    for name in [
+        "Anchor A", "Anchor B", "Anchor C", "Anchor D", "Anchor E", "Anchor F",
+    ] {
+        app.add_org(name, None).await;
+    }
+    let first = client.get("/organizations").await;
+    let next = crate::org_counts::link(&first.body, "next").expect("a Next link");
+    assert!(next.contains("after="), "{next}");
+    // The session, then the rows after the anchor (its keys read by the same statement) with the
+    // count.
+    assert_eq!(statements(&app, &client, &next).await, 2, "{next}");
+    let second = client.get(&next).await;
+    assert!(second.body.contains("Anchor C") && !second.body.contains("Anchor B"));
+    let third = crate::org_counts::link(&second.body, "next").expect("a Next link");
+    let back =
+        crate::org_counts::link(&client.get(&third).await.body, "prev").expect("a Previous link");
+    assert!(back.contains("before="), "{back}");
+    assert_eq!(statements(&app, &client, &back).await, 2, "{back}");
+    let back = client.get(&back).await;
+    assert!(back.body.contains("Anchor C") && back.body.contains("Anchor D"));
+    assert!(!back.body.contains("Anchor E"));
+}
+
+#[tokio::test]
 async fn a_type_added_or_renamed_on_another_instance_shows_at_once() {
     let first = TestApp::spawn().await;
     let second = TestApp::spawn_on(first.store.clone(), |_| {}).await;

@@ -220,3 +220,39 @@ async fn counts_stay_right_with_a_seed_and_two_instances_writing_at_once() {
     let (kept, _) = counts(&first).await;
     assert_eq!(kept.values().sum::<i64>(), 12_000 + 16 - 8);
 }
+
+#[tokio::test]
+async fn a_save_during_a_seed_waits_for_one_batch_not_for_the_whole_seed() {
+    const SEEDED: i64 = 24_000;
+    let app = TestApp::spawn_with(|s| s.run_jobs = Some(false)).await;
+    let admin = app.login_as(Role::Administrator).await;
+    let (customer, active) = (
+        kind_id(&app, true, "Customer").await,
+        kind_id(&app, false, "Active").await,
+    );
+    let living = || {
+        app.db(|c| {
+            use diesel::prelude::*;
+            use roster::db::schema::organizations;
+            organizations::table.count().get_result::<i64>(c).unwrap()
+        })
+    };
+    let key = app.data_key.clone();
+    let seed = app.db(move |c| roster::orgs::demo::seed(c, SEEDED as usize, 11, 0, &key).unwrap());
+    let save = async {
+        // Once the seed's first batch is in, a person saves an organization.
+        while living().await == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        create(&admin, "Saved Mid Seed", customer, active).await;
+        living().await
+    };
+    let (_, seen) = tokio::join!(seed, save);
+    // SQLite's busy wait let the seed take the lock back batch after batch: the save waited for
+    // all of them (or failed after 10 s). In the writers' queue it waits for one.
+    assert!(
+        seen < SEEDED,
+        "the save came back after the whole seed ({seen} organizations)"
+    );
+    assert_eq!(living().await, SEEDED + 1);
+}
