@@ -9,12 +9,16 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use parking_lot::{ArcMutexGuard, FairMutex, RawFairMutex};
 
 use super::prepared;
+
+/// The longest a writer waits for its turn, as long as SQLite's `busy_timeout`.
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
 
 /// One queue per database file.
 static QUEUES: LazyLock<Mutex<HashMap<String, Arc<FairMutex<()>>>>> =
@@ -54,7 +58,11 @@ pub fn wait_turn(conn: &mut SqliteConnection) -> QueryResult<Option<Turn>> {
         let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(queues.entry(file).or_default())
     };
-    let guard = queue.lock_arc();
+    // No wait without end: past SQLite's own timeout the writer goes on to its lock (a writer that
+    // waits on another thread while holding a turn must not hang that thread for good).
+    let Some(guard) = queue.try_lock_arc_for(LONGEST_WAIT) else {
+        return Ok(None);
+    };
     HOLDING.with(|h| h.set(true));
     Ok(Some(Turn { _guard: guard }))
 }
