@@ -488,19 +488,31 @@ fn parent_links(
     }
     parents.sort_unstable();
     parents.dedup();
-    // Ids from the database, never input: written into the statement as numbers.
-    let list = parents
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let climb = format!(
-        "WITH RECURSIVE up(id, parent_id) AS (\
-         SELECT id, parent_id FROM organizations WHERE id IN ({list}) AND deleted_at IS NULL \
-         UNION SELECT o.id, o.parent_id FROM organizations o JOIN up ON o.id = up.parent_id \
-         WHERE o.deleted_at IS NULL) SELECT id, parent_id FROM up"
-    );
-    let links: Vec<Link> = diesel::sql_query(climb).load(conn)?;
+    let links: Vec<Link> = match conn {
+        // Each step looks its rows' parents up by key (the subquery's OFFSET keeps PostgreSQL
+        // from turning the step into a join, which it hashed over every organization: 60 ms at
+        // 100,000 for a page of 1,000).
+        DbConn::Pg(pg) => diesel::sql_query(
+            "WITH RECURSIVE up(id, parent_id) AS (\
+             SELECT id, parent_id FROM organizations WHERE id = ANY($1) AND deleted_at IS NULL \
+             UNION SELECT p.id, p.parent_id FROM up CROSS JOIN LATERAL (\
+             SELECT o.id, o.parent_id FROM organizations o \
+             WHERE o.id = up.parent_id AND o.deleted_at IS NULL OFFSET 0) AS p) \
+             SELECT id, parent_id FROM up",
+        )
+        .bind::<diesel::sql_types::Array<BigInt>, _>(&parents)
+        .load(pg)?,
+        // SQLite steps through the join by key already; the ids as one JSON bind.
+        DbConn::Sqlite(sqlite) => diesel::sql_query(
+            "WITH RECURSIVE up(id, parent_id) AS (\
+             SELECT id, parent_id FROM organizations \
+             WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL \
+             UNION SELECT o.id, o.parent_id FROM organizations o JOIN up ON o.id = up.parent_id \
+             WHERE o.deleted_at IS NULL) SELECT id, parent_id FROM up",
+        )
+        .bind::<diesel::sql_types::Text, _>(crate::search::bulk::json(&parents)?)
+        .load(sqlite)?,
+    };
     Ok(links.into_iter().map(|l| (l.id, l.parent_id)).collect())
 }
 

@@ -168,3 +168,32 @@ async fn an_organizations_page_takes_one_connection_for_the_session_and_the_page
         "the error page has the navigation"
     );
 }
+
+#[derive(diesel::QueryableByName)]
+struct Jit {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    jit: String,
+}
+
+#[tokio::test]
+async fn postgresql_compiles_no_statement_just_in_time() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    // A connection of the app's pool: JIT compiling cost 25 ms a statement the planner costs high
+    // (the climb up a page's parents), for statements that run in a few.
+    let jit = app
+        .db(|c| match c {
+            roster::db::DbConn::Pg(pg) => Some(
+                diesel::sql_query("SHOW jit")
+                    .get_result::<Jit>(pg)
+                    .unwrap()
+                    .jit,
+            ),
+            roster::db::DbConn::Sqlite(_) => None,
+        })
+        .await;
+    match crate::support::backend() {
+        crate::support::Backend::Postgres => assert_eq!(jit.as_deref(), Some("off")),
+        crate::support::Backend::Sqlite => assert_eq!(jit, None),
+    }
+}
