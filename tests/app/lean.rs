@@ -56,6 +56,55 @@ async fn a_page_reached_by_next_or_previous_reads_its_anchor_with_its_rows() {
     assert!(!back.body.contains("Anchor E"));
 }
 
+/// An anchor the user may not see, or one being deleted, says nothing about where a page starts:
+/// the page is read by its number, among what the user sees.
+#[tokio::test]
+async fn an_anchor_hidden_or_gone_leaves_the_page_to_its_number() {
+    use crate::org_counts::ids_on;
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(2)).await;
+    let mut ids = Vec::new();
+    for name in [
+        "Anchor A", "Anchor B", "Anchor C", "Anchor D", "Anchor E", "Anchor F",
+    ] {
+        ids.push(app.add_org(name, None).await);
+    }
+    let (a, b, c, d, e, f) = (ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]);
+    // Sees B, D and E: page 2 is E, whatever the anchor says.
+    let (restricted, _) =
+        crate::scope::restricted(&app, Role::Editor, "anchor-reader", &[b, d, e]).await;
+    for anchor in [
+        format!("after={c}"),
+        format!("before={f}"),
+        format!("after={a}"),
+    ] {
+        let path = format!("/organizations?page=2&{anchor}");
+        let res = restricted.get(&path).await;
+        assert_eq!(res.status, 200, "{path}");
+        // An Editor's list has no selection boxes: the names tell the rows.
+        assert!(res.body.contains("Anchor E"), "{path}: {}", res.body);
+        for hidden in ["Anchor A", "Anchor B", "Anchor C", "Anchor D", "Anchor F"] {
+            assert!(!res.body.contains(hidden), "{path} shows {hidden}");
+        }
+    }
+    // An Administrator's anchor being deleted: page 2 by number (C, D once B is gone).
+    app.db(move |conn| {
+        use diesel::prelude::*;
+        use roster::db::schema::organizations;
+        diesel::update(organizations::table.find(b))
+            .set(organizations::deleted_at.eq(Some(roster::db::now())))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let admin = app.login_as(Role::Administrator).await;
+    for anchor in [format!("after={b}"), format!("before={b}")] {
+        let path = format!("/organizations?page=2&{anchor}");
+        let res = admin.get(&path).await;
+        assert_eq!(res.status, 200, "{path}");
+        assert_eq!(ids_on(&res.body), vec![d, e], "{path}");
+    }
+}
+
 #[tokio::test]
 async fn a_type_added_or_renamed_on_another_instance_shows_at_once() {
     let first = TestApp::spawn().await;
