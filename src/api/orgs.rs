@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::StoredTime;
 use crate::db::schema::{logos, organization_statuses, organization_types, organizations};
-use crate::db::{Backend, DbConn, MultiBackend};
+use crate::db::{Backend, DbConn, Ids, MultiBackend};
 use crate::orgs::access::{Scope, visible};
 use crate::orgs::counts::{self, CountFilter};
 use crate::orgs::kinds::{self, Kind, KindLists, KindsCache};
@@ -488,6 +488,7 @@ fn parent_links(
     }
     parents.sort_unstable();
     parents.dedup();
+    let parents = Ids(parents);
     let links: Vec<Link> = match conn {
         // Each step looks its rows' parents up by key (the subquery's OFFSET keeps PostgreSQL
         // from turning the step into a join, which it hashed over every organization: 60 ms at
@@ -502,7 +503,7 @@ fn parent_links(
         )
         .bind::<diesel::sql_types::Array<BigInt>, _>(&parents)
         .load(pg)?,
-        // SQLite steps through the join by key already; the ids as one JSON bind.
+        // SQLite steps through the join by key already.
         DbConn::Sqlite(sqlite) => diesel::sql_query(
             "WITH RECURSIVE up(id, parent_id) AS (\
              SELECT id, parent_id FROM organizations \
@@ -510,7 +511,7 @@ fn parent_links(
              UNION SELECT o.id, o.parent_id FROM organizations o JOIN up ON o.id = up.parent_id \
              WHERE o.deleted_at IS NULL) SELECT id, parent_id FROM up",
         )
-        .bind::<diesel::sql_types::Text, _>(crate::search::bulk::json(&parents)?)
+        .bind::<diesel::sql_types::Text, _>(&parents)
         .load(sqlite)?,
     };
     Ok(links.into_iter().map(|l| (l.id, l.parent_id)).collect())

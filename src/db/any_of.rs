@@ -8,7 +8,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
-use diesel::{QueryResult, SelectableExpression};
+use diesel::{AsExpression, QueryResult, SelectableExpression};
 
 use super::MultiBackend;
 
@@ -19,9 +19,12 @@ pub struct AnyOf<C> {
     ids: Ids,
 }
 
-/// The ids as one bound value: JSON text on SQLite, an array on PostgreSQL.
-#[derive(Debug, Clone)]
-struct Ids(Vec<i64>);
+/// The ids as one bound value: JSON text on SQLite (for `json_each`), an array on PostgreSQL
+/// (for `= ANY`); also a bind of a hand-written statement (`sql_query(..).bind::<Text, _>`).
+#[derive(Debug, Clone, AsExpression)]
+#[diesel(sql_type = Text)]
+#[diesel(sql_type = Array<BigInt>)]
+pub struct Ids(pub Vec<i64>);
 
 impl ToSql<Text, Sqlite> for Ids {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {

@@ -12,7 +12,7 @@ pub mod schema;
 mod stored_time;
 mod turnstile;
 
-pub use any_of::{AnyOf, any_of};
+pub use any_of::{AnyOf, Ids, any_of};
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use fixed_sql::{Fixed, FixedSql};
 pub use literal_limit::{LiteralLimit, literal_limit};

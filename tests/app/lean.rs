@@ -87,15 +87,7 @@ async fn an_anchor_hidden_or_gone_leaves_the_page_to_its_number() {
         }
     }
     // An Administrator's anchor being deleted: page 2 by number (C, D once B is gone).
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use roster::db::schema::organizations;
-        diesel::update(organizations::table.find(b))
-            .set(organizations::deleted_at.eq(Some(roster::db::now())))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    app.mark_being_deleted(&[b]).await;
     let admin = app.login_as(Role::Administrator).await;
     for anchor in [format!("after={b}"), format!("before={b}")] {
         let path = format!("/organizations?page=2&{anchor}");

@@ -429,13 +429,7 @@ async fn anchored_pages_hold_the_rows_of_an_offset_query() {
     for _ in 0..5 {
         app.add_org("Same Name Co", None).await;
     }
-    app.db(|c| {
-        diesel::update(organizations::table.filter(organizations::id.le(10)))
-            .set(organizations::deleted_at.eq(Some(roster::db::now())))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    app.mark_being_deleted(&(1..=10).collect::<Vec<_>>()).await;
     let admin = app.login_as(Role::Administrator).await;
     let customer = kind_id(&app, true, "Customer").await;
     let filters = [

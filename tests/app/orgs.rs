@@ -366,15 +366,7 @@ async fn search_is_case_insensitive_literal_and_unicode() {
 
     // Organizations being deleted never appear.
     let plain = id_of(&app, "Plain Company").await;
-    app.db(move |c| {
-        use diesel::prelude::*;
-        use roster::db::schema::organizations as o;
-        diesel::update(o::table.find(plain))
-            .set(o::deleted_at.eq(Some(roster::db::now())))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    app.mark_being_deleted(&[plain]).await;
     assert!(!found(&search("plain").await, "Plain Company"));
     assert!(!found(
         &client.get("/organizations").await.body,

@@ -344,6 +344,20 @@ impl TestApp {
         .await
     }
 
+    /// Marks these organizations as being deleted (as a deletion's first step does), by hand.
+    pub async fn mark_being_deleted(&self, ids: &[i64]) {
+        use diesel::prelude::*;
+        use roster::db::schema::organizations;
+        let ids = ids.to_vec();
+        self.db(move |c| {
+            diesel::update(organizations::table.filter(organizations::id.eq_any(ids)))
+                .set(organizations::deleted_at.eq(Some(roster::db::now())))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+    }
+
     /// Runs diesel work against the app's database.
     pub async fn db<T: Send + 'static>(
         &self,
