@@ -4,6 +4,7 @@
 mod any_of;
 mod connection;
 mod fixed_sql;
+mod in_query;
 mod literal_limit;
 mod migrate;
 mod pool;
@@ -12,9 +13,10 @@ pub mod schema;
 mod stored_time;
 mod turnstile;
 
-pub use any_of::{AnyOf, Ids, any_of};
+pub use any_of::{AnyOf, Ids, Texts, Values, any_of, any_text};
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use fixed_sql::{Fixed, FixedSql};
+pub use in_query::{InQuery, in_query};
 pub use literal_limit::{LiteralLimit, literal_limit};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};

@@ -8,7 +8,7 @@ use diesel::sql_types::{Bool, Integer};
 
 use super::query::Query;
 use crate::db::schema::{search_terms as st, search_values as sv};
-use crate::db::{Backend, MultiBackend, prepared};
+use crate::db::{Backend, DbConn, MultiBackend, any_text, in_query, literal_limit, prepared};
 use crate::orgs::Scope;
 
 pub type Cond = Box<dyn BoxableExpression<st::table, MultiBackend, SqlType = Bool>>;
@@ -169,32 +169,64 @@ fn containing(backend: Backend, q: &Query) -> Cond {
 }
 
 /// Rows of organizations the scope sees (as `orgs::access::visible`: not being deleted, and on
-/// the access list unless the user sees all).
-fn in_scope(scope: Scope) -> Cond {
+/// the access list unless the user sees all). On PostgreSQL tested row by row (`OFFSET 0` keeps
+/// the planner from making it a join): a search's statements are planned for each call's text,
+/// and weighing a join with the organizations was half of that planning (0.2 ms a statement).
+fn in_scope(backend: Backend, scope: Scope) -> Cond {
     const ALIVE: &str = "EXISTS (SELECT 1 FROM organizations o WHERE o.id = search_terms.organization_id AND o.deleted_at IS NULL";
+    let end = match backend {
+        Backend::Postgres => " OFFSET 0)",
+        Backend::Sqlite => ")",
+    };
     if scope.all {
-        Box::new(prepared::<Bool>(ALIVE).sql(")"))
+        Box::new(prepared::<Bool>(ALIVE).sql(end))
     } else {
         Box::new(
             prepared::<Bool>(ALIVE)
                 .sql(" AND o.id IN (SELECT u.organization_id FROM user_organizations u WHERE u.user_id = ")
                 .big_int(scope.user_id)
-                .sql("))"),
+                .sql(")")
+                .sql(end),
         )
     }
 }
 
-/// Rows holding one of the needles as a whole value (an address typed is one too). One `IN`:
-/// an `OR` beside it would make PostgreSQL read the whole table.
-pub fn whole(q: &Query) -> Cond {
+/// Whether one of the needles is a whole value (an address typed is one too) of a row that
+/// `scope` and `filter` let through, the needles bound as one list and the limit written in.
+/// PostgreSQL reads from the values outwards (each value's rows until one passes): one plan it
+/// keeps. From the rows inwards, with three values bound apart and a bound limit, it planned each
+/// call anew (0.3 ms, ten times the statement's run). SQLite lists a subquery's rows before it
+/// reads the others: the rows inwards, from the few ids of the values.
+pub fn whole_value(
+    conn: &mut DbConn,
+    q: &Query,
+    scope: Scope,
+    filter: Filter,
+) -> QueryResult<bool> {
     if q.needles.is_empty() {
-        return nothing();
+        return Ok(false);
     }
-    let [a, b, c] = three(q);
     let values = sv::table
-        .filter(sv::value.eq(a).or(sv::value.eq(b)).or(sv::value.eq(c)))
+        .filter(any_text(sv::value, &q.needles))
         .select(sv::terms_id);
-    Box::new(st::id.eq_any(values))
+    let backend = conn.backend();
+    let found: Vec<i64> = match backend {
+        Backend::Sqlite => {
+            let rows = st::table
+                .filter(within(backend, scope, filter))
+                .filter(in_query(st::id, values))
+                .select(st::id);
+            literal_limit(rows, 1).load(conn)?
+        }
+        Backend::Postgres => {
+            let rows = st::table
+                .into_boxed()
+                .filter(within(backend, scope, filter))
+                .select(st::id);
+            literal_limit(values.filter(in_query(sv::terms_id, rows)), 1).load(conn)?
+        }
+    };
+    Ok(!found.is_empty())
 }
 
 /// The needles, as three (a query has at most three: the text, a phone's digits, a MAC's hex;
@@ -262,9 +294,9 @@ pub fn found(backend: Backend, q: &Query, whole_value: bool) -> Cond {
     }
 }
 
-/// `found` within the scope and the page's filters.
-pub fn narrowed(found: Cond, scope: Scope, filter: Filter) -> Cond {
-    let mut cond: Cond = Box::new(in_scope(scope).and(found));
+/// Rows the scope sees, by the page's filters.
+fn within(backend: Backend, scope: Scope, filter: Filter) -> Cond {
+    let mut cond = in_scope(backend, scope);
     if let Some(group) = filter.group {
         cond = Box::new(cond.and(st::kind.eq(group.slug())));
     }
@@ -272,6 +304,11 @@ pub fn narrowed(found: Cond, scope: Scope, filter: Filter) -> Cond {
         cond = Box::new(cond.and(st::organization_id.eq(org)));
     }
     cond
+}
+
+/// `found` within the scope and the page's filters.
+pub fn narrowed(backend: Backend, found: Cond, scope: Scope, filter: Filter) -> Cond {
+    Box::new(within(backend, scope, filter).and(found))
 }
 
 /// 0 exact, 1 prefix (of a value or of a word), 2 anywhere.

@@ -8,14 +8,14 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::Group;
-use super::conds::{self, found, narrowed, rank, whole};
+use super::conds::{self, found, narrowed, rank};
 use super::mark::{Marked, mark};
 use super::query::Query;
-use crate::db::schema::{organizations, search_terms as st};
-use crate::db::{DbConn, any_of, literal_limit, prepared};
+use crate::db::schema::search_terms as st;
+use crate::db::{DbConn, Fixed, FixedSql, any_of, literal_limit, prepared};
 use crate::orgs::Scope;
 
 pub use super::conds::Filter;
@@ -114,7 +114,7 @@ fn first_matches(
     let read = ids.len();
     let backend = conn.backend();
     let among: conds::Cond = Box::new(any_of(st::id, &ids).and(conds::holding(backend, q)));
-    let rows = candidates(conn, narrowed(among, scope, filter), q)?;
+    let rows = candidates(conn, narrowed(backend, among, scope, filter), q)?;
     // Every match was read, or as many as asked for are in scope.
     Ok((read <= COUNTED || rows.len() > COUNTED).then_some(rows))
 }
@@ -135,13 +135,7 @@ pub fn search(
         ..filter
     };
     // Whether the text is a whole value, asked of every group: counts and pages agree.
-    let whole_value = !q.needles.is_empty()
-        && st::table
-            .filter(narrowed(whole(q), scope, every_group))
-            .select(st::id)
-            .first::<i64>(conn)
-            .optional()?
-            .is_some();
+    let whole_value = conds::whole_value(conn, q, scope, every_group)?;
     let first = match (whole_value, q.ipv4) {
         (false, None) => first_matches(conn, scope, q, every_group)?,
         _ => None,
@@ -150,7 +144,7 @@ pub fn search(
         Some(rows) => rows,
         None => candidates(
             conn,
-            narrowed(found(backend, q, whole_value), scope, every_group),
+            narrowed(backend, found(backend, q, whole_value), scope, every_group),
             q,
         )?,
     };
@@ -188,7 +182,28 @@ pub fn search(
     })
 }
 
-type HitRow = (i64, i64, Option<i64>, String, String, String, String);
+/// The last: the organization's name, none when it was purged since the search read the row.
+type HitRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+/// A row's organization's name, read beside it: PostgreSQL plans a join of the two tables
+/// (planned on each call: the ids' number changes the plan) in twice the time of this.
+#[derive(Debug, Clone, Copy, Default)]
+struct OrganizationName;
+
+impl FixedSql for OrganizationName {
+    type SqlType = Nullable<Text>;
+    type Beside = st::organization_id;
+    const SQL: &'static str =
+        "(SELECT o.name FROM organizations o WHERE o.id = search_terms.organization_id)";
+}
 
 /// The hits of `ids`, in that order, with their organization's name.
 fn shown_hits(conn: &mut DbConn, ids: &[i64], q: &Query) -> QueryResult<Vec<Hit>> {
@@ -196,7 +211,6 @@ fn shown_hits(conn: &mut DbConn, ids: &[i64], q: &Query) -> QueryResult<Vec<Hit>
         return Ok(Vec::new());
     }
     let rows: Vec<HitRow> = st::table
-        .inner_join(organizations::table)
         .filter(any_of(st::id, ids))
         .select((
             st::id,
@@ -205,7 +219,7 @@ fn shown_hits(conn: &mut DbConn, ids: &[i64], q: &Query) -> QueryResult<Vec<Hit>
             st::kind,
             st::title,
             st::shown,
-            organizations::name,
+            Fixed(OrganizationName),
         ))
         .load(conn)?;
     Ok(ids
@@ -217,6 +231,7 @@ fn shown_hits(conn: &mut DbConn, ids: &[i64], q: &Query) -> QueryResult<Vec<Hit>
 
 fn hit((_, org, record, kind, title, shown, organization): &HitRow, q: &Query) -> Option<Hit> {
     let group = Group::parse(kind)?;
+    let organization = organization.clone()?;
     let marked_title = mark(title, q);
     let excerpt = if marked_title.is_some() {
         None
@@ -237,7 +252,7 @@ fn hit((_, org, record, kind, title, shown, organization): &HitRow, q: &Query) -
     Some(Hit {
         group,
         organization_id: *org,
-        organization: organization.clone(),
+        organization,
         record_id: *record,
         title: marked_title.unwrap_or_else(|| Marked::plain(title)),
         excerpt,

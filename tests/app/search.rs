@@ -303,6 +303,45 @@ async fn a_whole_value_finds_its_record_not_every_mention() {
     );
 }
 
+/// The needles of a whole value are bound as one list (JSON on SQLite, an array on PostgreSQL):
+/// quotes, backslashes and letters beyond ASCII come through whole.
+#[tokio::test]
+async fn a_whole_value_with_quotes_and_backslashes_is_still_whole() {
+    let (app, acme, _) = filled().await;
+    let serial = r#"Q"7\Ü-[x]"#;
+    app.add_record(
+        acme,
+        Kind::Configuration,
+        None,
+        &[
+            ("name", "Odd label"),
+            ("kind", "Printer"),
+            ("status", "Active"),
+            ("serial_number", serial),
+        ],
+    )
+    .await;
+    app.add_record(
+        acme,
+        Kind::Document,
+        None,
+        &[
+            ("title", "Odd mention"),
+            ("body", &format!("The printer {serial} jams.")),
+        ],
+    )
+    .await;
+    let admin = app.login_as(Role::Administrator).await;
+
+    let whole = suggested(&admin, serial).await;
+    assert_eq!(
+        titles(&whole, "configurations"),
+        vec!["Odd label"],
+        "{whole:?}"
+    );
+    assert!(titles(&whole, "documents").is_empty(), "{whole:?}");
+}
+
 #[tokio::test]
 async fn a_restricted_user_finds_nothing_of_another_organization() {
     let (app, acme, globex) = filled().await;
