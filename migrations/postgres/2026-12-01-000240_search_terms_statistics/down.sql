@@ -1,0 +1,1 @@
+ALTER TABLE search_terms ALTER COLUMN terms SET STATISTICS -1;
