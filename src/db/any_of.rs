@@ -1,7 +1,11 @@
 //! `column IN (values)` as a statement of one shape for any number of ids or texts, so that the
 //! database keeps it prepared: SQLite reads the values from one JSON text (`json_each`),
-//! PostgreSQL from one array (`= ANY($1)`). diesel's `eq_any` writes one `?` per value on SQLite,
-//! a new statement each time.
+//! PostgreSQL from one array. diesel's `eq_any` writes one `?` per value on SQLite, a new
+//! statement each time. On PostgreSQL the array is read through a subquery run once before the
+//! statement (`= ANY(ARRAY(SELECT unnest($1)))`): a bare `= ANY($1)` let each call's number of
+//! values into the plan's estimate, a plan made for one value looked cheaper than the kept one,
+//! and the statement was planned anew on every call (a search's hits: 0.1-0.2 ms of planning to
+//! read one row).
 
 use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
 use diesel::pg::Pg;
@@ -130,9 +134,9 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" = ANY(");
+        out.push_sql(" = ANY(ARRAY(SELECT unnest(");
         out.push_bind_param::<Array<V::Item>, _>(&self.values)?;
-        out.push_sql(")");
+        out.push_sql(")))");
         Ok(())
     }
 }
