@@ -4,7 +4,7 @@
 
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer};
+use diesel::sql_types::{Bool, Integer, Text};
 
 use super::query::Query;
 use crate::db::schema::{search_terms as st, search_values as sv};
@@ -231,33 +231,78 @@ const HIGHEST: char = '\u{10FFFF}';
 
 type ValueCond = Box<dyn BoxableExpression<sv::table, MultiBackend, SqlType = Bool>>;
 
-/// Rows with a value starting with one of the needles (itself included): a range of
-/// `search_values` for each different needle (an address typed finds the longer ones it starts,
-/// as its text would). PostgreSQL plans this statement for each call's values: a range for each
-/// of three needles, the same one repeated, doubled its planning. (Kept a join: read apart from
-/// the rows, a common value's 75,000 rows were all read and sorted before the first hit.)
-fn starting(q: &Query) -> Cond {
+/// The needles, each once.
+fn distinct_needles(q: &Query) -> Vec<&String> {
     let mut needles: Vec<&String> = Vec::new();
     for n in &q.needles {
         if !needles.contains(&n) {
             needles.push(n);
         }
     }
+    needles
+}
+
+/// Values starting with one of the needles (itself included): a range of `search_values` for
+/// each. With `hidden`, each bound is read through a subquery run once (`(SELECT $1)`): the plan
+/// does not depend on the values, and PostgreSQL keeps one.
+fn value_ranges(q: &Query, hidden: bool) -> Option<ValueCond> {
     let range = |n: &String| -> ValueCond {
         let end = format!("{n}{HIGHEST}");
-        Box::new(sv::value.ge(n.clone()).and(sv::value.lt(end)))
+        if hidden {
+            let bound = |b: String| prepared::<Text>("(SELECT ").text(b).sql(")");
+            Box::new(sv::value.ge(bound(n.clone())).and(sv::value.lt(bound(end))))
+        } else {
+            Box::new(sv::value.ge(n.clone()).and(sv::value.lt(end)))
+        }
     };
-    let Some(ranges) = needles
+    distinct_needles(q)
         .into_iter()
         .map(range)
         .reduce(|a, b| Box::new(a.or(b)))
-    else {
-        return nothing();
+}
+
+/// Rows with a value starting with one of the needles (itself included; an address typed finds
+/// the longer ones it starts, as its text would). A range for each different needle: three
+/// ranges, the same one repeated, doubled PostgreSQL's planning (see `starting_ids` there).
+fn starting(q: &Query) -> Cond {
+    match value_ranges(q, false) {
+        Some(ranges) => Box::new(in_query(
+            st::id,
+            sv::table.filter(ranges).select(sv::terms_id),
+        )),
+        None => nothing(),
+    }
+}
+
+/// On PostgreSQL, up to `limit` distinct ids of rows that `scope` and `filter` let through with a
+/// value starting with one of the needles, read from the values outwards in value order (each
+/// value's row until `limit` are found), in a statement whose plan PostgreSQL keeps (its ranges'
+/// bounds hidden from the planner, its limit written in). `starting` in one statement was planned
+/// on every call (0.3 ms, ten times its run), and for a common value (75,000 rows) read them all
+/// before its first hit (83 ms; 60 ms this way, stopping at the limit).
+pub fn starting_ids(
+    conn: &mut DbConn,
+    q: &Query,
+    scope: Scope,
+    filter: Filter,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    let Some(ranges) = value_ranges(q, true) else {
+        return Ok(Vec::new());
     };
-    Box::new(in_query(
-        st::id,
-        sv::table.filter(ranges).select(sv::terms_id),
-    ))
+    let rows = st::table
+        .into_boxed()
+        .filter(within(Backend::Postgres, scope, filter))
+        .select(st::id);
+    let values = sv::table
+        .filter(ranges)
+        .filter(in_query(sv::terms_id, rows))
+        .select(sv::terms_id);
+    let mut ids: Vec<i64> = literal_limit(values, limit).load(conn)?;
+    // A row holding two values in the ranges is read twice.
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.retain(|id| seen.insert(*id));
+    Ok(ids)
 }
 
 /// Rows with an address in `lo..=hi`, or a value starting with the text typed ("10.0.4."): two
@@ -281,7 +326,7 @@ fn addressed(q: &Query, lo: i64, hi: i64) -> Cond {
 }
 
 /// What a search finds: with `whole_value` (the text typed is a value in scope), the values it
-/// is or starts; an address, a prefix of one ("10.0.4.") or a CIDR range by their numbers (and
+/// is or starts (PostgreSQL reads those through `starting_ids` instead); an address, a prefix of one ("10.0.4.") or a CIDR range by their numbers (and
 /// the values they start); otherwise the values holding the text anywhere.
 pub fn found(backend: Backend, q: &Query, whole_value: bool) -> Cond {
     match q.ipv4 {

@@ -15,7 +15,7 @@ use super::conds::{self, found, narrowed, rank};
 use super::mark::{Marked, mark};
 use super::query::Query;
 use crate::db::schema::search_terms as st;
-use crate::db::{DbConn, Fixed, FixedSql, any_of, literal_limit, prepared};
+use crate::db::{Backend, DbConn, Fixed, FixedSql, any_of, literal_limit, prepared};
 use crate::orgs::Scope;
 
 pub use super::conds::Filter;
@@ -140,9 +140,13 @@ pub fn search(
         (false, None) => first_matches(conn, scope, q, every_group)?,
         _ => None,
     };
-    let mut rows = match first {
-        Some(rows) => rows,
-        None => candidates(
+    let mut rows = match (first, backend, whole_value) {
+        (Some(rows), _, _) => rows,
+        (None, Backend::Postgres, true) => {
+            let ids = conds::starting_ids(conn, q, scope, every_group, self::limit())?;
+            candidates(conn, Box::new(any_of(st::id, &ids)), q)?
+        }
+        (None, _, _) => candidates(
             conn,
             narrowed(backend, found(backend, q, whole_value), scope, every_group),
             q,

@@ -342,6 +342,22 @@ async fn a_whole_value_with_quotes_and_backslashes_is_still_whole() {
     assert!(titles(&whole, "documents").is_empty(), "{whole:?}");
 }
 
+/// A name whose host name starts with it: the row holds two values starting with the text
+/// typed, and is one hit, counted once.
+#[tokio::test]
+async fn a_row_with_two_values_starting_with_the_text_is_one_hit() {
+    let (app, _, _) = filled().await;
+    let admin = app.login_as(Role::Administrator).await;
+    let hits = suggested(&admin, "fw-acme-01").await;
+    assert_eq!(
+        titles(&hits, "configurations"),
+        vec!["FW-ACME-01"],
+        "{hits:?}"
+    );
+    let page = admin.get("/search?q=fw-acme-01").await.body;
+    assert!(page.contains("1 result<"), "{page}");
+}
+
 #[tokio::test]
 async fn a_restricted_user_finds_nothing_of_another_organization() {
     let (app, acme, globex) = filled().await;
@@ -560,6 +576,13 @@ async fn a_common_word_has_a_capped_count() {
         one_kind.body.contains("<mark>backups</mark>") && one_kind.body.contains("rel=\"next\""),
         "{}",
         one_kind.body
+    );
+    // A whole value that more rows hold than are counted (every runbook's second line): read
+    // up to the cap from the values' index (on PostgreSQL from the values outwards), capped too.
+    let whole = admin.get("/search?q=2.+Apply+the+updates").await.body;
+    assert!(
+        whole.contains("More than 1,000 results") && whole.contains("Documents (1,000+)"),
+        "{whole}"
     );
     // Fewer matches are counted exactly.
     let few = admin.get("/search?q=-01004").await.body;
