@@ -115,6 +115,26 @@ async fn suggested(client: &Client, q: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Asserts that `q` suggests `title` alone among `kind`, and that its page (searched as `page_q`,
+/// the same text in other letters' case) counts one result; the suggestions, for more checks.
+async fn one_hit(
+    client: &Client,
+    q: &str,
+    page_q: &str,
+    kind: &str,
+    title: &str,
+) -> Vec<(String, String, String)> {
+    let hits = suggested(client, q).await;
+    assert_eq!(titles(&hits, kind), vec![title], "{q}: {hits:?}");
+    let url = format!(
+        "/search?{}",
+        serde_urlencoded::to_string([("q", page_q)]).unwrap()
+    );
+    let page = client.get(&url).await.body;
+    assert!(page.contains("1 result<"), "{page_q}: {page}");
+    hits
+}
+
 fn titles(hits: &[(String, String, String)], kind: &str) -> Vec<String> {
     hits.iter()
         .filter(|h| h.0 == kind)
@@ -280,15 +300,15 @@ async fn a_whole_value_finds_its_record_not_every_mention() {
     .await;
     let admin = app.login_as(Role::Administrator).await;
 
-    let whole = suggested(&admin, "sn-77q4x").await;
-    assert_eq!(
-        titles(&whole, "configurations"),
-        vec!["FW-ACME-01"],
-        "{whole:?}"
-    );
+    let whole = one_hit(
+        &admin,
+        "sn-77q4x",
+        "SN-77Q4X",
+        "configurations",
+        "FW-ACME-01",
+    )
+    .await;
     assert!(titles(&whole, "documents").is_empty(), "{whole:?}");
-    let page = admin.get("/search?q=SN-77Q4X").await.body;
-    assert!(page.contains("1 result<"), "{page}");
 
     let part = suggested(&admin, "77q4x").await;
     assert_eq!(
@@ -348,14 +368,14 @@ async fn a_whole_value_with_quotes_and_backslashes_is_still_whole() {
 async fn a_row_with_two_values_starting_with_the_text_is_one_hit() {
     let (app, _, _) = filled().await;
     let admin = app.login_as(Role::Administrator).await;
-    let hits = suggested(&admin, "fw-acme-01").await;
-    assert_eq!(
-        titles(&hits, "configurations"),
-        vec!["FW-ACME-01"],
-        "{hits:?}"
-    );
-    let page = admin.get("/search?q=fw-acme-01").await.body;
-    assert!(page.contains("1 result<"), "{page}");
+    one_hit(
+        &admin,
+        "fw-acme-01",
+        "fw-acme-01",
+        "configurations",
+        "FW-ACME-01",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -611,12 +631,5 @@ async fn a_word_is_found_where_it_is_written_not_where_its_pieces_are() {
     }
     let admin = app.login_as(Role::Administrator).await;
 
-    let hits = suggested(&admin, "T418668").await;
-    assert_eq!(
-        titles(&hits, "documents"),
-        vec!["Firewall ticket"],
-        "{hits:?}"
-    );
-    let page = admin.get("/search?q=t418668").await.body;
-    assert!(page.contains("1 result<"), "{page}");
+    one_hit(&admin, "T418668", "t418668", "documents", "Firewall ticket").await;
 }
