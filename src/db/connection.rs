@@ -113,4 +113,28 @@ mod tests {
         .expect("compile options");
         assert_eq!(used, 1, "SQLite was not built with SQLITE_THREADSAFE=2");
     }
+
+    /// `.cargo/config.toml` builds SQLite without a page cache shared by every connection behind
+    /// one mutex, and without allocation statistics behind another.
+    #[test]
+    fn sqlite_shares_no_cache() {
+        let mut conn = DbConn::open(":memory:").expect("in-memory database");
+        let mut used = |option: &str| -> i32 {
+            diesel::select(sql::<Integer>(&format!(
+                "sqlite_compileoption_used('{option}')"
+            )))
+            .get_result(&mut conn)
+            .expect("compile options")
+        };
+        assert_eq!(
+            used("SQLITE_ENABLE_MEMORY_MANAGEMENT"),
+            0,
+            "one shared page cache"
+        );
+        assert_eq!(
+            used("SQLITE_DEFAULT_MEMSTATUS=0"),
+            1,
+            "allocation statistics kept"
+        );
+    }
 }
