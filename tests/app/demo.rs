@@ -11,7 +11,8 @@ use crate::org_counts::assert_counts_right;
 use crate::support::{Store, TestApp, backend};
 
 /// Every row of the index has exactly the whole values of its `terms` in `search_values` (the
-/// distinct lines, none empty or longer than a search), as `search::index::insert_many` writes.
+/// distinct lines, none empty or longer than a search), as `search::index::insert_many` writes,
+/// and no value is left of a row that is gone.
 pub async fn assert_values_indexed(app: &TestApp, after: &str) {
     let (wanted, found) = app
         .db(|c| {
@@ -43,6 +44,15 @@ pub async fn assert_values_indexed(app: &TestApp, after: &str) {
         .take(3)
         .map(|(id, values)| (id, values, found.get(id)))
         .collect();
+    let orphans: Vec<_> = found
+        .iter()
+        .filter(|(id, _)| !wanted.contains_key(id))
+        .take(3)
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "whole values of index rows that are gone, after {after}: {orphans:?}"
+    );
     assert!(
         differ.is_empty() && !wanted.is_empty(),
         "index rows without their whole values after {after} (wanted, found): {differ:?}"

@@ -317,6 +317,7 @@ async fn counts_follow_every_way_organizations_change() {
     assert_eq!(res.status, 303, "{}", res.body);
     purged(&worker, parent).await;
     assert_counts_right(&app, "a purge").await;
+    crate::demo::assert_values_indexed(&app, "a purge").await;
     assert_eq!(shown_total(&admin, "/organizations").await, "43");
 }
 

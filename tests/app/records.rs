@@ -174,6 +174,7 @@ async fn each_kind_is_added_shown_edited_and_deleted_with_counts() {
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(record_count(&app).await, 3);
+    crate::demo::assert_values_indexed(&app, "records edited and deleted").await;
 }
 
 #[tokio::test]

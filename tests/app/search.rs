@@ -441,6 +441,7 @@ async fn edits_and_renames_are_searched_at_once() {
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
+    crate::demo::assert_values_indexed(&app, "a rename").await;
     assert!(suggested(&admin, "initech").await.is_empty());
     assert_eq!(
         titles(&suggested(&admin, "initrode").await, "organizations"),
@@ -459,6 +460,15 @@ async fn reindex_rebuilds_the_index() {
     })
     .await;
     assert!(suggested(&admin, "snapshot").await.is_empty());
+    let values: i64 = app
+        .db(|c| {
+            roster::db::schema::search_values::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(values, 0, "whole values left of deleted index rows");
     let out = crate::cli::roster(&app.store, &["reindex"], "");
     assert!(
         out.status.success(),
@@ -478,6 +488,7 @@ async fn reindex_rebuilds_the_index() {
         titles(&suggested(&admin, "muller").await, "organizations").len(),
         1
     );
+    crate::demo::assert_values_indexed(&app, "reindex").await;
 }
 
 #[tokio::test]
