@@ -20,6 +20,7 @@ pub mod model;
 pub mod paging;
 pub mod purge;
 pub mod search;
+pub mod search_estimate;
 pub mod search_pages;
 pub mod store;
 pub mod tree;

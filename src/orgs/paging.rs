@@ -15,6 +15,7 @@ use super::access::Scope;
 use super::counts::{self, CountFilter};
 use super::list_sql::on_backend;
 use super::model::ListItem;
+use super::search_estimate::SearchStats;
 use super::search_pages;
 use super::store::{ListQuery, Page};
 use crate::db::DbConn;
@@ -94,9 +95,14 @@ pub(super) fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
 /// One page of the Organizations list: the count (a few rows of `organization_counts` when the
 /// filters allow), the anchor when a link gives one, and the page's rows. The plain list's page 1
 /// and its pages reached by Next or Previous read the count with the rows, in one statement.
-pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
+pub fn list(
+    conn: &mut DbConn,
+    stats: &SearchStats,
+    scope: Scope,
+    query: &ListQuery,
+) -> QueryResult<Page<ListItem>> {
     if query.text.is_some() {
-        return search_pages::list(conn, scope, query);
+        return search_pages::list(conn, stats, scope, query);
     }
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);

@@ -15,6 +15,7 @@ use super::model::ListItem;
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
+use super::search_estimate::SearchStats;
 use super::store::{ListQuery, Page, filtered};
 use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn, any_of, prepared};
@@ -25,12 +26,13 @@ pub const COUNTED_PAGES: i64 = 20;
 /// One page of a search (`query.text` set).
 pub(super) fn list(
     conn: &mut DbConn,
+    stats: &SearchStats,
     scope: Scope,
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
-    match few(conn, scope, query, text, cap)? {
+    match few(conn, stats, scope, query, text, cap)? {
         Some(ids) => counted(conn, scope, query, text, ids),
         None => walked(conn, scope, query, text, cap),
     }
@@ -44,6 +46,7 @@ fn len(ids: &[i64]) -> i64 {
 /// more.
 fn few(
     conn: &mut DbConn,
+    stats: &SearchStats,
     scope: Scope,
     query: &ListQuery,
     text: &str,
@@ -57,14 +60,14 @@ fn few(
     if plain && search::indexable(text) {
         // The trigram index alone, stopped after `cap + 1` ids: cheap for any term on SQLite,
         // for rare ones on PostgreSQL (whose estimate answers for common ones).
-        let ids = match search::indexed(conn, text, cap + 1)? {
+        let ids = match search::indexed(conn, stats, text, cap + 1)? {
             Probe::Ids(ids) => ids,
             Probe::Many => return Ok(None),
         };
         if len(&ids) <= cap {
             return Ok(Some(ids));
         }
-        if more_alive(conn, text, &ids, cap)? {
+        if more_alive(conn, stats, text, &ids, cap)? {
             return Ok(None);
         }
     }
@@ -81,7 +84,13 @@ fn few(
 
 /// Whether more than `cap` organizations hold the text and are not being deleted, given `ids`,
 /// more than `cap` of those that hold it.
-fn more_alive(conn: &mut DbConn, text: &str, ids: &[i64], cap: i64) -> QueryResult<bool> {
+fn more_alive(
+    conn: &mut DbConn,
+    stats: &SearchStats,
+    text: &str,
+    ids: &[i64],
+    cap: i64,
+) -> QueryResult<bool> {
     match conn.backend() {
         // An index leads with `deleted_at`: the deleted ones (usually none) are counted there,
         // and as many more ids asked for.
@@ -95,7 +104,7 @@ fn more_alive(conn: &mut DbConn, text: &str, ids: &[i64], cap: i64) -> QueryResu
             Ok(deleted == 0
                 || (deleted <= cap
                     && matches!(
-                        search::indexed(conn, text, cap + 1 + deleted)?,
+                        search::indexed(conn, stats, text, cap + 1 + deleted)?,
                         Probe::Ids(more) if len(&more) > cap + deleted
                     )))
         }

@@ -107,9 +107,14 @@ pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> list_s
     }
 }
 
-/// One page of the Organizations list (see `paging`).
-pub fn list(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<Page<ListItem>> {
-    super::paging::list(conn, scope, query)
+/// One page of the Organizations list (see `paging`; `stats` for a search on PostgreSQL).
+pub fn list(
+    conn: &mut DbConn,
+    stats: &super::search_estimate::SearchStats,
+    scope: Scope,
+    query: &ListQuery,
+) -> QueryResult<Page<ListItem>> {
+    super::paging::list(conn, stats, scope, query)
 }
 
 /// Name references for a set of ids (the parents shown on a page), in one statement prepared once
@@ -247,13 +252,19 @@ pub fn children(
 
 /// Up to `limit` organizations whose name or short name contains `text`, by name (the first page
 /// of a search of that size, see `search_pages`).
-pub fn lookup(conn: &mut DbConn, scope: Scope, text: &str, limit: i64) -> QueryResult<Vec<OrgRef>> {
+pub fn lookup(
+    conn: &mut DbConn,
+    stats: &super::search_estimate::SearchStats,
+    scope: Scope,
+    text: &str,
+    limit: i64,
+) -> QueryResult<Vec<OrgRef>> {
     let query = ListQuery {
         text: Some(text.to_owned()).filter(|t| !t.trim().is_empty()),
         per_page: limit,
         ..ListQuery::default()
     };
-    Ok(list(conn, scope, &query)?
+    Ok(list(conn, stats, scope, &query)?
         .items
         .into_iter()
         .map(|o| OrgRef {

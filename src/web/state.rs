@@ -24,6 +24,8 @@ pub struct AppState {
     pub passkeys: Result<RelyingParty, Unavailable>,
     /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
     pub kinds: Arc<crate::orgs::kinds::KindsCache>,
+    /// PostgreSQL's statistics of organization names, for a search (`orgs::search_estimate`).
+    pub search_stats: Arc<crate::orgs::search_estimate::SearchStats>,
 }
 
 impl AppState {

@@ -6,7 +6,7 @@ use roster::auth::Role;
 use crate::support::TestApp;
 
 /// Statements `path` runs once it has been seen (caches warm).
-async fn statements(app: &TestApp, client: &crate::support::Client, path: &str) -> u64 {
+pub async fn statements(app: &TestApp, client: &crate::support::Client, path: &str) -> u64 {
     assert_eq!(client.get(path).await.status, 200, "{path}");
     let before = app.queries.get();
     assert_eq!(client.get(path).await.status, 200, "{path}");

@@ -183,3 +183,54 @@ async fn rare_and_short_terms_and_filters_are_counted_exactly() {
         .body;
     assert_eq!(count_line(&body), "10 organizations, page 1 of 5");
 }
+
+/// A term that PostgreSQL's statistics say most organizations hold is shown as "more than"
+/// without reading its matches: the page runs the session's statement and the walk's, the
+/// estimate comes from the statistics the process keeps. SQLite counts through its FTS5 index.
+#[tokio::test]
+async fn a_term_the_statistics_call_common_reads_no_matches() {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
+    app.db(|c| {
+        let names: Vec<String> = (0..400)
+            .map(|i| match i % 4 {
+                3 => format!("Plain Company {i:03}"),
+                _ => format!("Zebra Dental {i:03}"),
+            })
+            .collect();
+        let values: Vec<OrgValues<'_>> = names
+            .iter()
+            .map(|name| OrgValues {
+                name,
+                short_name: "",
+                type_id: None,
+                status_id: None,
+                parent_id: None,
+                description: "",
+                quick_notes: "",
+                alert: "",
+            })
+            .collect();
+        store::insert_many(c, &values, None).unwrap();
+        if c.backend() == roster::db::Backend::Postgres {
+            diesel::sql_query("ANALYZE organizations")
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    let client = app.login_as(Role::Administrator).await;
+    let path = "/organizations?q=zebra";
+    let body = client.get(path).await.body;
+    assert_eq!(
+        count_line(&body),
+        "More than 40 organizations, page 1 of more than 20"
+    );
+    let expected = matching(&app, "zebra", "name").await;
+    assert_eq!(ids_on(&body), expected[..2]);
+    let ran = crate::lean::statements(&app, &client, path).await;
+    let wanted = match crate::support::backend() {
+        crate::support::Backend::Postgres => 2,
+        crate::support::Backend::Sqlite => 4,
+    };
+    assert_eq!(ran, wanted, "statements for {path}");
+}

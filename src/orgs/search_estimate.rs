@@ -1,0 +1,117 @@
+//! How many organizations PostgreSQL expects to hold a text, read from its own statistics of
+//! `organizations.search_text` (the histogram `ANALYZE` keeps: 1,001 evenly spaced values, see
+//! migration 000260) and kept in the process, so that a search asks nothing of the database to
+//! decide between counting its matches and saying "more than": the planner's own estimate
+//! (`EXPLAIN`) cost a statement per search, planned against the same histogram.
+//!
+//! The estimate is the share of histogram values that contain the text, times the table's rows,
+//! as the planner computes it for `LIKE '%text%'`. The values are read again after `REFRESH`
+//! (an instance does not see another's `ANALYZE` sooner; a stale estimate only picks the slower
+//! of two exact answers or says "more than" of a term whose count changed by half). Without
+//! statistics (a new database, before its first `ANALYZE`) there is no estimate and the matches
+//! are counted.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Nullable, Text};
+
+/// How long a read of the statistics is used.
+const REFRESH: Duration = Duration::from_secs(300);
+
+/// Fewer histogram values than this say too little to skip counting.
+const MIN_VALUES: usize = 100;
+
+/// The statistics last read, shared by the requests of one instance (`AppState`).
+#[derive(Default)]
+pub struct SearchStats {
+    read: Mutex<Option<Arc<Sample>>>,
+}
+
+struct Sample {
+    at: Instant,
+    /// The table's rows as PostgreSQL last counted them.
+    rows: f64,
+    /// The histogram's values (lower-cased search texts); empty without statistics.
+    values: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct Read {
+    #[diesel(sql_type = Double)]
+    rows: f64,
+    #[diesel(sql_type = Nullable<Text>)]
+    values: Option<String>,
+}
+
+impl SearchStats {
+    /// The organizations expected to hold `needle` (lower-cased), or None without statistics.
+    pub fn estimate(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<f64>> {
+        let sample = self.sample(pg)?;
+        Ok(share(&sample.values, needle).map(|share| share * sample.rows))
+    }
+
+    fn sample(&self, pg: &mut PgConnection) -> QueryResult<Arc<Sample>> {
+        let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sample) = read.as_ref().filter(|s| s.at.elapsed() < REFRESH) {
+            return Ok(sample.clone());
+        }
+        let found = diesel::sql_query(
+            "SELECT GREATEST(c.reltuples, 0)::float8 AS rows, \
+                    (SELECT array_to_json(s.histogram_bounds::text::text[])::text \
+                     FROM pg_stats s \
+                     WHERE s.schemaname = n.nspname AND s.tablename = c.relname \
+                       AND s.attname = 'search_text') AS values \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = 'organizations'::regclass",
+        )
+        .get_result::<Read>(pg)?;
+        let values = found
+            .values
+            .and_then(|json| serde_json::from_str::<Vec<String>>(&json).ok())
+            .unwrap_or_default();
+        let sample = Arc::new(Sample {
+            at: Instant::now(),
+            rows: found.rows,
+            values,
+        });
+        *read = Some(sample.clone());
+        Ok(sample)
+    }
+}
+
+/// The share of `values` that contain `needle`, or None when they are too few to tell.
+fn share(values: &[String], needle: &str) -> Option<f64> {
+    if values.len() < MIN_VALUES {
+        return None;
+    }
+    let holding = values.iter().filter(|v| v.contains(needle)).count();
+    Some(holding as f64 / values.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn the_share_is_of_values_holding_the_text_anywhere() {
+        let values: Vec<String> = (0..200)
+            .map(|i| match i % 4 {
+                0 => format!("alpha dental {i}"),
+                1 => format!("dental{i} llc"),
+                _ => format!("beta law {i}"),
+            })
+            .collect();
+        assert_eq!(share(&values, "dental"), Some(0.5));
+        assert_eq!(share(&values, "law"), Some(0.5));
+        assert_eq!(share(&values, "zzz"), Some(0.0));
+    }
+
+    #[test]
+    fn too_few_values_give_no_share() {
+        let values = vec!["dental".to_owned(); 99];
+        assert_eq!(share(&values, "dental"), None);
+    }
+}
