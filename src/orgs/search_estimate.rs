@@ -46,11 +46,35 @@ struct Read {
     values: Option<String>,
 }
 
+/// Where the organizations holding a text lie in name order, by the histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reach {
+    /// How many hold it.
+    pub holding: f64,
+    /// How many come before the first of them, in name order.
+    pub before: f64,
+    /// How many come after the last of them.
+    pub after: f64,
+}
+
 impl SearchStats {
     /// The organizations expected to hold `needle` (lower-cased), or None without statistics.
     pub fn estimate(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<f64>> {
         let sample = self.sample(pg)?;
         Ok(share(&sample.values, needle).map(|share| share * sample.rows))
+    }
+
+    /// Where the organizations holding `needle` lie in name order, or None without statistics
+    /// or when no value of the histogram holds it.
+    pub fn reach(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<Reach>> {
+        let sample = self.sample(pg)?;
+        Ok(
+            reach(&sample.values, needle).map(|(holding, before, after)| Reach {
+                holding: holding * sample.rows,
+                before: before * sample.rows,
+                after: after * sample.rows,
+            }),
+        )
     }
 
     fn sample(&self, pg: &mut PgConnection) -> QueryResult<Arc<Sample>> {
@@ -91,9 +115,23 @@ fn share(values: &[String], needle: &str) -> Option<f64> {
     Some(holding as f64 / values.len() as f64)
 }
 
+/// The shares of `values` (in the column's order) that hold `needle`, come before the first
+/// that does, and after the last; None when they are too few or none holds it.
+fn reach(values: &[String], needle: &str) -> Option<(f64, f64, f64)> {
+    let holding = share(values, needle)?;
+    let first = values.iter().position(|v| v.contains(needle))?;
+    let last = values.iter().rposition(|v| v.contains(needle))?;
+    let n = values.len() as f64;
+    Some((
+        holding,
+        first as f64 / n,
+        (values.len() - 1 - last) as f64 / n,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::share;
+    use super::{reach, share};
 
     #[test]
     fn the_share_is_of_values_holding_the_text_anywhere() {
@@ -107,6 +145,21 @@ mod tests {
         assert_eq!(share(&values, "dental"), Some(0.5));
         assert_eq!(share(&values, "law"), Some(0.5));
         assert_eq!(share(&values, "zzz"), Some(0.0));
+    }
+
+    #[test]
+    fn the_reach_is_where_the_holders_begin_and_end() {
+        let values: Vec<String> = (0..200)
+            .map(|i| {
+                if (150..190).contains(&i) {
+                    format!("northwind {i}")
+                } else {
+                    format!("other {i}")
+                }
+            })
+            .collect();
+        assert_eq!(reach(&values, "northwind"), Some((0.2, 0.75, 0.05)));
+        assert_eq!(reach(&values, "zzz"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
 use super::search_estimate::SearchStats;
-use super::store::{ListQuery, Page, filtered};
+use super::store::{ListQuery, Page, Sort, filtered};
 use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn, any_of, prepared};
 
@@ -32,10 +32,96 @@ pub(super) fn list(
 ) -> QueryResult<Page<ListItem>> {
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
+    if plain(scope, query)
+        && let Some(ordered) = deep_matches(conn, stats, query, text)?
+    {
+        return sliced(conn, query, &ordered, cap);
+    }
     match few(conn, stats, scope, query, text, cap)? {
         Some(ids) => counted(conn, scope, query, text, ids),
         None => walked(conn, scope, query, text, cap),
     }
+}
+
+/// Organizations a walk from the start of the list may read before its first match; a term whose
+/// matches begin deeper (or, sorted backwards, end earlier) is paged from its matches instead.
+const DEEP_ROWS: f64 = 5_000.0;
+
+/// Whether the list is searched with no other filter by a user who sees every organization.
+fn plain(scope: Scope, query: &ListQuery) -> bool {
+    scope.all
+        && query.type_id.is_none()
+        && query.status_id.is_none()
+        && query.psa_linked.is_none()
+        && query.parent.is_none()
+}
+
+/// Every match in the list's order, when PostgreSQL's statistics say that they lie so deep in
+/// the name order that a walk would read more rows to reach them than there are matches (a name
+/// most matches start with: "northwind" at 100,000 organizations walked 60,000 rows for its first
+/// page, 48 ms; read and sorted, 9 ms); None: count or walk as usual.
+fn deep_matches(
+    conn: &mut DbConn,
+    stats: &SearchStats,
+    query: &ListQuery,
+    text: &str,
+) -> QueryResult<Option<Vec<i64>>> {
+    let descending = match query.sort {
+        Sort::Name => false,
+        Sort::NameDesc => true,
+        Sort::Updated | Sort::UpdatedDesc => return Ok(None),
+    };
+    if !search::indexable(text) {
+        return Ok(None);
+    }
+    let Some(reach) = search::reach(conn, stats, text)? else {
+        return Ok(None);
+    };
+    let deep = if descending {
+        reach.after
+    } else {
+        reach.before
+    };
+    if deep < DEEP_ROWS.max(reach.holding) || reach.holding > search::GATHERED as f64 {
+        return Ok(None);
+    }
+    let DbConn::Pg(pg) = conn else {
+        return Ok(None);
+    };
+    let ordered = search::ordered_matches(pg, text, descending)?;
+    Ok((len(&ordered) <= search::GATHERED).then_some(ordered))
+}
+
+/// The page of `ordered` (every match, in the list's order) the query asks for: counted when
+/// they are at most `cap`, else shown as "more than" with the pages past the cap reached by
+/// their anchors only, as a walk shows them.
+fn sliced(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    ordered: &[i64],
+    cap: i64,
+) -> QueryResult<Page<ListItem>> {
+    let page = query.page.max(1);
+    let per_page = query.per_page.max(1);
+    let capped = len(ordered) > cap;
+    let anchor = query.anchor.filter(|_| page > 1);
+    let anchored = anchor.is_some_and(|a| {
+        let (Anchor::After { id, .. } | Anchor::Before { id, .. }) = a;
+        ordered.contains(&id)
+    });
+    let (start, end) = if capped && !anchored && (page - 1).saturating_mul(per_page) >= cap {
+        (ordered.len(), ordered.len())
+    } else {
+        slice(ordered, anchor, page, per_page)
+    };
+    Ok(Page {
+        items: rows_by_id(conn, &ordered[start..end])?,
+        total: if capped { cap } else { len(ordered) },
+        capped,
+        page,
+        per_page,
+        next: end < ordered.len(),
+    })
 }
 
 fn len(ids: &[i64]) -> i64 {
@@ -52,12 +138,7 @@ fn few(
     text: &str,
     cap: i64,
 ) -> QueryResult<Option<Vec<i64>>> {
-    let plain = scope.all
-        && query.type_id.is_none()
-        && query.status_id.is_none()
-        && query.psa_linked.is_none()
-        && query.parent.is_none();
-    if plain && search::indexable(text) {
+    if plain(scope, query) && search::indexable(text) {
         // The trigram index alone, stopped after `cap + 1` ids: cheap for any term on SQLite,
         // for rare ones on PostgreSQL (whose estimate answers for common ones).
         let ids = match search::indexed(conn, stats, text, cap + 1)? {

@@ -234,3 +234,74 @@ async fn a_term_the_statistics_call_common_reads_no_matches() {
     };
     assert_eq!(ran, wanted, "statements for {path}");
 }
+
+/// A term whose matches all lie at the end of the name order (PostgreSQL's statistics say so) is
+/// paged from its matches, read and sorted, rather than by walking every organization before
+/// them: the same pages as a walk would show, both ways, with a page reached by Next read in one
+/// statement after the session's.
+#[tokio::test]
+async fn a_term_whose_matches_lie_deep_in_the_name_order_pages_the_same() {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
+    app.db(|c| {
+        let names: Vec<String> = (0..6_000)
+            .map(|i| format!("Alpha Company {i:04}"))
+            .chain((0..60).map(|i| format!("Zulu Northwind {i:02}")))
+            .collect();
+        let values: Vec<OrgValues<'_>> = names
+            .iter()
+            .map(|name| OrgValues {
+                name,
+                short_name: "",
+                type_id: None,
+                status_id: None,
+                parent_id: None,
+                description: "",
+                quick_notes: "",
+                alert: "",
+            })
+            .collect();
+        for chunk in values.chunks(1_000) {
+            store::insert_many(c, chunk, None).unwrap();
+        }
+        diesel::update(organizations::table.filter(organizations::name.eq("Zulu Northwind 07")))
+            .set(organizations::deleted_at.eq(Some(roster::db::now())))
+            .execute(c)
+            .unwrap();
+        if c.backend() == roster::db::Backend::Postgres {
+            diesel::sql_query("ANALYZE organizations")
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    let client = app.login_as(Role::Administrator).await;
+    for sort in ["name", "-name"] {
+        let mut expected = matching(&app, "northwind", "name").await;
+        if sort == "-name" {
+            expected.reverse();
+        }
+        assert_eq!(expected.len(), 59);
+        let first = format!("/organizations?q=northwind&sort={sort}");
+        let body = client.get(&first).await.body;
+        assert_eq!(
+            count_line(&body),
+            "More than 40 organizations, page 1 of more than 20"
+        );
+        let (last, pages) = forward(&client, &first, &expected).await;
+        assert_eq!(pages, 30, "{sort}");
+        let prev = client.get(&link(&last, "prev").unwrap()).await.body;
+        assert_eq!(ids_on(&prev), expected[56..58]);
+        let typed = client.get(&format!("{first}&page=13")).await.body;
+        assert_eq!(ids_on(&typed), expected[24..26]);
+        let past = client.get(&format!("{first}&page=21")).await.body;
+        assert!(ids_on(&past).is_empty());
+    }
+    let page_one = client.get("/organizations?q=northwind").await.body;
+    let next = link(&page_one, "next").unwrap();
+    let ran = crate::lean::statements(&app, &client, &next).await;
+    let wanted = match crate::support::backend() {
+        crate::support::Backend::Postgres => 3,
+        crate::support::Backend::Sqlite => 6,
+    };
+    assert_eq!(ran, wanted, "statements for {next}");
+}
