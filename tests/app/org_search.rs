@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 use roster::auth::Role;
 use roster::db::schema::organizations;
+use roster::db::{Backend, DbConn};
 use roster::orgs::store::{self, OrgValues};
 
 use crate::org_counts::{ids_on, link, page_link};
@@ -13,6 +14,35 @@ use crate::support::{Client, TestApp};
 
 /// Rows a page (small, so that the cap of 20 pages is 40 matches).
 const PER: i64 = 2;
+
+/// Organizations of these names, inserted as a bulk path does, 1,000 a statement.
+fn insert_named(c: &mut DbConn, names: &[String]) {
+    let values: Vec<OrgValues<'_>> = names
+        .iter()
+        .map(|name| OrgValues {
+            name,
+            short_name: "",
+            type_id: None,
+            status_id: None,
+            parent_id: None,
+            description: "",
+            quick_notes: "",
+            alert: "",
+        })
+        .collect();
+    for chunk in values.chunks(1_000) {
+        store::insert_many(c, chunk, None).unwrap();
+    }
+}
+
+/// PostgreSQL's statistics of the organizations, as autovacuum would gather them after a load.
+fn analyze(c: &mut DbConn) {
+    if c.backend() == Backend::Postgres {
+        diesel::sql_query("ANALYZE organizations")
+            .execute(c)
+            .unwrap();
+    }
+}
 
 /// 45 "Dental Care" organizations (one of them being deleted), 3 "Rare Widget" ones and some
 /// others, inserted as a bulk path does.
@@ -22,20 +52,7 @@ async fn seeded() -> TestApp {
         let mut names: Vec<String> = (0..45).map(|i| format!("Dental Care {i:02}")).collect();
         names.extend((0..3).map(|i| format!("Rare Widget {i}")));
         names.extend((0..10).map(|i| format!("Plain Company {i}")));
-        let values: Vec<OrgValues<'_>> = names
-            .iter()
-            .map(|name| OrgValues {
-                name,
-                short_name: "",
-                type_id: None,
-                status_id: None,
-                parent_id: None,
-                description: "",
-                quick_notes: "",
-                alert: "",
-            })
-            .collect();
-        store::insert_many(c, &values, None).unwrap();
+        insert_named(c, &names);
         diesel::update(organizations::table.filter(organizations::name.eq("Dental Care 07")))
             .set(organizations::deleted_at.eq(Some(roster::db::now())))
             .execute(c)
@@ -197,25 +214,8 @@ async fn a_term_the_statistics_call_common_reads_no_matches() {
                 _ => format!("Zebra Dental {i:03}"),
             })
             .collect();
-        let values: Vec<OrgValues<'_>> = names
-            .iter()
-            .map(|name| OrgValues {
-                name,
-                short_name: "",
-                type_id: None,
-                status_id: None,
-                parent_id: None,
-                description: "",
-                quick_notes: "",
-                alert: "",
-            })
-            .collect();
-        store::insert_many(c, &values, None).unwrap();
-        if c.backend() == roster::db::Backend::Postgres {
-            diesel::sql_query("ANALYZE organizations")
-                .execute(c)
-                .unwrap();
-        }
+        insert_named(c, &names);
+        analyze(c);
     })
     .await;
     let client = app.login_as(Role::Administrator).await;
@@ -247,31 +247,12 @@ async fn a_term_whose_matches_lie_deep_in_the_name_order_pages_the_same() {
             .map(|i| format!("Alpha Company {i:04}"))
             .chain((0..60).map(|i| format!("Zulu Northwind {i:02}")))
             .collect();
-        let values: Vec<OrgValues<'_>> = names
-            .iter()
-            .map(|name| OrgValues {
-                name,
-                short_name: "",
-                type_id: None,
-                status_id: None,
-                parent_id: None,
-                description: "",
-                quick_notes: "",
-                alert: "",
-            })
-            .collect();
-        for chunk in values.chunks(1_000) {
-            store::insert_many(c, chunk, None).unwrap();
-        }
+        insert_named(c, &names);
         diesel::update(organizations::table.filter(organizations::name.eq("Zulu Northwind 07")))
             .set(organizations::deleted_at.eq(Some(roster::db::now())))
             .execute(c)
             .unwrap();
-        if c.backend() == roster::db::Backend::Postgres {
-            diesel::sql_query("ANALYZE organizations")
-                .execute(c)
-                .unwrap();
-        }
+        analyze(c);
     })
     .await;
     let client = app.login_as(Role::Administrator).await;
