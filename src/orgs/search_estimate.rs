@@ -24,6 +24,10 @@ const REFRESH: Duration = Duration::from_secs(300);
 /// Fewer histogram values than this say too little to skip counting.
 const MIN_VALUES: usize = 100;
 
+/// Values of the histogram that must hold a text for its estimate to be used: with fewer, chance
+/// decides it (at a million organizations each value stands for a thousand of them).
+const MIN_HOLDING: usize = 8;
+
 /// The statistics last read, shared by the requests of one instance (`AppState`).
 #[derive(Default)]
 pub struct SearchStats {
@@ -58,10 +62,11 @@ pub struct Reach {
 }
 
 impl SearchStats {
-    /// The organizations expected to hold `needle` (lower-cased), or None without statistics.
+    /// The organizations expected to hold `needle` (lower-cased), or None without statistics or
+    /// when fewer than `MIN_HOLDING` of the histogram's values hold it (count them instead).
     pub fn estimate(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<f64>> {
         let sample = self.sample(pg)?;
-        Ok(share(&sample.values, needle).map(|share| share * sample.rows))
+        Ok(share(&sample.values, needle, MIN_HOLDING).map(|share| share * sample.rows))
     }
 
     /// Where the organizations holding `needle` lie in name order, or None without statistics
@@ -106,19 +111,20 @@ impl SearchStats {
     }
 }
 
-/// The share of `values` that contain `needle`, or None when they are too few to tell.
-fn share(values: &[String], needle: &str) -> Option<f64> {
+/// The share of `values` that contain `needle`, or None when they are too few to tell or fewer
+/// than `at_least` of them hold it.
+fn share(values: &[String], needle: &str, at_least: usize) -> Option<f64> {
     if values.len() < MIN_VALUES {
         return None;
     }
     let holding = values.iter().filter(|v| v.contains(needle)).count();
-    Some(holding as f64 / values.len() as f64)
+    (holding >= at_least).then(|| holding as f64 / values.len() as f64)
 }
 
 /// The shares of `values` (in the column's order) that hold `needle`, come before the first
 /// that does, and after the last; None when they are too few or none holds it.
 fn reach(values: &[String], needle: &str) -> Option<(f64, f64, f64)> {
-    let holding = share(values, needle)?;
+    let holding = share(values, needle, 1)?;
     let first = values.iter().position(|v| v.contains(needle))?;
     let last = values.iter().rposition(|v| v.contains(needle))?;
     let n = values.len() as f64;
@@ -142,9 +148,11 @@ mod tests {
                 _ => format!("beta law {i}"),
             })
             .collect();
-        assert_eq!(share(&values, "dental"), Some(0.5));
-        assert_eq!(share(&values, "law"), Some(0.5));
-        assert_eq!(share(&values, "zzz"), Some(0.0));
+        assert_eq!(share(&values, "dental", 1), Some(0.5));
+        assert_eq!(share(&values, "law", 1), Some(0.5));
+        assert_eq!(share(&values, "zzz", 0), Some(0.0));
+        assert_eq!(share(&values, "dental7", 1), Some(0.01));
+        assert_eq!(share(&values, "dental7", super::MIN_HOLDING), None);
     }
 
     #[test]
@@ -165,6 +173,6 @@ mod tests {
     #[test]
     fn too_few_values_give_no_share() {
         let values = vec!["dental".to_owned(); 99];
-        assert_eq!(share(&values, "dental"), None);
+        assert_eq!(share(&values, "dental", 1), None);
     }
 }
