@@ -4,7 +4,7 @@
 //! backends); `%`, `_` and `\` in the search are matched literally.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::access::OrgFilter;
 use super::search_estimate::{Reach, SearchStats};
@@ -46,9 +46,8 @@ pub fn containing(backend: Backend, term: &str) -> OrgFilter {
                 // Shorter than a trigram: the index cannot help.
                 return Box::new(like);
             }
-            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
             let indexed = prepared::<Bool>("organizations.id IN (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
-                .text(phrase)
+                .text(phrase(&needle))
                 .sql(")");
             Box::new(indexed.and(like))
         }
@@ -93,13 +92,10 @@ pub enum Probe {
 /// one whose matches lie deep in the name order is not walked (`search_pages::deep_matches`).
 pub const ESTIMATE_FACTOR: i64 = 2;
 
-/// Where the organizations holding `term` lie in name order, by PostgreSQL's statistics (None on
-/// SQLite, or without statistics).
+/// Where the organizations holding `term` lie in name order, by the sample of their names
+/// (`search_estimate`; None without one).
 pub fn reach(conn: &mut DbConn, stats: &SearchStats, term: &str) -> QueryResult<Option<Reach>> {
-    match conn {
-        DbConn::Pg(pg) => stats.reach(pg, &needle(term)),
-        DbConn::Sqlite(_) => Ok(None),
-    }
+    stats.reach(conn, &needle(term))
 }
 
 /// Matches `ordered_matches` reads at most (one more tells that there are more).
@@ -113,19 +109,44 @@ const ASCENDING: &str =
 const DESCENDING: &str =
     " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text DESC, id DESC LIMIT 20001";
 
-/// PostgreSQL: up to `GATHERED + 1` ids of the organizations not being deleted whose search text
-/// contains `term`, in name order (backwards when `descending`): every match read through the
-/// trigram index and sorted (the pattern hidden from the planner, which would otherwise walk the
-/// name index).
-pub fn ordered_matches(
-    pg: &mut diesel::PgConnection,
-    term: &str,
-    descending: bool,
-) -> QueryResult<Vec<i64>> {
-    prepared::<BigInt>("SELECT id FROM organizations WHERE search_text LIKE (SELECT CAST(")
-        .text(format!("%{}%", escape_like(&needle(term))))
-        .sql(if descending { DESCENDING } else { ASCENDING })
-        .load(pg)
+/// Up to `GATHERED + 1` ids of the organizations not being deleted whose search text contains
+/// `term`, in name order (backwards when `descending`): every match read through the trigram
+/// index and sorted. PostgreSQL sorts them (the pattern hidden from the planner, which would
+/// otherwise walk the name index); SQLite's sorter took longer than reading the matches, so they
+/// are sorted here.
+pub fn ordered_matches(conn: &mut DbConn, term: &str, descending: bool) -> QueryResult<Vec<i64>> {
+    let needle = needle(term);
+    let pattern = format!("%{}%", escape_like(&needle));
+    match conn {
+        DbConn::Pg(pg) => {
+            prepared::<BigInt>("SELECT id FROM organizations WHERE search_text LIKE (SELECT CAST(")
+                .text(pattern)
+                .sql(if descending { DESCENDING } else { ASCENDING })
+                .load(pg)
+        }
+        DbConn::Sqlite(c) => {
+            let mut found: Vec<(i64, String)> = prepared::<(BigInt, Text)>(
+                "SELECT id, search_text FROM organizations WHERE id IN \
+                 (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ",
+            )
+            .text(phrase(&needle))
+            .sql(") AND search_text LIKE ")
+            .text(pattern)
+            .sql(" ESCAPE '\\' AND +deleted_at IS NULL LIMIT ")
+            .big_int(GATHERED + 1)
+            .load(c)?;
+            found.sort_unstable_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+            if descending {
+                found.reverse();
+            }
+            Ok(found.into_iter().map(|(id, _)| id).collect())
+        }
+    }
+}
+
+/// An FTS5 query for the text as one phrase.
+fn phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
 /// Up to `limit` ids of organizations whose search text contains `term`, in no particular order,
@@ -139,21 +160,20 @@ pub fn indexed(
     limit: i64,
 ) -> QueryResult<Probe> {
     let needle = needle(term);
+    let estimate = stats.estimate(conn, &needle)?;
+    if estimate.is_some_and(|rows| rows > (limit.saturating_mul(ESTIMATE_FACTOR)) as f64) {
+        return Ok(Probe::Many);
+    }
     match conn {
         DbConn::Sqlite(c) => {
-            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
             prepared::<BigInt>("SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
-                .text(phrase)
+                .text(phrase(&needle))
                 .sql(" LIMIT ")
                 .big_int(limit)
                 .load(c)
                 .map(Probe::Ids)
         }
         DbConn::Pg(c) => {
-            let estimate = stats.estimate(c, &needle)?;
-            if estimate.is_some_and(|rows| rows > (limit.saturating_mul(ESTIMATE_FACTOR)) as f64) {
-                return Ok(Probe::Many);
-            }
             // The pattern behind a subquery: planned once for every term (the trigram index,
             // whatever the pattern), not against the statistics' 1,001 values at each call.
             prepared::<BigInt>(

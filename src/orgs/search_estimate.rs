@@ -1,22 +1,29 @@
-//! How many organizations PostgreSQL expects to hold a text, read from its own statistics of
-//! `organizations.search_text` (the histogram `ANALYZE` keeps: 1,001 evenly spaced values, see
-//! migration 000260) and kept in the process, so that a search asks nothing of the database to
-//! decide between counting its matches and saying "more than": the planner's own estimate
-//! (`EXPLAIN`) cost a statement per search, planned against the same histogram.
+//! How many organizations hold a text, and where they lie in name order, estimated from a sample
+//! of `organizations.search_text` kept in the process, so that a search asks nothing of the
+//! database to decide between counting its matches and saying "more than".
 //!
-//! The estimate is the share of histogram values that contain the text, times the table's rows,
+//! On PostgreSQL the sample is its own statistics (the histogram `ANALYZE` keeps: 1,001 evenly
+//! spaced values, see migration 000260): the planner's own estimate (`EXPLAIN`) cost a statement
+//! per search, planned against the same histogram. SQLite keeps no such statistics of a text
+//! column: its sample is read here, up to 1,001 organizations picked by id across the table
+//! (`SQLITE_SAMPLE`, about 1 ms at 100,000). Without it, an FTS5 probe that counts a common
+//! term's first 1,001 matches cost three times the list page.
+//!
+//! The estimate is the share of sampled values that contain the text, times the table's rows,
 //! as the planner computes it for `LIKE '%text%'`. The values are read again after `REFRESH`
 //! (an instance does not see another's `ANALYZE` sooner; a stale estimate only picks the slower
 //! of two exact answers or says "more than" of a term whose count changed by half). Without
-//! statistics (a new database, before its first `ANALYZE`) there is no estimate and the matches
-//! are counted.
+//! a sample (a new PostgreSQL database before its first `ANALYZE`, fewer than `MIN_VALUES`
+//! organizations) there is no estimate and the matches are counted.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+
+use crate::db::DbConn;
 
 /// How long a read of the statistics is used.
 const REFRESH: Duration = Duration::from_secs(300);
@@ -36,9 +43,9 @@ pub struct SearchStats {
 
 struct Sample {
     at: Instant,
-    /// The table's rows as PostgreSQL last counted them.
+    /// The table's rows as PostgreSQL last counted them (SQLite: as the sample found them).
     rows: f64,
-    /// The histogram's values (lower-cased search texts); empty without statistics.
+    /// The sampled values (lower-cased search texts) in name order; empty without statistics.
     values: Vec<String>,
 }
 
@@ -64,15 +71,15 @@ pub struct Reach {
 impl SearchStats {
     /// The organizations expected to hold `needle` (lower-cased), or None without statistics or
     /// when fewer than `MIN_HOLDING` of the histogram's values hold it (count them instead).
-    pub fn estimate(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<f64>> {
-        let sample = self.sample(pg)?;
+    pub fn estimate(&self, conn: &mut DbConn, needle: &str) -> QueryResult<Option<f64>> {
+        let sample = self.sample(conn)?;
         Ok(share(&sample.values, needle, MIN_HOLDING).map(|share| share * sample.rows))
     }
 
     /// Where the organizations holding `needle` lie in name order, or None without statistics
     /// or when no value of the histogram holds it.
-    pub fn reach(&self, pg: &mut PgConnection, needle: &str) -> QueryResult<Option<Reach>> {
-        let sample = self.sample(pg)?;
+    pub fn reach(&self, conn: &mut DbConn, needle: &str) -> QueryResult<Option<Reach>> {
+        let sample = self.sample(conn)?;
         Ok(
             reach(&sample.values, needle).map(|(holding, before, after)| Reach {
                 holding: holding * sample.rows,
@@ -82,33 +89,81 @@ impl SearchStats {
         )
     }
 
-    fn sample(&self, pg: &mut PgConnection) -> QueryResult<Arc<Sample>> {
+    fn sample(&self, conn: &mut DbConn) -> QueryResult<Arc<Sample>> {
         let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(sample) = read.as_ref().filter(|s| s.at.elapsed() < REFRESH) {
             return Ok(sample.clone());
         }
-        let found = diesel::sql_query(
-            "SELECT GREATEST(c.reltuples, 0)::float8 AS rows, \
-                    (SELECT array_to_json(s.histogram_bounds::text::text[])::text \
-                     FROM pg_stats s \
-                     WHERE s.schemaname = n.nspname AND s.tablename = c.relname \
-                       AND s.attname = 'search_text') AS values \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = 'organizations'::regclass",
-        )
-        .get_result::<Read>(pg)?;
-        let values = found
-            .values
-            .and_then(|json| serde_json::from_str::<Vec<String>>(&json).ok())
-            .unwrap_or_default();
+        let (rows, values) = match conn {
+            DbConn::Pg(pg) => histogram(pg)?,
+            DbConn::Sqlite(c) => sampled(c)?,
+        };
         let sample = Arc::new(Sample {
             at: Instant::now(),
-            rows: found.rows,
+            rows,
             values,
         });
         *read = Some(sample.clone());
         Ok(sample)
     }
+}
+
+/// PostgreSQL's rows and histogram of `search_text` (no values before the first `ANALYZE`).
+fn histogram(pg: &mut PgConnection) -> QueryResult<(f64, Vec<String>)> {
+    let found = diesel::sql_query(
+        "SELECT GREATEST(c.reltuples, 0)::float8 AS rows, \
+                (SELECT array_to_json(s.histogram_bounds::text::text[])::text \
+                 FROM pg_stats s \
+                 WHERE s.schemaname = n.nspname AND s.tablename = c.relname \
+                   AND s.attname = 'search_text') AS values \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.oid = 'organizations'::regclass",
+    )
+    .get_result::<Read>(pg)?;
+    let values = found
+        .values
+        .and_then(|json| serde_json::from_str::<Vec<String>>(&json).ok())
+        .unwrap_or_default();
+    Ok((found.rows, values))
+}
+
+/// SQLite's sample: the organizations not being deleted among up to 1,001 ids picked across the
+/// span of ids (`i * 2654435761 mod span`: a prime step, so the picks are distinct and fall on
+/// every residue of a name pattern that repeats with the ids), each read by its key; with the
+/// estimated rows (the share of picks found, times the span).
+const SQLITE_SAMPLE: &str = "WITH RECURSIVE \
+    bounds(lo, span) AS (SELECT (SELECT min(id) FROM organizations), \
+                                (SELECT max(id) FROM organizations) \
+                                - (SELECT min(id) FROM organizations) + 1), \
+    pick(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pick WHERE i < 1000) \
+    SELECT DISTINCT o.id AS id, b.span AS span, o.search_text AS search_text \
+    FROM bounds b, pick JOIN organizations o ON o.id = b.lo + (pick.i * 2654435761) % b.span \
+    WHERE o.deleted_at IS NULL";
+
+/// Ids the SQLite sample picks at most.
+const PICKS: i64 = 1_001;
+
+#[derive(QueryableByName)]
+struct Picked {
+    #[diesel(sql_type = BigInt)]
+    span: i64,
+    #[diesel(sql_type = Text)]
+    search_text: String,
+}
+
+fn sampled(c: &mut diesel::SqliteConnection) -> QueryResult<(f64, Vec<String>)> {
+    let picked: Vec<Picked> = diesel::sql_query(SQLITE_SAMPLE).load(c)?;
+    let span = picked.first().map_or(0, |p| p.span);
+    let picks = span.min(PICKS);
+    let rows = if picks > 0 {
+        picked.len() as f64 / picks as f64 * span as f64
+    } else {
+        0.0
+    };
+    // SQLite orders text by its bytes, as `str` does.
+    let mut values: Vec<String> = picked.into_iter().map(|p| p.search_text).collect();
+    values.sort_unstable();
+    Ok((rows, values))
 }
 
 /// The share of `values` that contain `needle`, or None when they are too few to tell or fewer

@@ -56,10 +56,11 @@ fn plain(scope: Scope, query: &ListQuery) -> bool {
         && query.parent.is_none()
 }
 
-/// Every match in the list's order, when PostgreSQL's statistics say that they lie so deep in
-/// the name order that a walk would read more rows to reach them than there are matches (a name
-/// most matches start with: "northwind" at 100,000 organizations walked 60,000 rows for its first
-/// page, 48 ms; read and sorted, 9 ms); None: count or walk as usual.
+/// Every match in the list's order, when the sample of names (`search_estimate`) says that they
+/// lie so deep in the name order that a walk would read more rows to reach them than there are
+/// matches (a name most matches start with: "northwind" at 100,000 organizations walked 60,000
+/// rows for its first page, 48 ms on PostgreSQL; read and sorted, 9 ms); None: count or walk as
+/// usual.
 fn deep_matches(
     conn: &mut DbConn,
     stats: &SearchStats,
@@ -85,10 +86,7 @@ fn deep_matches(
     if deep < DEEP_ROWS.max(reach.holding) || reach.holding > search::GATHERED as f64 {
         return Ok(None);
     }
-    let DbConn::Pg(pg) = conn else {
-        return Ok(None);
-    };
-    let ordered = search::ordered_matches(pg, text, descending)?;
+    let ordered = search::ordered_matches(conn, text, descending)?;
     Ok((len(&ordered) <= search::GATHERED).then_some(ordered))
 }
 
