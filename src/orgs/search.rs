@@ -98,6 +98,13 @@ pub fn reach(conn: &mut DbConn, stats: &SearchStats, term: &str) -> QueryResult<
     stats.reach(conn, &needle(term))
 }
 
+/// Whether the sample of names (`search_estimate`) expects more than `ESTIMATE_FACTOR` times
+/// `limit` organizations to hold `term`.
+pub fn common(conn: &mut DbConn, stats: &SearchStats, term: &str, limit: i64) -> QueryResult<bool> {
+    let estimate = stats.estimate(conn, &needle(term))?;
+    Ok(estimate.is_some_and(|rows| rows > (limit.saturating_mul(ESTIMATE_FACTOR)) as f64))
+}
+
 /// Matches `ordered_matches` reads at most (one more tells that there are more).
 pub const GATHERED: i64 = 20_000;
 
@@ -108,40 +115,66 @@ const ASCENDING: &str =
     " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text ASC, id ASC LIMIT 20001";
 const DESCENDING: &str =
     " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text DESC, id DESC LIMIT 20001";
+/// SQLite's, which leaves the sorting and the test of each name to Rust.
+const MATCHED: &str = ") AND +deleted_at IS NULL LIMIT 20001";
 
-/// Up to `GATHERED + 1` ids of the organizations not being deleted whose search text contains
-/// `term`, in name order (backwards when `descending`): every match read through the trigram
-/// index and sorted. PostgreSQL sorts them (the pattern hidden from the planner, which would
-/// otherwise walk the name index); SQLite's sorter took longer than reading the matches, so they
-/// are sorted here.
-pub fn ordered_matches(conn: &mut DbConn, term: &str, descending: bool) -> QueryResult<Vec<i64>> {
+/// The ids of the organizations not being deleted whose search text contains `term`, in name
+/// order (backwards when `descending`), or None when they are more than `GATHERED`: every match
+/// read through the trigram index and sorted. PostgreSQL sorts them (the pattern hidden from the
+/// planner, which would otherwise walk the name index). SQLite reads every hit of its FTS5
+/// index (a term is only gathered when the sample calls it rare, or deep and at most
+/// `GATHERED`: `search_pages::gathered`), for the rarest trigrams of the term rather than the
+/// whole phrase; its sorter and its `LIKE` took longer than reading the hits, so they are tested
+/// and sorted here. More than `GATHERED` hits are taken as more than `GATHERED` matches.
+pub fn ordered_matches(
+    conn: &mut DbConn,
+    stats: &SearchStats,
+    term: &str,
+    descending: bool,
+) -> QueryResult<Option<Vec<i64>>> {
     let needle = needle(term);
-    let pattern = format!("%{}%", escape_like(&needle));
-    match conn {
-        DbConn::Pg(pg) => {
+    let within = |found: usize| i64::try_from(found).is_ok_and(|n| n <= GATHERED);
+    if let DbConn::Pg(pg) = conn {
+        let ids: Vec<i64> =
             prepared::<BigInt>("SELECT id FROM organizations WHERE search_text LIKE (SELECT CAST(")
-                .text(pattern)
+                .text(format!("%{}%", escape_like(&needle)))
                 .sql(if descending { DESCENDING } else { ASCENDING })
-                .load(pg)
-        }
-        DbConn::Sqlite(c) => {
-            let mut found: Vec<(i64, String)> = prepared::<(BigInt, Text)>(
-                "SELECT id, search_text FROM organizations WHERE id IN \
-                 (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ",
-            )
-            .text(phrase(&needle))
-            .sql(") AND search_text LIKE ")
-            .text(pattern)
-            .sql(" ESCAPE '\\' AND +deleted_at IS NULL LIMIT ")
-            .big_int(GATHERED + 1)
-            .load(c)?;
-            found.sort_unstable_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
-            if descending {
-                found.reverse();
-            }
-            Ok(found.into_iter().map(|(id, _)| id).collect())
-        }
+                .load(pg)?;
+        return Ok(within(ids.len()).then_some(ids));
     }
+    // The two trigrams of the term the fewest sampled names hold find a superset of its matches
+    // (the whole phrase without a sample); Rust keeps the names that hold the term.
+    let fts = match stats.rarest(conn, &needle, 2)? {
+        Some(grams) => grams
+            .iter()
+            .map(|g| phrase(g))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        None => phrase(&needle),
+    };
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(None);
+    };
+    let read: Vec<(i64, String)> = prepared::<(BigInt, Text)>(
+        "SELECT id, search_text FROM organizations WHERE id IN \
+         (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ",
+    )
+    .text(fts)
+    .sql(MATCHED)
+    .load(c)?;
+    if !within(read.len()) {
+        return Ok(None);
+    }
+    let mut found: Vec<(String, i64)> = read
+        .into_iter()
+        .filter(|(_, text)| text.contains(&needle))
+        .map(|(id, text)| (text, id))
+        .collect();
+    found.sort_unstable();
+    if descending {
+        found.reverse();
+    }
+    Ok(Some(found.into_iter().map(|(_, id)| id).collect()))
 }
 
 /// An FTS5 query for the text as one phrase.
@@ -159,11 +192,10 @@ pub fn indexed(
     term: &str,
     limit: i64,
 ) -> QueryResult<Probe> {
-    let needle = needle(term);
-    let estimate = stats.estimate(conn, &needle)?;
-    if estimate.is_some_and(|rows| rows > (limit.saturating_mul(ESTIMATE_FACTOR)) as f64) {
+    if common(conn, stats, term, limit)? {
         return Ok(Probe::Many);
     }
+    let needle = needle(term);
     match conn {
         DbConn::Sqlite(c) => {
             prepared::<BigInt>("SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ")
@@ -198,6 +230,7 @@ mod tests {
         let limit = format!("LIMIT {}", super::GATHERED + 1);
         assert!(super::ASCENDING.ends_with(&limit));
         assert!(super::DESCENDING.ends_with(&limit));
+        assert!(super::MATCHED.ends_with(&limit));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub(super) fn list(
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
     if plain(scope, query)
-        && let Some(ordered) = deep_matches(conn, stats, query, text)?
+        && let Some(ordered) = gathered(conn, stats, query, text, cap)?
     {
         return sliced(conn, query, &ordered, cap);
     }
@@ -56,16 +56,20 @@ fn plain(scope: Scope, query: &ListQuery) -> bool {
         && query.parent.is_none()
 }
 
-/// Every match in the list's order, when the sample of names (`search_estimate`) says that they
-/// lie so deep in the name order that a walk would read more rows to reach them than there are
-/// matches (a name most matches start with: "northwind" at 100,000 organizations walked 60,000
-/// rows for its first page, 48 ms on PostgreSQL; read and sorted, 9 ms); None: count or walk as
-/// usual.
-fn deep_matches(
+/// Every match in the list's name order, read through the trigram index in one statement, when
+/// the sample of names (`search_estimate`) does not call the term common (few matches: counted
+/// and sliced; a probe for their ids and a second statement to order them cost twice as much),
+/// or says that its matches lie so deep in the name order that a walk would read more rows to
+/// reach them than there are matches (a name most matches start with: "northwind" at 100,000
+/// organizations walked 60,000 rows for its first page, 48 ms on PostgreSQL; read and sorted,
+/// 9 ms). None: count or walk as usual (sorted by update, a term shorter than a trigram, a
+/// common term spread through the list, more than `GATHERED` matches).
+fn gathered(
     conn: &mut DbConn,
     stats: &SearchStats,
     query: &ListQuery,
     text: &str,
+    cap: i64,
 ) -> QueryResult<Option<Vec<i64>>> {
     let descending = match query.sort {
         Sort::Name => false,
@@ -75,19 +79,25 @@ fn deep_matches(
     if !search::indexable(text) {
         return Ok(None);
     }
-    let Some(reach) = search::reach(conn, stats, text)? else {
+    if search::common(conn, stats, text, cap + 1)? && !deep(conn, stats, text, descending)? {
         return Ok(None);
+    }
+    search::ordered_matches(conn, stats, text, descending)
+}
+
+/// Whether the sample says a walk would read more rows before the term's first match (its
+/// last, `descending`) than `DEEP_ROWS` and than there are matches, and that they are at most
+/// `GATHERED`.
+fn deep(conn: &mut DbConn, stats: &SearchStats, text: &str, descending: bool) -> QueryResult<bool> {
+    let Some(reach) = search::reach(conn, stats, text)? else {
+        return Ok(false);
     };
-    let deep = if descending {
+    let before = if descending {
         reach.after
     } else {
         reach.before
     };
-    if deep < DEEP_ROWS.max(reach.holding) || reach.holding > search::GATHERED as f64 {
-        return Ok(None);
-    }
-    let ordered = search::ordered_matches(conn, text, descending)?;
-    Ok((len(&ordered) <= search::GATHERED).then_some(ordered))
+    Ok(before >= DEEP_ROWS.max(reach.holding) && reach.holding <= search::GATHERED as f64)
 }
 
 /// The page of `ordered` (every match, in the list's order) the query asks for: counted when

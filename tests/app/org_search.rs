@@ -229,9 +229,17 @@ async fn a_term_the_statistics_call_common_reads_no_matches() {
     assert_eq!(ids_on(&body), expected[..2]);
     let ran = crate::lean::statements(&app, &client, path).await;
     assert_eq!(ran, 2, "statements for {path}");
-    // Too few of the sample hold a rare term to estimate it: it is counted.
-    let rare = client.get("/organizations?q=plain+company+01").await.body;
-    assert_eq!(count_line(&rare), "3 organizations, page 1 of 2");
+    // Too few of the sample hold a rare term to estimate it: it is counted, its matches read and
+    // ordered in one statement, then the page's rows.
+    let rare = "/organizations?q=plain+company+01";
+    let body = client.get(rare).await.body;
+    assert_eq!(count_line(&body), "3 organizations, page 1 of 2");
+    assert_eq!(
+        ids_on(&body),
+        matching(&app, "plain company 01", "name").await[..2]
+    );
+    let ran = crate::lean::statements(&app, &client, rare).await;
+    assert_eq!(ran, 3, "statements for {rare}");
 }
 
 /// A term whose matches all lie at the end of the name order (the sample of names says so) is
@@ -280,4 +288,33 @@ async fn a_term_whose_matches_lie_deep_in_the_name_order_pages_the_same() {
     let next = link(&page_one, "next").unwrap();
     let ran = crate::lean::statements(&app, &client, &next).await;
     assert_eq!(ran, 3, "statements for {next}");
+}
+
+/// A rare term among enough organizations for a sample is found through its rarest trigrams,
+/// and only names that hold the whole term are shown and counted: "Ab Cx B Cd" holds every
+/// trigram of "ab cd" but not the term.
+#[tokio::test]
+async fn a_rare_term_is_matched_whole_not_by_its_trigrams() {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
+    app.db(|c| {
+        let names: Vec<String> = (0..300)
+            .map(|i| format!("Plain Company {i:03}"))
+            .chain((0..3).map(|i| format!("Ab Cd {i}")))
+            .chain((0..3).map(|i| format!("Ab Cx B Cd {i}")))
+            .collect();
+        insert_named(c, &names);
+        analyze(c);
+    })
+    .await;
+    let client = app.login_as(Role::Administrator).await;
+    let path = "/organizations?q=ab+cd";
+    let body = client.get(path).await.body;
+    assert_eq!(count_line(&body), "3 organizations, page 1 of 2");
+    let expected = matching(&app, "ab cd", "name").await;
+    assert_eq!(expected.len(), 3);
+    assert_eq!(ids_on(&body), expected[..2]);
+    let last = client.get(&format!("{path}&page=2")).await.body;
+    assert_eq!(ids_on(&last), expected[2..]);
+    let ran = crate::lean::statements(&app, &client, path).await;
+    assert_eq!(ran, 3, "statements for {path}");
 }
