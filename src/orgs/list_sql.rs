@@ -132,24 +132,41 @@ macro_rules! list_sql {
             }
 
             /// The rows of one walk, in the list's order. Rows passed over are read in the
-            /// index alone (ids first, then the page's rows by id).
+            /// index alone (`read_by_ids`).
             pub fn read(
                 c: &mut $conn,
                 rows_of: Boxed,
                 query: &ListQuery,
                 walk: &Walk,
             ) -> QueryResult<Vec<ListItem>> {
+                if walk.skip > 0 {
+                    return read_by_ids(c, rows_of, query, walk);
+                }
                 let q = walk_query(rows_of, query, walk);
-                let mut rows: Vec<ListItem> = if walk.skip == 0 {
-                    literal_limit(q.select(ListItem::as_select()), walk.limit).load(c)?
+                let mut rows: Vec<ListItem> =
+                    literal_limit(q.select(ListItem::as_select()), walk.limit).load(c)?;
+                if walk.reverse {
+                    rows.reverse();
+                }
+                Ok(rows)
+            }
+
+            /// The rows of one walk, in the list's order: the ids first, read from the sort
+            /// index alone (the rows it passes over, skipped or filtered out, are never read
+            /// from the table), then the page's rows by id.
+            pub fn read_by_ids(
+                c: &mut $conn,
+                rows_of: Boxed,
+                query: &ListQuery,
+                walk: &Walk,
+            ) -> QueryResult<Vec<ListItem>> {
+                let q = walk_query(rows_of, query, walk).select(organizations::id);
+                let ids: Vec<i64> = if walk.skip == 0 {
+                    literal_limit(q, walk.limit).load(c)?
                 } else {
-                    let ids: Vec<i64> = q
-                        .limit(walk.limit)
-                        .offset(walk.skip)
-                        .select(organizations::id)
-                        .load(c)?;
-                    rows_by_id(c, &ids)?
+                    q.limit(walk.limit).offset(walk.skip).load(c)?
                 };
+                let mut rows = rows_by_id(c, &ids)?;
                 if walk.reverse {
                     rows.reverse();
                 }

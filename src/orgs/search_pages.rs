@@ -10,7 +10,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::access::{OrgFilter, Scope, on_list};
-use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, rows_by_id, walk_query};
+use super::list_sql::multi::{
+    Boxed, anchor_key, narrow, narrowed, read, read_by_ids, rows_by_id, walk_query,
+};
 use super::model::ListItem;
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
@@ -327,7 +329,14 @@ fn walked(
         ..walk
     };
     let rows = narrowed(scope, query).filter(search::scanning(conn.backend(), text));
-    let mut items = read(conn, rows, query, &walk)?;
+    let mut items = match conn.backend() {
+        // SQLite tests the term on the index entry before it reads the row; PostgreSQL does
+        // only in an index-only scan, which a statement reading the rows is not: it fetched
+        // every row it passed over from the table (q=dental at a million organizations: 6,700
+        // for the first page, 44 ms).
+        Backend::Sqlite => read(conn, rows, query, &walk)?,
+        Backend::Postgres => read_by_ids(conn, rows, query, &walk)?,
+    };
     let next = !forward || len_rows(&items) > per_page;
     items.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
     Ok(Page {
