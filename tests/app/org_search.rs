@@ -44,6 +44,18 @@ fn analyze(c: &mut DbConn) {
     }
 }
 
+/// An app with a page of `PER` whose organizations are `names`, inserted as a bulk path does and
+/// analysed.
+async fn app_named(names: Vec<String>) -> TestApp {
+    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
+    app.db(move |c| {
+        insert_named(c, &names);
+        analyze(c);
+    })
+    .await;
+    app
+}
+
 /// 45 "Dental Care" organizations (one of them being deleted), 3 "Rare Widget" ones and some
 /// others, inserted as a bulk path does.
 async fn seeded() -> TestApp {
@@ -207,17 +219,14 @@ async fn rare_and_short_terms_and_filters_are_counted_exactly() {
 /// (PostgreSQL's statistics, SQLite's picked organizations).
 #[tokio::test]
 async fn a_term_the_statistics_call_common_reads_no_matches() {
-    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
-    app.db(|c| {
-        let names: Vec<String> = (0..400)
+    let app = app_named(
+        (0..400)
             .map(|i| match i % 4 {
                 3 => format!("Plain Company {i:03}"),
                 _ => format!("Zebra Dental {i:03}"),
             })
-            .collect();
-        insert_named(c, &names);
-        analyze(c);
-    })
+            .collect(),
+    )
     .await;
     let client = app.login_as(Role::Administrator).await;
     let path = "/organizations?q=zebra";
@@ -254,18 +263,18 @@ async fn a_term_the_statistics_call_common_reads_no_matches() {
 /// statement after the session's.
 #[tokio::test]
 async fn a_term_whose_matches_lie_deep_in_the_name_order_pages_the_same() {
-    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
-    app.db(|c| {
-        let names: Vec<String> = (0..6_000)
+    let app = app_named(
+        (0..6_000)
             .map(|i| format!("Alpha Company {i:04}"))
             .chain((0..60).map(|i| format!("Zulu Northwind {i:02}")))
-            .collect();
-        insert_named(c, &names);
+            .collect(),
+    )
+    .await;
+    app.db(|c| {
         diesel::update(organizations::table.filter(organizations::name.eq("Zulu Northwind 07")))
             .set(organizations::deleted_at.eq(Some(roster::db::now())))
             .execute(c)
             .unwrap();
-        analyze(c);
     })
     .await;
     let client = app.login_as(Role::Administrator).await;
@@ -301,16 +310,13 @@ async fn a_term_whose_matches_lie_deep_in_the_name_order_pages_the_same() {
 /// trigram of "ab cd" but not the term.
 #[tokio::test]
 async fn a_rare_term_is_matched_whole_not_by_its_trigrams() {
-    let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
-    app.db(|c| {
-        let names: Vec<String> = (0..300)
+    let app = app_named(
+        (0..300)
             .map(|i| format!("Plain Company {i:03}"))
             .chain((0..3).map(|i| format!("Ab Cd {i}")))
             .chain((0..3).map(|i| format!("Ab Cx B Cd {i}")))
-            .collect();
-        insert_named(c, &names);
-        analyze(c);
-    })
+            .collect(),
+    )
     .await;
     let client = app.login_as(Role::Administrator).await;
     let path = "/organizations?q=ab+cd";
