@@ -89,7 +89,7 @@ pub enum Probe {
 /// organizations were 0.55x to 1.15x their real counts (with the default 101 values, 0.003x to
 /// 1.3x, and the factor was 4), and an estimate is only made from 8 values or more
 /// (`search_estimate`). A term skipped wrongly is shown as "more than" with its pages walked;
-/// one whose matches lie deep in the name order is not walked (`search_pages::deep_matches`).
+/// one whose matches lie deep in the name order is not walked (`search_pages::gathered`).
 pub const ESTIMATE_FACTOR: i64 = 2;
 
 /// Where the organizations holding `term` lie in name order, by the sample of their names

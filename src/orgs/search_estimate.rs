@@ -6,8 +6,9 @@
 //! spaced values, see migration 000260): the planner's own estimate (`EXPLAIN`) cost a statement
 //! per search, planned against the same histogram. SQLite keeps no such statistics of a text
 //! column: its sample is read here, up to 1,001 organizations picked by id across the table
-//! (`SQLITE_SAMPLE`, about 1 ms at 100,000). Without it, an FTS5 probe that counts a common
-//! term's first 1,001 matches cost three times the list page.
+//! (`SQLITE_SAMPLE`: 1,001 pages read at random, 9-14 ms at 100,000 from the OS cache, once
+//! per `REFRESH`). Without it, an FTS5 probe that counts a common term's first 1,001 matches
+//! cost three times the list page.
 //!
 //! The estimate is the share of sampled values that contain the text, times the table's rows,
 //! as the planner computes it for `LIKE '%text%'`. The values are read again after `REFRESH`
@@ -48,7 +49,7 @@ struct Sample {
     rows: f64,
     /// The sampled values (lower-cased search texts) in name order; empty without statistics.
     values: Vec<String>,
-    /// How many of the values hold each of their trigrams (three characters).
+    /// How many of the values hold each of their trigrams (three characters); SQLite only.
     trigrams: HashMap<String, usize>,
 }
 
@@ -120,14 +121,22 @@ impl SearchStats {
         if let Some(sample) = read.as_ref().filter(|s| s.at.elapsed() < REFRESH) {
             return Ok(sample.clone());
         }
-        let (rows, values) = match conn {
-            DbConn::Pg(pg) => histogram(pg)?,
-            DbConn::Sqlite(c) => sampled(c)?,
+        // Only SQLite's search asks for the rarest trigrams (`rarest`).
+        let (rows, values, trigrams) = match conn {
+            DbConn::Pg(pg) => {
+                let (rows, values) = histogram(pg)?;
+                (rows, values, HashMap::new())
+            }
+            DbConn::Sqlite(c) => {
+                let (rows, values) = sampled(c)?;
+                let held = trigrams(&values);
+                (rows, values, held)
+            }
         };
         let sample = Arc::new(Sample {
             at: Instant::now(),
             rows,
-            trigrams: trigrams(&values),
+            trigrams,
             values,
         });
         *read = Some(sample.clone());
