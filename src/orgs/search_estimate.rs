@@ -7,7 +7,7 @@
 //! per search, planned against the same histogram. SQLite keeps no such statistics of a text
 //! column: its sample is read here, up to 1,001 organizations picked by id across the table
 //! (`SQLITE_SAMPLE`: 1,001 pages read at random, 9-14 ms at 100,000 from the OS cache, once
-//! per `REFRESH`). Without it, an FTS5 probe that counts a common term's first 1,001 matches
+//! per `REFRESH`), however sparse deletions have left the ids. Without it, an FTS5 probe that counts a common term's first 1,001 matches
 //! cost three times the list page.
 //!
 //! The estimate is the share of sampled values that contain the text, times the table's rows,
@@ -45,7 +45,7 @@ pub struct SearchStats {
 
 struct Sample {
     at: Instant,
-    /// The table's rows as PostgreSQL last counted them (SQLite: as the sample found them).
+    /// The table's rows as PostgreSQL last counted them (SQLite: those not being deleted).
     rows: f64,
     /// The sampled values (lower-cased search texts) in name order; empty without statistics.
     values: Vec<String>,
@@ -163,39 +163,35 @@ fn histogram(pg: &mut PgConnection) -> QueryResult<(f64, Vec<String>)> {
     Ok((found.rows, values))
 }
 
-/// SQLite's sample: the organizations not being deleted among up to 1,001 ids picked across the
-/// span of ids (`i * 2654435761 mod span`: a prime step, so the picks are distinct and fall on
-/// every residue of a name pattern that repeats with the ids), each read by its key; with the
-/// estimated rows (the share of picks found, times the span).
+/// SQLite's sample: for each of 1,001 points picked across the span of ids (`i * 2654435761 mod
+/// span`: a prime step, so the points are distinct and fall on every residue of a name pattern
+/// that repeats with the ids), the first organization not being deleted at or after it, read by
+/// its key (however many ids deletions have left unused); with the organizations not being
+/// deleted, from their maintained counts.
 const SQLITE_SAMPLE: &str = "WITH RECURSIVE \
     bounds(lo, span) AS (SELECT (SELECT min(id) FROM organizations), \
                                 (SELECT max(id) FROM organizations) \
                                 - (SELECT min(id) FROM organizations) + 1), \
-    pick(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pick WHERE i < 1000) \
-    SELECT DISTINCT o.id AS id, b.span AS span, o.search_text AS search_text \
-    FROM bounds b, pick JOIN organizations o ON o.id = b.lo + (pick.i * 2654435761) % b.span \
-    WHERE o.deleted_at IS NULL";
-
-/// Ids the SQLite sample picks at most.
-const PICKS: i64 = 1_001;
+    pick(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pick WHERE i < 1000), \
+    found(id) AS (SELECT DISTINCT (SELECT n.id FROM organizations n \
+                                   WHERE n.id >= b.lo + (pick.i * 2654435761) % b.span \
+                                     AND n.deleted_at IS NULL ORDER BY n.id LIMIT 1) \
+                  FROM bounds b, pick) \
+    SELECT (SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) FROM organization_counts) AS alive, \
+           o.search_text AS search_text \
+    FROM found JOIN organizations o ON o.id = found.id";
 
 #[derive(QueryableByName)]
 struct Picked {
     #[diesel(sql_type = BigInt)]
-    span: i64,
+    alive: i64,
     #[diesel(sql_type = Text)]
     search_text: String,
 }
 
 fn sampled(c: &mut diesel::SqliteConnection) -> QueryResult<(f64, Vec<String>)> {
     let picked: Vec<Picked> = diesel::sql_query(SQLITE_SAMPLE).load(c)?;
-    let span = picked.first().map_or(0, |p| p.span);
-    let picks = span.min(PICKS);
-    let rows = if picks > 0 {
-        picked.len() as f64 / picks as f64 * span as f64
-    } else {
-        0.0
-    };
+    let rows = picked.first().map_or(0, |p| p.alive) as f64;
     // SQLite orders text by its bytes, as `str` does.
     let mut values: Vec<String> = picked.into_iter().map(|p| p.search_text).collect();
     values.sort_unstable();

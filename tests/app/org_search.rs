@@ -56,6 +56,15 @@ async fn app_named(names: Vec<String>) -> TestApp {
     app
 }
 
+/// Statements of a page of a common term, walked: the session's and the walk's (on PostgreSQL
+/// its ids, read from the index alone, then the page's rows).
+fn walked_statements() -> u64 {
+    match crate::support::backend() {
+        crate::support::Backend::Postgres => 3,
+        crate::support::Backend::Sqlite => 2,
+    }
+}
+
 /// 45 "Dental Care" organizations (one of them being deleted), 3 "Rare Widget" ones and some
 /// others, inserted as a bulk path does.
 async fn seeded() -> TestApp {
@@ -237,13 +246,8 @@ async fn a_term_the_statistics_call_common_reads_no_matches() {
     );
     let expected = matching(&app, "zebra", "name").await;
     assert_eq!(ids_on(&body), expected[..2]);
-    // PostgreSQL reads the walk's ids from the index alone, then the page's rows.
     let ran = crate::lean::statements(&app, &client, path).await;
-    let wanted = match crate::support::backend() {
-        crate::support::Backend::Postgres => 3,
-        crate::support::Backend::Sqlite => 2,
-    };
-    assert_eq!(ran, wanted, "statements for {path}");
+    assert_eq!(ran, walked_statements(), "statements for {path}");
     // Too few of the sample hold a rare term to estimate it: it is counted, its matches read and
     // ordered in one statement, then the page's rows.
     let rare = "/organizations?q=plain+company+01";
@@ -329,4 +333,39 @@ async fn a_rare_term_is_matched_whole_not_by_its_trigrams() {
     assert_eq!(ids_on(&last), expected[2..]);
     let ran = crate::lean::statements(&app, &client, path).await;
     assert_eq!(ran, 3, "statements for {path}");
+}
+
+/// The sample reads organizations not being deleted however few of the ids they hold: with 19 of
+/// every 20 organizations being deleted, a term most of the others hold is still called common
+/// (its matches are not read: the walk's statements only).
+#[tokio::test]
+async fn the_sample_finds_the_organizations_left_between_deleted_ones() {
+    let app = app_named(
+        (0..8_000)
+            .map(|i| match (i % 20, i % 80) {
+                (0, 0) => format!("Plain Company {i:04}"),
+                (0, _) => format!("Zebra Dental {i:04}"),
+                _ => format!("Filler Org {i:04}"),
+            })
+            .collect(),
+    )
+    .await;
+    app.db(|c| {
+        diesel::update(organizations::table.filter(organizations::name.like("Filler%")))
+            .set(organizations::deleted_at.eq(Some(roster::db::now())))
+            .execute(c)
+            .unwrap();
+        analyze(c);
+    })
+    .await;
+    let client = app.login_as(Role::Administrator).await;
+    let path = "/organizations?q=zebra";
+    let body = client.get(path).await.body;
+    assert_eq!(
+        count_line(&body),
+        "More than 40 organizations, page 1 of more than 20"
+    );
+    assert_eq!(ids_on(&body), matching(&app, "zebra", "name").await[..2]);
+    let ran = crate::lean::statements(&app, &client, path).await;
+    assert_eq!(ran, walked_statements(), "statements for {path}");
 }
