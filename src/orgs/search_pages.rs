@@ -34,10 +34,12 @@ pub(super) fn list(
 ) -> QueryResult<Page<ListItem>> {
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
-    if plain(scope, query)
-        && let Some(ordered) = gathered(conn, stats, query, text, cap)?
-    {
-        return sliced(conn, query, &ordered, cap);
+    if plain(scope, query) {
+        match gathered(conn, stats, query, text, cap)? {
+            Gathered::Ordered(ordered) => return sliced(conn, query, &ordered, cap),
+            Gathered::Common => return walked(conn, scope, query, text, cap),
+            Gathered::Unknown => {}
+        }
     }
     match few(conn, stats, scope, query, text, cap)? {
         Some(ids) => counted(conn, scope, query, text, ids),
@@ -58,33 +60,46 @@ fn plain(scope: Scope, query: &ListQuery) -> bool {
         && query.parent.is_none()
 }
 
+/// What `gathered` found for a plain search.
+enum Gathered {
+    /// Every match, in the list's order.
+    Ordered(Vec<i64>),
+    /// The sample calls the term common, its matches spread: walk.
+    Common,
+    /// Sorted by update, shorter than a trigram, or more than `GATHERED` hits: count or walk
+    /// as any search (`few`).
+    Unknown,
+}
+
 /// Every match in the list's name order, read through the trigram index in one statement, when
 /// the sample of names (`search_estimate`) does not call the term common (few matches: counted
 /// and sliced; a probe for their ids and a second statement to order them cost twice as much),
 /// or says that its matches lie so deep in the name order that a walk would read more rows to
 /// reach them than there are matches (a name most matches start with: "northwind" at 100,000
 /// organizations walked 60,000 rows for its first page, 48 ms on PostgreSQL; read and sorted,
-/// 9 ms). None: count or walk as usual (sorted by update, a term shorter than a trigram, a
-/// common term spread through the list, more than `GATHERED` matches).
+/// 9 ms). A common term spread through the list is walked at once (its estimate is not made a
+/// second time by `few`'s probe).
 fn gathered(
     conn: &mut DbConn,
     stats: &SearchStats,
     query: &ListQuery,
     text: &str,
     cap: i64,
-) -> QueryResult<Option<Vec<i64>>> {
+) -> QueryResult<Gathered> {
     let descending = match query.sort {
         Sort::Name => false,
         Sort::NameDesc => true,
-        Sort::Updated | Sort::UpdatedDesc => return Ok(None),
+        Sort::Updated | Sort::UpdatedDesc => return Ok(Gathered::Unknown),
     };
     if !search::indexable(text) {
-        return Ok(None);
+        return Ok(Gathered::Unknown);
     }
     if search::common(conn, stats, text, cap + 1)? && !deep(conn, stats, text, descending)? {
-        return Ok(None);
+        return Ok(Gathered::Common);
     }
-    search::ordered_matches(conn, stats, text, descending)
+    // More than `GATHERED` hits may be SQLite's superset of fewer matches: `few` counts them.
+    Ok(search::ordered_matches(conn, stats, text, descending)?
+        .map_or(Gathered::Unknown, Gathered::Ordered))
 }
 
 /// Whether the sample says a walk would read more rows before the term's first match (its
