@@ -10,9 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::access::{OrgFilter, Scope, on_list};
-use super::list_sql::multi::{
-    Boxed, anchor_key, narrow, narrowed, read, read_by_ids, rows_by_id, walk_query,
-};
+use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, read_by_ids, walk_query};
+use super::list_sql::on_backend;
 use super::model::ListItem;
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
@@ -140,7 +139,7 @@ fn sliced(
         slice(ordered, anchor, page, per_page)
     };
     Ok(Page {
-        items: rows_by_id(conn, &ordered[start..end])?,
+        items: on_backend!(conn, |sql, c| sql::rows_by_id(c, &ordered[start..end]))?,
         total: if capped { cap } else { len(ordered) },
         capped,
         page,
@@ -240,7 +239,7 @@ fn counted(
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
     let (start, end) = slice(&ordered, query.anchor.filter(|_| page > 1), page, per_page);
-    let items = rows_by_id(conn, &ordered[start..end])?;
+    let items = on_backend!(conn, |sql, c| sql::rows_by_id(c, &ordered[start..end]))?;
     Ok(Page {
         items,
         total: len(&ordered),
