@@ -10,6 +10,8 @@ mod migrate;
 mod pool;
 mod prepared_sql;
 pub mod schema;
+#[cfg(test)]
+pub mod sqlite_plans;
 mod stored_time;
 mod turnstile;
 

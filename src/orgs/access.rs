@@ -9,7 +9,8 @@ use super::{OrgError, OrgRef, REF};
 use crate::audit;
 use crate::auth::{Role, User, UserId, users};
 use crate::db::schema::{organizations, user_organizations};
-use crate::db::{DbConn, MultiBackend};
+use crate::db::{Backend, DbConn, MultiBackend, prepared};
+use diesel::sql_types::Bool;
 
 pub type OrgFilter = Box<
     dyn BoxableExpression<organizations::table, MultiBackend, SqlType = diesel::sql_types::Bool>,
@@ -49,6 +50,24 @@ pub fn on_list(
 /// Organizations that are not being deleted and that the scope may see.
 pub fn visible(scope: Scope) -> OrgFilter {
     let alive = organizations::deleted_at.is_null();
+    if scope.all {
+        Box::new(alive)
+    } else {
+        Box::new(alive.and(organizations::id.eq_any(on_list(scope))))
+    }
+}
+
+/// `visible`, for a statement whose order no index led by `deleted_at` serves (the API's by id,
+/// by creation, by short name): on SQLite the test of `deleted_at` is kept off the indexes
+/// (`+deleted_at`). The statistics `PRAGMA optimize` gathers from 1,000 rows take `deleted_at
+/// IS NULL` for 1,001 organizations however many there are, and the planner read every
+/// organization through such an index to sort them: the API's first page by id took 12 ms at
+/// 100,000 (53 ms descending) instead of 0.03 ms along the table.
+pub fn visible_in_any_order(backend: Backend, scope: Scope) -> OrgFilter {
+    if backend == Backend::Postgres {
+        return visible(scope);
+    }
+    let alive = prepared::<Bool>("+organizations.deleted_at IS NULL");
     if scope.all {
         Box::new(alive)
     } else {

@@ -295,34 +295,8 @@ mod tests {
     /// selective): not a read of every organization through an index, sorted by id.
     #[test]
     fn sqlite_samples_each_point_by_its_key() {
-        use diesel::connection::SimpleConnection;
-        use diesel::prelude::*;
-        use diesel::sql_types::Text;
-
-        #[derive(QueryableByName)]
-        struct Step {
-            #[diesel(sql_type = Text)]
-            detail: String,
-        }
-        let mut conn = crate::db::DbConn::open(":memory:").expect("in-memory database");
-        crate::db::run_migrations(&mut conn).expect("migrations");
-        let crate::db::DbConn::Sqlite(c) = &mut conn else {
-            unreachable!("an SQLite path")
-        };
-        c.batch_execute(
-            "ANALYZE; DELETE FROM sqlite_stat1 WHERE tbl = 'organizations'; \
-             INSERT INTO sqlite_stat1 VALUES \
-               ('organizations', 'organizations_alive_by_update', '100000 1001 501 1'), \
-               ('organizations', 'organizations_alive_by_name', '100000 1001 1 1'), \
-               ('organizations', NULL, '100000'); \
-             ANALYZE sqlite_schema;",
-        )
-        .expect("statistics");
-        let plan: Vec<Step> =
-            diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", super::SQLITE_SAMPLE))
-                .load(c)
-                .expect("plan");
-        let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
+        let mut conn = crate::db::sqlite_plans::skewed();
+        let plan = crate::db::sqlite_plans::plan(&mut conn, super::SQLITE_SAMPLE);
         assert!(
             plan.iter()
                 .any(|s| s.contains("SEARCH n USING INTEGER PRIMARY KEY (rowid>?)")),
