@@ -45,12 +45,15 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub fn create() -> Self {
         let admin = pg_admin_url();
-        let name = format!(
-            "roster_test_{}",
-            roster::auth::token::hash(&roster::auth::token::generate())[..16].to_owned()
-        );
         let mut conn = PgConnection::establish(&admin)
             .unwrap_or_else(|e| panic!("PostgreSQL is required for this test ({admin}): {e}"));
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| sweep_stale(&mut conn));
+        let name = format!(
+            "{PG_PREFIX}{}_{}",
+            unix_now(),
+            &roster::auth::token::hash(&roster::auth::token::generate())[..12]
+        );
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .unwrap();
@@ -62,15 +65,66 @@ impl PgDatabase {
     }
 }
 
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
+/// A test database's name: the prefix, the second it was made, a random part.
+const PG_PREFIX: &str = "roster_test_";
+
+/// Databases older than this were left by a run that ended without dropping them (a run lasts
+/// well under it).
+const STALE_SECS: u64 = 6 * 3600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[derive(diesel::QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    datname: String,
+}
+
+/// Drops the test databases that a run left behind (a process killed before its drops ran):
+/// those whose name says they were made more than `STALE_SECS` ago.
+fn sweep_stale(conn: &mut PgConnection) {
+    let names: Vec<DatabaseName> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'roster\\_test\\_%'")
+            .load(conn)
+            .unwrap_or_default();
+    for db in names {
+        let made = db
+            .datname
+            .strip_prefix(PG_PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(secs, _)| secs.parse::<u64>().ok());
+        if made.is_some_and(|at| unix_now().saturating_sub(at) > STALE_SECS) {
+            let _ = drop_database(conn, &db.datname);
         }
+    }
+}
+
+fn drop_database(conn: &mut PgConnection, name: &str) -> diesel::QueryResult<usize> {
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(conn)
+}
+
+impl Drop for PgDatabase {
+    /// Tries again for a few seconds (a backend being ended may keep it busy), and says so when
+    /// the database stays behind.
+    fn drop(&mut self) {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let dropped = PgConnection::establish(&pg_admin_url())
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| {
+                    drop_database(&mut conn, &self.name).map_err(|e| e.to_string())
+                });
+            match dropped {
+                Ok(_) => return,
+                Err(e) => last = e,
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        eprintln!("test database {} left behind: {last}", self.name);
     }
 }
 
