@@ -106,17 +106,17 @@ pub fn common(conn: &mut DbConn, stats: &SearchStats, term: &str, limit: i64) ->
 }
 
 /// Matches `ordered_matches` reads at most (one more tells that there are more).
-pub const GATHERED: i64 = 20_000;
+pub const GATHERED: i64 = 50_000;
 
 /// The rest of `ordered_matches`'s statement, each way. The limit is written in: with a bound
 /// one, PostgreSQL's kept plan assumed it cut the matches short and walked the name index (a
 /// deep term: 40 ms instead of 2).
 const ASCENDING: &str =
-    " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text ASC, id ASC LIMIT 20001";
+    " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text ASC, id ASC LIMIT 50001";
 const DESCENDING: &str =
-    " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text DESC, id DESC LIMIT 20001";
+    " AS TEXT)) AND deleted_at IS NULL ORDER BY search_text DESC, id DESC LIMIT 50001";
 /// SQLite's, which leaves the sorting and the test of each name to Rust.
-const MATCHED: &str = ") AND +deleted_at IS NULL LIMIT 20001";
+const MATCHED: &str = ") AND +deleted_at IS NULL LIMIT 50001";
 
 /// The ids of the organizations not being deleted whose search text contains `term`, in name
 /// order (backwards when `descending`), or None when they are more than `GATHERED`: every match
