@@ -49,9 +49,13 @@ pub fn on_list(
 
 /// Organizations that are not being deleted and that the scope may see.
 pub fn visible(scope: Scope) -> OrgFilter {
-    let alive = organizations::deleted_at.is_null();
+    within(Box::new(organizations::deleted_at.is_null()), scope)
+}
+
+/// `alive` (a test of `deleted_at`) and, for a restricted scope, on its access list.
+fn within(alive: OrgFilter, scope: Scope) -> OrgFilter {
     if scope.all {
-        Box::new(alive)
+        alive
     } else {
         Box::new(alive.and(organizations::id.eq_any(on_list(scope))))
     }
@@ -67,12 +71,10 @@ pub fn visible_in_any_order(backend: Backend, scope: Scope) -> OrgFilter {
     if backend == Backend::Postgres {
         return visible(scope);
     }
-    let alive = prepared::<Bool>("+organizations.deleted_at IS NULL");
-    if scope.all {
-        Box::new(alive)
-    } else {
-        Box::new(alive.and(organizations::id.eq_any(on_list(scope))))
-    }
+    within(
+        Box::new(prepared::<Bool>("+organizations.deleted_at IS NULL")),
+        scope,
+    )
 }
 
 /// Organizations that the scope may see, deleted or not (for a deletion's progress and Restore).
