@@ -24,6 +24,7 @@ pub fn skewed() -> DbConn {
            ('organizations', 'organizations_alive_by_name', '100000 1001 1 1'), \
            ('organizations', 'organizations_type_id', '100000 1001'), \
            ('organizations', 'organizations_status_id', '100000 1001'), \
+           ('organizations', 'organizations_name_key', '100000 1'), \
            ('organizations', NULL, '100000'); \
          ANALYZE sqlite_schema;",
     )

@@ -13,8 +13,10 @@ use super::mapping::Mapping;
 use super::{Company, PsaKind};
 use crate::db::DbConn;
 use crate::db::schema::organizations;
+use crate::orgs::access::alive_off_index;
 use crate::orgs::exclusions;
 use crate::orgs::kinds::Kind;
+use crate::orgs::model::name_key;
 
 /// What happens to one company (or one linked organization).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,11 +141,20 @@ impl Held {
         names.sort_unstable();
         names.dedup();
         let mut named: HashMap<String, Vec<HeldOrg>> = HashMap::new();
+        let backend = conn.backend();
         for chunk in names.chunks(NAMES_PER_QUERY) {
+            // Through the index of `name_key` (the same name has the same key), `deleted_at`
+            // kept off the indexes: with the statistics SQLite keeps (`db/sqlite_plans.rs`) the
+            // planner read every organization through the index led by `deleted_at` for each
+            // chunk (840 ms for 500 names at a million organizations).
+            let mut keys: Vec<String> = chunk.iter().map(|n| name_key(n)).collect();
+            keys.sort_unstable();
+            keys.dedup();
             let rows: Vec<HeldOrg> = organizations::table
+                .filter(organizations::name_key.eq_any(keys))
                 .filter(organizations::name.eq_any(chunk))
                 .filter(organizations::psa_company_id.is_null())
-                .filter(organizations::deleted_at.is_null())
+                .filter(alive_off_index(backend))
                 .order_by(organizations::id)
                 .select(HeldOrg::as_select())
                 .load(conn)?;

@@ -150,3 +150,38 @@ fn the_digest_changes_with_what_the_plan_does() {
     );
     assert_ne!(create.digest(), link.digest());
 }
+
+/// The organizations named like the companies are looked up by their name key, not read
+/// through the index led by `deleted_at` (SQLite, under the statistics of a large table).
+#[test]
+fn sqlite_finds_organizations_named_like_companies_by_their_key() {
+    use crate::db::sqlite_plans::{plan, skewed, statements_of};
+    let mut conn = skewed();
+    // A whole chunk of names: with two, the key's index was chosen even beside `deleted_at`'s.
+    let companies: Vec<Company> = (0..NAMES_PER_QUERY)
+        .map(|i| Company {
+            id: i.to_string(),
+            name: format!("Company {i}"),
+            short_name: String::new(),
+            type_name: None,
+            status_name: None,
+            deleted: false,
+        })
+        .collect();
+    let statements = statements_of(&mut conn, |c| {
+        Held::load(c, PsaKind::ConnectWise, &companies).expect("held");
+    });
+    let named = statements
+        .iter()
+        .find(|sql| sql.contains("`name_key` IN"))
+        .unwrap_or_else(|| panic!("{statements:#?}"));
+    let steps = plan(&mut conn, named);
+    assert!(
+        steps.iter().any(|s| s.contains("organizations_name_key")),
+        "{steps:#?}"
+    );
+    assert!(
+        !steps.iter().any(|s| s.contains("organizations_alive_by")),
+        "{steps:#?}"
+    );
+}
