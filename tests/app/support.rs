@@ -88,7 +88,8 @@ struct DatabaseName {
 /// those whose name says they were made more than `STALE_SECS` ago.
 fn sweep_stale(conn: &mut PgConnection) {
     let names: Vec<DatabaseName> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'roster\\_test\\_%'")
+        diesel::sql_query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind::<diesel::sql_types::Text, _>(PG_PREFIX)
             .load(conn)
             .unwrap_or_default();
     for db in names {
