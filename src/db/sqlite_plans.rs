@@ -20,8 +20,8 @@ pub fn skewed() -> DbConn {
     conn.batch_execute(
         "ANALYZE; DELETE FROM sqlite_stat1 WHERE tbl = 'organizations'; \
          INSERT INTO sqlite_stat1 VALUES \
-           ('organizations', 'organizations_alive_by_update', '100000 1001 501 1'), \
-           ('organizations', 'organizations_alive_by_name', '100000 1001 1 1'), \
+           ('organizations', 'organizations_alive_by_update', '100000 1001 501 1 1 1 1'), \
+           ('organizations', 'organizations_alive_by_name', '100000 1001 1 1 1 1 1'), \
            ('organizations', 'organizations_type_id', '100000 1001'), \
            ('organizations', 'organizations_status_id', '100000 1001'), \
            ('organizations', 'organizations_name_key', '100000 1'), \
