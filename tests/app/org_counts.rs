@@ -585,3 +585,82 @@ async fn the_sort_indexes_test_the_lists_filters() {
         }
     }
 }
+
+/// Manage Data's synced organizations, by type and status: the linked ones (from the maintained
+/// counts) less orphans and those whose sync is off, each once (one both orphaned and with its
+/// sync off too), none being deleted, none unlinked; the same for an administrator and a
+/// Manager of every organization.
+#[tokio::test]
+async fn manage_data_counts_the_synced_organizations_by_type_and_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as(Role::Administrator).await;
+    let customer = kind_id(&app, true, "Customer").await;
+    let vendor = kind_id(&app, true, "Vendor").await;
+    let active = kind_id(&app, false, "Active").await;
+    let mut ids = Vec::new();
+    for (i, (type_id, status_id)) in [
+        (customer, active),
+        (customer, active),
+        (customer, active),
+        (customer, active),
+        (customer, active),
+        (customer, active),
+        (customer, active),
+        (vendor, active),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ids.push(create(&admin, &format!("Linked {i}"), type_id, status_id).await);
+    }
+    create(&admin, "Not linked", customer, active).await;
+    let vendor_org = ids[7];
+    app.db(move |c| {
+        diesel::update(organizations::table.find(vendor_org))
+            .set(organizations::status_id.eq(None::<i64>))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    // 0-2 and 7 synced; 3 orphaned; 4 sync off; 5 both; 6 being deleted.
+    let link = |ids: Vec<i64>, synced: bool, orphaned: bool| {
+        app.db(move |c| {
+            diesel::update(organizations::table.filter(organizations::id.eq_any(ids)))
+                .set((
+                    organizations::psa_kind.eq(Some("connectwise")),
+                    organizations::psa_company_id.eq(Some("42")),
+                    organizations::sync_enabled.eq(synced),
+                    organizations::orphaned_at.eq(orphaned.then(roster::db::now)),
+                ))
+                .execute(c)
+                .unwrap()
+        })
+    };
+    link(vec![ids[0], ids[1], ids[2], ids[6], ids[7]], true, false).await;
+    link(vec![ids[3]], true, true).await;
+    link(vec![ids[4]], false, false).await;
+    link(vec![ids[5]], false, true).await;
+    app.mark_being_deleted(&[ids[6]]).await;
+    assert_counts_right(&app, "linking").await;
+    let manager = app.login_as(Role::Manager).await;
+    for client in [&admin, &manager] {
+        let page = client.get("/manage-data").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let start = page.body.find("id=\"synced\"").expect("the synced table");
+        let end = start + page.body[start..].find("</table>").unwrap();
+        let rows: Vec<&str> = page.body[start..end]
+            .split("<tr>")
+            .skip(2)
+            .map(|r| r.split("</tr>").next().unwrap())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "<td>Customer</td><td>Active</td><td>3</td>",
+                "<td>Vendor</td><td>(none)</td><td>1</td>"
+            ],
+            "{}",
+            &page.body[start..end]
+        );
+    }
+}

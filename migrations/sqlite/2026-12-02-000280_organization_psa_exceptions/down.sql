@@ -1,0 +1,2 @@
+DROP INDEX organizations_sync_off;
+DROP INDEX organizations_orphans;
