@@ -783,6 +783,38 @@ async fn types_and_statuses_are_managed_in_settings() {
         page.contains("Channel Partner cannot be removed: 1 organization uses it."),
         "{page}"
     );
+    // An organization being deleted holds its type and status until it is purged: counted
+    // beside the visible ones (kept in `organization_counts`), a status held by it alone too.
+    let res = manager
+        .post("/settings/statuses", &[("name", "Dormant")])
+        .await;
+    assert_eq!(res.status, 303);
+    let dormant = kind_id(&app, "statuses", "Dormant").await;
+    let leaving = app.add_org("Leaving Channel", None).await;
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use roster::db::schema::organizations as o;
+        diesel::update(o::table.find(leaving))
+            .set((o::type_id.eq(reseller), o::status_id.eq(dormant)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    app.mark_being_deleted(&[leaving]).await;
+    for (path, expected) in [
+        (
+            format!("/settings/types/{reseller}/delete"),
+            "Channel Partner cannot be removed: 2 organizations use it.",
+        ),
+        (
+            format!("/settings/statuses/{dormant}/delete"),
+            "Dormant cannot be removed: 1 organization uses it.",
+        ),
+    ] {
+        let res = manager.post(&path, &[]).await;
+        let page = manager.get(res.location()).await.body;
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
 
     let prospect = kind_id(&app, "types", "Prospect").await;
     let res = manager
