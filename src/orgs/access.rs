@@ -9,7 +9,7 @@ use super::{OrgError, OrgRef, REF};
 use crate::audit;
 use crate::auth::{Role, User, UserId, users};
 use crate::db::schema::{organizations, user_organizations};
-use crate::db::{Backend, DbConn, MultiBackend, prepared};
+use crate::db::{Backend, DbConn, MultiBackend, PreparedSql, prepared};
 use diesel::sql_types::Bool;
 
 pub type OrgFilter = Box<
@@ -59,6 +59,31 @@ fn within(alive: OrgFilter, scope: Scope) -> OrgFilter {
     } else {
         Box::new(alive.and(organizations::id.eq_any(on_list(scope))))
     }
+}
+
+/// `visible`, for a statement that reads organizations by id (an organization's page, the
+/// parents named on a page, the children of one): a restricted scope's access is tested for each
+/// row by the access list's key (`on_list_probe`), so the ids lead. `visible`'s `IN (the list)`
+/// lets the list lead, right for a list's page; to test one organization SQLite read the whole
+/// list first (1-1.5 ms for a list of 5,000 at a million organizations, 14 ms for a page's
+/// parents).
+pub fn visible_by_id(scope: Scope) -> OrgFilter {
+    let alive = Box::new(organizations::deleted_at.is_null());
+    if scope.all {
+        alive
+    } else {
+        Box::new(alive.and(on_list_probe(scope)))
+    }
+}
+
+/// The organization of the row at hand is on the scope's access list, tested by the list's key.
+pub fn on_list_probe(scope: Scope) -> PreparedSql<Bool> {
+    prepared::<Bool>(
+        "EXISTS (SELECT 1 FROM user_organizations u \
+         WHERE u.organization_id = organizations.id AND u.user_id = ",
+    )
+    .big_int(scope.user_id)
+    .sql(")")
 }
 
 /// `visible`, for a statement whose order no index led by `deleted_at` serves (the API's by id,

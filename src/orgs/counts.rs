@@ -12,6 +12,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::access::{Scope, on_list_probe};
 use crate::db::schema::organization_counts as c;
 use crate::db::schema::organizations;
 use crate::db::{DbConn, Fixed, FixedSql};
@@ -60,4 +61,22 @@ pub fn visible(conn: &mut DbConn, filter: CountFilter) -> QueryResult<i64> {
     }
     let totals: Vec<i64> = q.load(conn)?;
     Ok(totals.iter().sum())
+}
+
+/// Visible organizations on a restricted scope's access list: the list's length less those on it
+/// being deleted (few; every entry of the list names an organization, its foreign key cascades),
+/// read by the list's key and by the indexes of organizations being deleted. Looking up each
+/// organization on the list took 13 ms for a list of 5,000 at a million organizations.
+pub fn on_list(conn: &mut DbConn, scope: Scope) -> QueryResult<i64> {
+    use crate::db::schema::user_organizations as u;
+    let listed: i64 = u::table
+        .filter(u::user_id.eq(scope.user_id))
+        .count()
+        .get_result(conn)?;
+    let leaving: i64 = organizations::table
+        .filter(organizations::deleted_at.is_not_null())
+        .filter(on_list_probe(scope))
+        .count()
+        .get_result(conn)?;
+    Ok(listed - leaving)
 }

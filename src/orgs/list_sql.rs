@@ -57,7 +57,7 @@ macro_rules! list_sql {
 
             use crate::db::schema::organizations;
             use crate::db::{any_of, literal_limit};
-            use crate::orgs::access::{Scope, on_list};
+            use crate::orgs::access::{Scope, on_list, on_list_probe};
             use crate::orgs::counts;
             use crate::orgs::model::ListItem;
             use crate::orgs::paging::{Start, Walk};
@@ -76,6 +76,19 @@ macro_rules! list_sql {
                     alive
                 } else {
                     alive.filter(organizations::id.eq_any(on_list(scope)))
+                }
+            }
+
+            /// `visible`, for a statement that reads organizations by id: a restricted scope's
+            /// access tested row by row (`access::visible_by_id`).
+            pub fn visible_by_id(scope: Scope) -> Boxed {
+                let alive = organizations::table
+                    .into_boxed()
+                    .filter(organizations::deleted_at.is_null());
+                if scope.all {
+                    alive
+                } else {
+                    alive.filter(on_list_probe(scope))
                 }
             }
 

@@ -63,6 +63,9 @@ fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64>
             },
         );
     }
+    if plain && query.type_id.is_none() && query.status_id.is_none() && query.psa_linked.is_none() {
+        return counts::on_list(conn, scope);
+    }
     on_backend!(conn, |sql, c| sql::narrowed(scope, query)
         .count()
         .get_result(c))

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::access::{Scope, visible};
+use super::access::{Scope, visible, visible_by_id};
 use super::list_sql::{self, on_backend};
 use super::model::{ListItem, OrgRow, name_key, search_text};
 use super::paging::Anchor;
@@ -123,7 +123,7 @@ pub fn refs(conn: &mut DbConn, scope: Scope, ids: &[i64]) -> QueryResult<Vec<Org
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    on_backend!(conn, |sql, c| sql::visible(scope)
+    on_backend!(conn, |sql, c| sql::visible_by_id(scope)
         .filter(any_of(organizations::id, ids))
         .select(REF)
         .load(c))
@@ -172,7 +172,7 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: OrgId) -> QueryResult<Option<Or
             .optional());
     }
     organizations::table
-        .filter(visible(scope))
+        .filter(visible_by_id(scope))
         .filter(organizations::id.eq(id.0))
         .select(OrgRow::as_select())
         .first(conn)
@@ -234,7 +234,7 @@ pub fn children(
         ..ListQuery::default()
     };
     let (rows, total) = on_backend!(conn, |sql, c| {
-        let rows: Vec<OrgRef> = sql::narrowed(scope, &query)
+        let rows: Vec<OrgRef> = sql::narrow(sql::visible_by_id(scope), &query)
             .order_by((organizations::search_text.asc(), organizations::id.asc()))
             .limit(limit)
             .select(REF)
@@ -243,7 +243,9 @@ pub fn children(
         let total = if shown < limit {
             shown
         } else {
-            sql::narrowed(scope, &query).count().get_result(c)?
+            sql::narrow(sql::visible_by_id(scope), &query)
+                .count()
+                .get_result(c)?
         };
         (rows, total)
     });
@@ -461,5 +463,50 @@ mod tests {
             .expect("a date");
         assert_eq!(updated_label(at), "2026-03-07 09:05");
         assert_eq!(updated_label(at), at.format("%Y-%m-%d %H:%M").to_string());
+    }
+
+    /// A restricted scope's organization page, the parents a page names and the children of an
+    /// organization test the access list by its key for the rows they read by id, never read
+    /// the whole list first (`access::visible_by_id`), under the statistics of 100,000
+    /// organizations (`sqlite_plans`) with a list of 5,000.
+    #[test]
+    fn sqlite_reads_by_id_without_reading_a_restricted_scopes_whole_list() {
+        use diesel::connection::SimpleConnection;
+
+        use super::{children, find, refs};
+        use crate::db::sqlite_plans::{plan, skewed, statements_of};
+        use crate::orgs::{OrgId, Scope};
+
+        let mut conn = skewed();
+        conn.batch_execute(
+            "INSERT INTO sqlite_stat1 VALUES \
+               ('user_organizations', 'sqlite_autoindex_user_organizations_1', '5000 5000 1'), \
+               ('user_organizations', 'user_organizations_organization_id', '5000 1'); \
+             ANALYZE sqlite_schema;",
+        )
+        .expect("statistics");
+        let tech = Scope {
+            user_id: 7,
+            all: false,
+        };
+        let statements = statements_of(&mut conn, |c| {
+            find(c, tech, OrgId(3)).expect("find");
+            refs(c, tech, &[3, 4, 5]).expect("refs");
+            children(c, tech, OrgId(3), 10).expect("children");
+        });
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        for sql in &statements {
+            // The list is read by its whole key (user and organization), never by user alone.
+            let steps = plan(&mut conn, sql);
+            let list_reads: Vec<&String> = steps
+                .iter()
+                .filter(|s| s.contains("user_organizations"))
+                .collect();
+            assert!(
+                !list_reads.is_empty()
+                    && list_reads.iter().all(|s| s.contains("organization_id=?")),
+                "{sql}: {steps:#?}"
+            );
+        }
     }
 }

@@ -316,3 +316,53 @@ async fn setting_ones_own_password_ends_ones_other_sessions_only() {
     assert_eq!(res.status, 303, "the other session ended");
     assert!(res.location().starts_with("/login"));
 }
+
+/// A restricted user's list counts the visible organizations on their list: its length less
+/// those on it being deleted (`counts::on_list`), the same as counting them, before and after
+/// a restore; with a filter, counted from the rows.
+#[tokio::test]
+async fn a_restricted_list_counts_what_it_shows() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for name in ["One Co", "Two Co", "Three Co", "Four Co", "Elsewhere Co"] {
+        ids.push(app.add_org(name, None).await);
+    }
+    let (tech, _) = restricted(&app, Role::Editor, "tech", &ids[..4]).await;
+    assert_eq!(
+        crate::org_counts::shown_total(&tech, "/organizations").await,
+        "4"
+    );
+    app.mark_being_deleted(&[ids[1], ids[4]]).await;
+    assert_eq!(
+        crate::org_counts::shown_total(&tech, "/organizations").await,
+        "3"
+    );
+    let page = tech.get("/organizations").await.body;
+    assert!(
+        page.contains(">One Co</a>") && !page.contains(">Two Co</a>"),
+        "{page}"
+    );
+    let customer = crate::org_counts::kind_id(&app, true, "Customer").await;
+    let (third, fourth) = (ids[2], ids[3]);
+    app.db(move |c| {
+        diesel::update(organizations::table.filter(organizations::id.eq_any([third, fourth])))
+            .set(organizations::type_id.eq(customer))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let typed = format!("/organizations?type={customer}");
+    assert_eq!(crate::org_counts::shown_total(&tech, &typed).await, "2");
+    let two = ids[1];
+    app.db(move |c| {
+        diesel::update(organizations::table.find(two))
+            .set(organizations::deleted_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    assert_eq!(
+        crate::org_counts::shown_total(&tech, "/organizations").await,
+        "4"
+    );
+}
