@@ -67,28 +67,29 @@ macro_rules! list_sql {
 
             diesel::alias!(organizations as anchor_org: AnchorOrg);
 
+            /// Organizations that are not being deleted.
+            fn alive() -> Boxed {
+                organizations::table
+                    .into_boxed()
+                    .filter(organizations::deleted_at.is_null())
+            }
+
             /// Organizations that are not being deleted and that the scope may see.
             pub fn visible(scope: Scope) -> Boxed {
-                let alive = organizations::table
-                    .into_boxed()
-                    .filter(organizations::deleted_at.is_null());
                 if scope.all {
-                    alive
+                    alive()
                 } else {
-                    alive.filter(organizations::id.eq_any(on_list(scope)))
+                    alive().filter(organizations::id.eq_any(on_list(scope)))
                 }
             }
 
             /// `visible`, for a statement that reads organizations by id: a restricted scope's
             /// access tested row by row (`access::visible_by_id`).
             pub fn visible_by_id(scope: Scope) -> Boxed {
-                let alive = organizations::table
-                    .into_boxed()
-                    .filter(organizations::deleted_at.is_null());
                 if scope.all {
-                    alive
+                    alive()
                 } else {
-                    alive.filter(on_list_probe(scope))
+                    alive().filter(on_list_probe(scope))
                 }
             }
 
