@@ -52,8 +52,7 @@ pub struct Walk {
 /// How many organizations the list holds with these filters (a search is counted in
 /// `search_pages`).
 fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64> {
-    let plain = query.parent.is_none();
-    if scope.all && plain {
+    if scope.all && query.parent.is_none() {
         return counts::visible(
             conn,
             CountFilter {
@@ -63,7 +62,7 @@ fn total(conn: &mut DbConn, scope: Scope, query: &ListQuery) -> QueryResult<i64>
             },
         );
     }
-    if plain && query.type_id.is_none() && query.status_id.is_none() && query.psa_linked.is_none() {
+    if unfiltered(query) {
         return counts::on_list(conn, scope);
     }
     on_backend!(conn, |sql, c| sql::narrowed(scope, query)
@@ -171,8 +170,12 @@ pub fn list(
 
 /// Whether the list's count is every visible organization (`counts::all_visible`).
 fn plain(scope: Scope, query: &ListQuery) -> bool {
-    scope.all
-        && query.parent.is_none()
+    scope.all && unfiltered(query)
+}
+
+/// Whether the list has none of its filters (the search text aside).
+fn unfiltered(query: &ListQuery) -> bool {
+    query.parent.is_none()
         && query.type_id.is_none()
         && query.status_id.is_none()
         && query.psa_linked.is_none()
