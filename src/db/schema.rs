@@ -72,6 +72,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_name_marks (search_text, id) {
+        search_text -> Text,
+        id -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
+    organization_update_marks (updated_at, id) {
+        updated_at -> Timestamp,
+        id -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
     organization_counts (type_id, status_id, psa_linked) {
         type_id -> BigInt,
         status_id -> BigInt,
@@ -464,6 +480,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_types,
     organization_statuses,
     organization_counts,
+    organization_name_marks,
+    organization_update_marks,
     organizations,
     psa_exclusions,
     user_organizations,

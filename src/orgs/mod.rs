@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod list_sql;
 pub mod logo_size;
 pub mod logos;
+pub mod marks;
 pub mod merge;
 pub mod merge_apply;
 pub mod merge_undo;

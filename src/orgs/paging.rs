@@ -3,8 +3,9 @@
 //! `before=id` for those in front), and the page is read from there by the sort key, (name, id)
 //! or (updated, id), in the index. A link to a nearby page also carries `skip`, the rows between
 //! its anchor and its start (at most a few pages). Page 1 and the last page need no anchor (read
-//! from either end); a page number typed without an anchor is read from the nearer end, skipping
-//! index entries only (the one case whose cost grows with the distance). Counts come from
+//! from either end); a page number typed without an anchor is read from the mark of its interval
+//! (`marks`) on the plain list, and from the nearer end with filters, skipping index entries only
+//! (the one case whose cost grows with the distance). Counts come from
 //! `counts` when the filters allow it, else from the filtered rows (a restricted user: the access
 //! list). A search is paged by `search_pages`, with the walks of this file.
 
@@ -14,6 +15,7 @@ use diesel::prelude::*;
 use super::access::Scope;
 use super::counts::{self, CountFilter};
 use super::list_sql::on_backend;
+use super::marks;
 use super::model::ListItem;
 use super::search_estimate::SearchStats;
 use super::search_pages;
@@ -155,8 +157,16 @@ pub fn list(
             }),
         None => None,
     };
-    let total = total(conn, scope, query)?;
-    let items = match anchored.or_else(|| by_number(total, page, per_page)) {
+    let (total, walk) = match anchored {
+        Some(walk) => (total(conn, scope, query)?, Some(walk)),
+        // A page number alone, on the plain list: from the mark of its interval.
+        None if plain(scope, query) => marks::typed_page(conn, query.sort, page, per_page)?,
+        None => {
+            let total = total(conn, scope, query)?;
+            (total, by_number(total, page, per_page))
+        }
+    };
+    let items = match walk {
         Some(walk) => on_backend!(conn, |sql, c| sql::read(
             c,
             sql::narrowed(scope, query),

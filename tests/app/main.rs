@@ -37,6 +37,7 @@ mod login;
 mod logos;
 mod org_counts;
 mod org_counts_paths;
+mod org_marks;
 mod org_merge;
 mod org_merge_browser;
 mod org_search;

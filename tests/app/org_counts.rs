@@ -1,5 +1,5 @@
-//! The maintained organization counts (migration 000080) stay equal to `count(*)` through every
-//! way organizations change, from two instances at once too; and the list's anchored pages hold
+//! The maintained organization counts (migration 000080) and the list's marks (000300) stay equal
+//! to `count(*)` through every way organizations change, from two instances at once too; and the list's anchored pages hold
 //! exactly the rows of an OFFSET query.
 
 use std::collections::BTreeMap;
@@ -59,6 +59,7 @@ pub async fn assert_counts_right(app: &TestApp, after: &str) {
         kept, counted,
         "maintained counts differ from count(*) after {after}"
     );
+    crate::org_marks::assert_marks_right(app, after).await;
 }
 
 pub async fn kind_id(app: &TestApp, types: bool, name: &'static str) -> i64 {
@@ -393,7 +394,7 @@ pub(crate) fn page_link(body: &str, n: i64) -> String {
 }
 
 /// The ids of page `page` (of `per` rows) by an OFFSET query, for the sort given.
-async fn by_offset(
+pub(crate) async fn by_offset(
     app: &TestApp,
     sort: &'static str,
     type_id: Option<i64>,

@@ -1,0 +1,8 @@
+DROP TRIGGER organization_update_marks_split;
+DROP TRIGGER organization_name_marks_split;
+DROP TRIGGER organization_update_marks_update;
+DROP TRIGGER organization_name_marks_update;
+DROP TRIGGER organization_marks_delete;
+DROP TRIGGER organization_marks_insert;
+DROP TABLE organization_update_marks;
+DROP TABLE organization_name_marks;

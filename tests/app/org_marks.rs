@@ -1,0 +1,124 @@
+//! The marks along the list's sort orders (migration 000300): each interval's maintained count
+//! stays equal to the visible organizations between its mark and the next, through every way
+//! organizations change (`assert_counts_right` checks them too), intervals split as they grow,
+//! and a page number typed far from both ends shows the rows of an OFFSET query.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use roster::auth::Role;
+use roster::db::schema::organizations;
+
+use crate::org_counts::{by_offset, ids_on};
+use crate::support::TestApp;
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Marks {
+    #[diesel(sql_type = BigInt)]
+    marks: i64,
+    #[diesel(sql_type = BigInt)]
+    wrong: i64,
+    #[diesel(sql_type = BigInt)]
+    largest: i64,
+}
+
+/// For one order: how many marks, how many whose count differs from the visible organizations
+/// of their interval (counted in the database, in its own collation), and the largest count.
+fn marks_of(c: &mut roster::db::DbConn, table: &str, column: &str) -> Marks {
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS marks, \
+         CAST(COALESCE(SUM(CASE WHEN total <> (\
+            SELECT COUNT(*) FROM organizations o WHERE o.deleted_at IS NULL \
+            AND (o.{column}, o.id) >= (m.k, m.id) \
+            AND (m.nk IS NULL OR (o.{column}, o.id) < (m.nk, m.nid))) THEN 1 ELSE 0 END), 0) AS BIGINT) AS wrong, \
+         CAST(COALESCE(MAX(total), 0) AS BIGINT) AS largest \
+         FROM (SELECT {column} AS k, id, total, LEAD({column}) OVER w AS nk, LEAD(id) OVER w AS nid \
+               FROM {table} WINDOW w AS (ORDER BY {column}, id)) AS m"
+    );
+    roster::native!(c, |c| diesel::sql_query(&sql).get_result(c)).unwrap()
+}
+
+/// Both orders' marks, each `(marks, largest count)`, after checking their counts.
+pub async fn assert_marks_right(app: &TestApp, after: &str) -> [(i64, i64); 2] {
+    let after = after.to_owned();
+    app.db(move |c| {
+        [
+            ("organization_name_marks", "search_text"),
+            ("organization_update_marks", "updated_at"),
+        ]
+        .map(|(table, column)| {
+            let m = marks_of(c, table, column);
+            assert_eq!(m.wrong, 0, "{table}: {m:?} after {after}");
+            (m.marks, m.largest)
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
+    const PER: i64 = 50;
+    let app = TestApp::spawn_with(|s| {
+        s.list_page_size = Some(PER as u32);
+        s.run_jobs = Some(false);
+    })
+    .await;
+    let key = app.data_key.clone();
+    app.db(move |c| roster::orgs::demo::seed(c, 5_000, 7, 0, &key).unwrap())
+        .await;
+    let [(by_name, _), (by_update, _)] = assert_marks_right(&app, "a seed").await;
+    assert!(by_name >= 4 && by_update >= 4, "{by_name} {by_update}");
+
+    // 1,500 organizations renamed to the front of the name order and edited (the newest in the
+    // order by update): the first interval of one and the last of the other split.
+    app.db(|c| {
+        diesel::update(organizations::table.filter(organizations::id.le(1_500)))
+            .set((
+                organizations::search_text.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "'aaa ' || search_text",
+                )),
+                organizations::updated_at.eq(roster::db::now()),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let [(renamed, largest), (edited, newest)] = assert_marks_right(&app, "renames").await;
+    assert!(renamed > by_name && edited > by_update);
+    assert!(largest < 2_000 && newest < 2_000, "{largest} {newest}");
+    // Some being deleted and one of them restored (purges are in `org_counts`).
+    app.mark_being_deleted(&(2_000..2_400).collect::<Vec<_>>())
+        .await;
+    app.db(|c| {
+        diesel::update(organizations::table.filter(organizations::id.eq(2_100)))
+            .set(organizations::deleted_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    assert_marks_right(&app, "deletions").await;
+
+    let admin = app.login_as(Role::Administrator).await;
+    let visible = 5_000 - 400 + 1;
+    let last = (visible + PER - 1) / PER;
+    for sort in ["name", "-name", "updated", "-updated"] {
+        for page in [2, 17, 31, last / 2, last - 7, last - 1, last] {
+            let res = admin
+                .get(&format!("/organizations?sort={sort}&page={page}"))
+                .await;
+            assert_eq!(res.status, 200, "{sort} {page}: {}", res.body);
+            assert!(
+                res.body.contains(&format!("page {page} of {last}")),
+                "{sort} {page}"
+            );
+            let expected = by_offset(&app, sort, None, page, PER).await;
+            assert!(!expected.is_empty());
+            assert_eq!(ids_on(&res.body), expected, "{sort} typed {page}");
+        }
+        // Past the end: no rows, and the list still says how many there are.
+        let res = admin
+            .get(&format!("/organizations?sort={sort}&page={}", last + 1))
+            .await;
+        assert_eq!(res.status, 200);
+        assert!(ids_on(&res.body).is_empty());
+    }
+}
