@@ -1,13 +1,15 @@
 //! The marks along the list's sort orders (migration 000300): each interval's maintained count
 //! stays equal to the visible organizations between its mark and the next, through every way
 //! organizations change (`assert_counts_right` checks them too), intervals split as they grow,
-//! and a page number typed far from both ends shows the rows of an OFFSET query.
+//! and a page number typed far from both ends shows the rows of an OFFSET query, on the
+//! Organizations page and in the API.
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use roster::auth::Role;
 use roster::db::schema::organizations;
 
+use crate::api_keys::{api_get, json, key_for};
 use crate::org_counts::{by_offset, ids_on};
 use crate::support::TestApp;
 
@@ -18,11 +20,14 @@ struct Marks {
     #[diesel(sql_type = BigInt)]
     wrong: i64,
     #[diesel(sql_type = BigInt)]
+    empty: i64,
+    #[diesel(sql_type = BigInt)]
     largest: i64,
 }
 
 /// For one order: how many marks, how many whose count differs from the visible organizations
-/// of their interval (counted in the database, in its own collation), and the largest count.
+/// of their interval (counted in the database, in its own collation), how many (but the first)
+/// mark an empty interval, and the largest count.
 fn marks_of(c: &mut roster::db::DbConn, table: &str, column: &str) -> Marks {
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS marks, \
@@ -30,6 +35,7 @@ fn marks_of(c: &mut roster::db::DbConn, table: &str, column: &str) -> Marks {
             SELECT COUNT(*) FROM organizations o WHERE o.deleted_at IS NULL \
             AND (o.{column}, o.id) >= (m.k, m.id) \
             AND (m.nk IS NULL OR (o.{column}, o.id) < (m.nk, m.nid))) THEN 1 ELSE 0 END), 0) AS BIGINT) AS wrong, \
+         CAST(COALESCE(SUM(CASE WHEN total = 0 AND id <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS empty, \
          CAST(COALESCE(MAX(total), 0) AS BIGINT) AS largest \
          FROM (SELECT {column} AS k, id, total, LEAD({column}) OVER w AS nk, LEAD(id) OVER w AS nid \
                FROM {table} WINDOW w AS (ORDER BY {column}, id)) AS m"
@@ -47,7 +53,7 @@ pub async fn assert_marks_right(app: &TestApp, after: &str) -> [(i64, i64); 2] {
         ]
         .map(|(table, column)| {
             let m = marks_of(c, table, column);
-            assert_eq!(m.wrong, 0, "{table}: {m:?} after {after}");
+            assert_eq!((m.wrong, m.empty), (0, 0), "{table}: {m:?} after {after}");
             (m.marks, m.largest)
         })
     })
@@ -85,8 +91,8 @@ async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
     let [(renamed, largest), (edited, newest)] = assert_marks_right(&app, "renames").await;
     assert!(renamed > by_name && edited > by_update);
     assert!(largest < 2_000 && newest < 2_000, "{largest} {newest}");
-    // Some being deleted and one of them restored (purges are in `org_counts`).
-    app.mark_being_deleted(&(2_000..2_400).collect::<Vec<_>>())
+    // 2,500 being deleted and one of them restored (purges are in `org_counts`).
+    app.mark_being_deleted(&(2_001..=4_500).collect::<Vec<_>>())
         .await;
     app.db(|c| {
         diesel::update(organizations::table.filter(organizations::id.eq(2_100)))
@@ -95,10 +101,12 @@ async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
             .unwrap()
     })
     .await;
-    assert_marks_right(&app, "deletions").await;
+    // Contiguous in the order by update, they leave at least one interval empty: it is gone.
+    let [_, (left, _)] = assert_marks_right(&app, "deletions").await;
+    assert!(left < edited, "{left} {edited}");
 
     let admin = app.login_as(Role::Administrator).await;
-    let visible = 5_000 - 400 + 1;
+    let visible = 5_000 - 2_500 + 1;
     let last = (visible + PER - 1) / PER;
     for sort in ["name", "-name", "updated", "-updated"] {
         for page in [2, 17, 31, last / 2, last - 7, last - 1, last] {
@@ -120,5 +128,31 @@ async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
             .await;
         assert_eq!(res.status, 200);
         assert!(ids_on(&res.body).is_empty());
+    }
+
+    // The API's pages of every organization sorted by name or update are read from the marks.
+    let (key, _) = key_for(&app, Role::Administrator).await;
+    let client = app.client();
+    let pages = (visible + 99) / 100;
+    for (sort, web) in [
+        ("name", "name"),
+        ("-name", "-name"),
+        ("updated_at", "updated"),
+        ("-updated_at", "-updated"),
+    ] {
+        for page in [2, 9, pages / 2, pages - 1, pages] {
+            let path = format!("/api/organizations?sort={sort}&page[size]=100&page[number]={page}");
+            let res = api_get(&client, &key, &path).await;
+            assert_eq!(res.status, 200, "{path}: {}", res.body);
+            let doc = json(&res);
+            let ids: Vec<i64> = doc["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(ids, by_offset(&app, web, None, page, 100).await, "{path}");
+            assert_eq!(doc["meta"]["total-count"], visible, "{path}");
+        }
     }
 }

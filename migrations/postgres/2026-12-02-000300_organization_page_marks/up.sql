@@ -8,7 +8,7 @@
 -- Statement-level triggers keep the totals in the same transaction as every write to
 -- `organizations` (as for `organization_counts`, migration 000080; writers queue on the advisory
 -- lock of migration 000190), then split each interval that reached 2,000 rows into intervals of
--- 1,000.
+-- 1,000 and remove the mark of each interval left empty (its range joins the interval before it).
 CREATE TABLE organization_name_marks (
     search_text TEXT NOT NULL,
     id BIGINT NOT NULL,
@@ -44,7 +44,8 @@ SELECT updated_at, id, LEAST(n - row + 1, 1000) FROM (
 
 -- Adds each delta to the interval of the greatest mark at or below its key, then splits every
 -- interval that reached 2,000 at its 1,001st row (its rows are the first `total` visible ones
--- from its mark on, in the order's index) until none is left that long.
+-- from its mark on, in the order's index) until none is left that long, and removes the marks of
+-- intervals left empty (but the first).
 CREATE FUNCTION organization_name_marks_add(keys TEXT[], ids BIGINT[], deltas BIGINT[])
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,6 +67,9 @@ BEGIN
         WHERE x.search_text = moved.search_text AND x.id = moved.id
         RETURNING x.search_text, x.id, x.total
     LOOP
+        IF m.total = 0 AND m.id <> 0 THEN
+            DELETE FROM organization_name_marks WHERE search_text = m.search_text AND id = m.id;
+        END IF;
         WHILE m.total >= 2000 LOOP
             SELECT o.search_text, o.id INTO cut FROM organizations o
             WHERE o.deleted_at IS NULL AND (o.search_text, o.id) >= (m.search_text, m.id)
@@ -103,6 +107,9 @@ BEGIN
         WHERE x.updated_at = moved.updated_at AND x.id = moved.id
         RETURNING x.updated_at, x.id, x.total
     LOOP
+        IF m.total = 0 AND m.id <> 0 THEN
+            DELETE FROM organization_update_marks WHERE updated_at = m.updated_at AND id = m.id;
+        END IF;
         WHILE m.total >= 2000 LOOP
             SELECT o.updated_at, o.id INTO cut FROM organizations o
             WHERE o.deleted_at IS NULL AND (o.updated_at, o.id) >= (m.updated_at, m.id)

@@ -1,3 +1,5 @@
+DROP TRIGGER organization_update_marks_empty;
+DROP TRIGGER organization_name_marks_empty;
 DROP TRIGGER organization_update_marks_split;
 DROP TRIGGER organization_name_marks_split;
 DROP TRIGGER organization_update_marks_update;

@@ -8,7 +8,8 @@
 -- Triggers keep the totals in the same transaction as every write to `organizations` (as for
 -- `organization_counts`, migration 000080); an interval that reaches 2,000 rows is split in two
 -- of 1,000 by a trigger on the marks themselves (recursive triggers are off: its own writes to
--- the marks do not fire it again).
+-- the marks do not fire it again), and the mark of an interval left empty is removed (its range
+-- joins the interval before it).
 CREATE TABLE organization_name_marks (
     search_text TEXT NOT NULL,
     id BIGINT NOT NULL,
@@ -127,4 +128,15 @@ WHEN new.total >= 2000 BEGIN
     ORDER BY updated_at, id LIMIT 1 OFFSET 1000;
     UPDATE organization_update_marks SET total = 1000
     WHERE updated_at = new.updated_at AND id = new.id;
+END;
+
+-- An interval left empty joins the one before it (the first mark stays).
+CREATE TRIGGER organization_name_marks_empty AFTER UPDATE OF total ON organization_name_marks
+WHEN new.total = 0 AND new.id <> 0 BEGIN
+    DELETE FROM organization_name_marks WHERE search_text = new.search_text AND id = new.id;
+END;
+
+CREATE TRIGGER organization_update_marks_empty AFTER UPDATE OF total ON organization_update_marks
+WHEN new.total = 0 AND new.id <> 0 BEGIN
+    DELETE FROM organization_update_marks WHERE updated_at = new.updated_at AND id = new.id;
 END;
