@@ -50,7 +50,7 @@ macro_rules! ordered_from_row {
 }
 
 macro_rules! list_sql {
-    ($module:ident, $db:ty, $conn:ty) => {
+    ($module:ident, $db:ty, $conn:ty, $skips_in_index:expr) => {
         pub mod $module {
             use chrono::NaiveDateTime;
             use diesel::prelude::*;
@@ -146,19 +146,23 @@ macro_rules! list_sql {
             }
 
             /// The rows of one walk, in the list's order. Rows passed over are read in the
-            /// index alone (`read_by_ids`).
+            /// index alone: SQLite's OFFSET never reads a skipped row's columns (its seek into
+            /// the table is deferred until a column is read), elsewhere `read_by_ids`.
             pub fn read(
                 c: &mut $conn,
                 rows_of: Boxed,
                 query: &ListQuery,
                 walk: &Walk,
             ) -> QueryResult<Vec<ListItem>> {
-                if walk.skip > 0 {
+                if walk.skip > 0 && !$skips_in_index {
                     return read_by_ids(c, rows_of, query, walk);
                 }
-                let q = walk_query(rows_of, query, walk);
-                let mut rows: Vec<ListItem> =
-                    literal_limit(q.select(ListItem::as_select()), walk.limit).load(c)?;
+                let q = walk_query(rows_of, query, walk).select(ListItem::as_select());
+                let mut rows: Vec<ListItem> = if walk.skip > 0 {
+                    q.limit(walk.limit).offset(walk.skip).load(c)?
+                } else {
+                    literal_limit(q, walk.limit).load(c)?
+                };
                 if walk.reverse {
                     rows.reverse();
                 }
@@ -235,9 +239,14 @@ macro_rules! list_sql {
     };
 }
 
-list_sql!(sqlite, diesel::sqlite::Sqlite, diesel::SqliteConnection);
-list_sql!(pg, diesel::pg::Pg, diesel::PgConnection);
-list_sql!(multi, crate::db::MultiBackend, crate::db::DbConn);
+list_sql!(
+    sqlite,
+    diesel::sqlite::Sqlite,
+    diesel::SqliteConnection,
+    true
+);
+list_sql!(pg, diesel::pg::Pg, diesel::PgConnection, false);
+list_sql!(multi, crate::db::MultiBackend, crate::db::DbConn, false);
 
 /// `on_backend!(conn, |sql, c| body)`: `body` with `sql` naming this file's module for the
 /// backend of `conn` (a `&mut DbConn`) and `c` its own connection.

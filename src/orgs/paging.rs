@@ -212,8 +212,9 @@ mod tests {
 
     /// A page the type, status and PSA filters narrow, reached by its number (the rows before it
     /// passed over): its walk tests the filters in the sort index and reads none of the rows it
-    /// passes over from the table, in either order and direction, under the statistics of
-    /// 100,000 organizations (`sqlite_plans`).
+    /// passes over from the table (the seek for a row's columns is deferred, and OFFSET reads
+    /// none), in either order and direction, under the statistics of 100,000 organizations
+    /// (`sqlite_plans`).
     #[test]
     fn sqlite_tests_the_filters_of_a_walk_in_its_sort_index() {
         let mut conn = skewed();
@@ -241,7 +242,7 @@ mod tests {
                     limit: 50,
                 };
                 let statements = statements_of(&mut conn, |c| {
-                    on_backend!(c, |sql, c| sql::read_by_ids(
+                    on_backend!(c, |sql, c| sql::read(
                         c,
                         sql::narrowed(all, &query),
                         &query,
@@ -253,7 +254,7 @@ mod tests {
                 assert!(
                     walked
                         .iter()
-                        .any(|s| s.contains(&format!("USING COVERING INDEX {index}"))),
+                        .any(|s| s.contains(&format!("USING INDEX {index} "))),
                     "{walked:#?}"
                 );
             }

@@ -69,15 +69,15 @@ async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
     })
     .await;
     let key = app.data_key.clone();
-    app.db(move |c| roster::orgs::demo::seed(c, 5_000, 7, 0, &key).unwrap())
+    app.db(move |c| roster::orgs::demo::seed(c, 12_000, 7, 0, &key).unwrap())
         .await;
     let [(by_name, _), (by_update, _)] = assert_marks_right(&app, "a seed").await;
-    assert!(by_name >= 4 && by_update >= 4, "{by_name} {by_update}");
+    assert!(by_name >= 3 && by_update >= 3, "{by_name} {by_update}");
 
-    // 1,500 organizations renamed to the front of the name order and edited (the newest in the
+    // 3,000 organizations renamed to the front of the name order and edited (the newest in the
     // order by update): the first interval of one and the last of the other split.
     app.db(|c| {
-        diesel::update(organizations::table.filter(organizations::id.le(1_500)))
+        diesel::update(organizations::table.filter(organizations::id.le(3_000)))
             .set((
                 organizations::search_text.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
                     "'aaa ' || search_text",
@@ -90,23 +90,24 @@ async fn typed_pages_far_from_both_ends_are_read_from_their_marks() {
     .await;
     let [(renamed, largest), (edited, newest)] = assert_marks_right(&app, "renames").await;
     assert!(renamed > by_name && edited > by_update);
-    assert!(largest < 2_000 && newest < 2_000, "{largest} {newest}");
-    // 2,500 being deleted and one of them restored (purges are in `org_counts`).
-    app.mark_being_deleted(&(2_001..=4_500).collect::<Vec<_>>())
+    assert!(largest < 4_000 && newest < 4_000, "{largest} {newest}");
+    // 8,000 being deleted and one of them restored (purges are in `org_counts`).
+    app.mark_being_deleted(&(3_001..=11_000).collect::<Vec<_>>())
         .await;
     app.db(|c| {
-        diesel::update(organizations::table.filter(organizations::id.eq(2_100)))
+        diesel::update(organizations::table.filter(organizations::id.eq(5_000)))
             .set(organizations::deleted_at.eq(None::<chrono::NaiveDateTime>))
             .execute(c)
             .unwrap()
     })
     .await;
-    // Contiguous in the order by update, they leave at least one interval empty: it is gone.
+    // The first 8,000 in the order by update (the renamed ones are the newest): the intervals
+    // there, of less than 4,000 each, are left empty but the first, and their marks are gone.
     let [_, (left, _)] = assert_marks_right(&app, "deletions").await;
     assert!(left < edited, "{left} {edited}");
 
     let admin = app.login_as(Role::Administrator).await;
-    let visible = 5_000 - 2_500 + 1;
+    let visible = 12_000 - 8_000 + 1;
     let last = (visible + PER - 1) / PER;
     for sort in ["name", "-name", "updated", "-updated"] {
         for page in [2, 17, 31, last / 2, last - 7, last - 1, last] {

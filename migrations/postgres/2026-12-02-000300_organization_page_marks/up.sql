@@ -2,13 +2,14 @@
 -- both ends is read without walking the rows in front of it (src/orgs/marks.rs). Each mark is
 -- the key of the first row of an interval of the order, [this mark, the next mark), and holds
 -- how many visible (not deleted) organizations the interval has; the first mark is below every
--- key. A page is found by summing the totals up to it (a few thousand marks at a million
--- organizations) and walking at most one interval from its mark.
+-- key. A page is found by summing the totals up to it (300 to 500 marks at a million
+-- organizations) and walking less than one interval from its mark. Intervals of 2,000 to 4,000
+-- weigh the two: a mark read and summed costs about as much as five index entries walked.
 --
 -- Statement-level triggers keep the totals in the same transaction as every write to
 -- `organizations` (as for `organization_counts`, migration 000080; writers queue on the advisory
--- lock of migration 000190), then split each interval that reached 2,000 rows into intervals of
--- 1,000 and remove the mark of each interval left empty (its range joins the interval before it).
+-- lock of migration 000190), then split each interval that reached 4,000 rows into intervals of
+-- 2,000 and remove the mark of each interval left empty (its range joins the interval before it).
 CREATE TABLE organization_name_marks (
     search_text TEXT NOT NULL,
     id BIGINT NOT NULL,
@@ -23,27 +24,27 @@ CREATE TABLE organization_update_marks (
     PRIMARY KEY (updated_at, id)
 );
 
--- The first marks, below every key, then one mark every 1,000 visible organizations.
+-- The first marks, below every key, then one mark every 2,000 visible organizations.
 INSERT INTO organization_name_marks (search_text, id, total)
-SELECT '', 0, LEAST(COUNT(*), 1000) FROM organizations WHERE deleted_at IS NULL;
+SELECT '', 0, LEAST(COUNT(*), 2000) FROM organizations WHERE deleted_at IS NULL;
 INSERT INTO organization_name_marks (search_text, id, total)
-SELECT search_text, id, LEAST(n - row + 1, 1000) FROM (
+SELECT search_text, id, LEAST(n - row + 1, 2000) FROM (
     SELECT search_text, id, ROW_NUMBER() OVER (ORDER BY search_text, id) AS row,
            COUNT(*) OVER () AS n
     FROM organizations WHERE deleted_at IS NULL
-) AS numbered WHERE row % 1000 = 1 AND row > 1;
+) AS numbered WHERE row % 2000 = 1 AND row > 1;
 
 INSERT INTO organization_update_marks (updated_at, id, total)
-SELECT '0001-01-01 00:00:00', 0, LEAST(COUNT(*), 1000) FROM organizations WHERE deleted_at IS NULL;
+SELECT '0001-01-01 00:00:00', 0, LEAST(COUNT(*), 2000) FROM organizations WHERE deleted_at IS NULL;
 INSERT INTO organization_update_marks (updated_at, id, total)
-SELECT updated_at, id, LEAST(n - row + 1, 1000) FROM (
+SELECT updated_at, id, LEAST(n - row + 1, 2000) FROM (
     SELECT updated_at, id, ROW_NUMBER() OVER (ORDER BY updated_at, id) AS row,
            COUNT(*) OVER () AS n
     FROM organizations WHERE deleted_at IS NULL
-) AS numbered WHERE row % 1000 = 1 AND row > 1;
+) AS numbered WHERE row % 2000 = 1 AND row > 1;
 
 -- Adds each delta to the interval of the greatest mark at or below its key, then splits every
--- interval that reached 2,000 at its 1,001st row (its rows are the first `total` visible ones
+-- interval that reached 4,000 at its 2,001st row (its rows are the first `total` visible ones
 -- from its mark on, in the order's index) until none is left that long, and removes the marks of
 -- intervals left empty (but the first).
 CREATE FUNCTION organization_name_marks_add(keys TEXT[], ids BIGINT[], deltas BIGINT[])
@@ -70,17 +71,17 @@ BEGIN
         IF m.total = 0 AND m.id <> 0 THEN
             DELETE FROM organization_name_marks WHERE search_text = m.search_text AND id = m.id;
         END IF;
-        WHILE m.total >= 2000 LOOP
+        WHILE m.total >= 4000 LOOP
             SELECT o.search_text, o.id INTO cut FROM organizations o
             WHERE o.deleted_at IS NULL AND (o.search_text, o.id) >= (m.search_text, m.id)
-            ORDER BY o.search_text, o.id OFFSET 1000 LIMIT 1;
+            ORDER BY o.search_text, o.id OFFSET 2000 LIMIT 1;
             INSERT INTO organization_name_marks (search_text, id, total)
-            VALUES (cut.search_text, cut.id, m.total - 1000);
-            UPDATE organization_name_marks SET total = 1000
+            VALUES (cut.search_text, cut.id, m.total - 2000);
+            UPDATE organization_name_marks SET total = 2000
             WHERE search_text = m.search_text AND id = m.id;
             m.search_text := cut.search_text;
             m.id := cut.id;
-            m.total := m.total - 1000;
+            m.total := m.total - 2000;
         END LOOP;
     END LOOP;
 END;
@@ -110,17 +111,17 @@ BEGIN
         IF m.total = 0 AND m.id <> 0 THEN
             DELETE FROM organization_update_marks WHERE updated_at = m.updated_at AND id = m.id;
         END IF;
-        WHILE m.total >= 2000 LOOP
+        WHILE m.total >= 4000 LOOP
             SELECT o.updated_at, o.id INTO cut FROM organizations o
             WHERE o.deleted_at IS NULL AND (o.updated_at, o.id) >= (m.updated_at, m.id)
-            ORDER BY o.updated_at, o.id OFFSET 1000 LIMIT 1;
+            ORDER BY o.updated_at, o.id OFFSET 2000 LIMIT 1;
             INSERT INTO organization_update_marks (updated_at, id, total)
-            VALUES (cut.updated_at, cut.id, m.total - 1000);
-            UPDATE organization_update_marks SET total = 1000
+            VALUES (cut.updated_at, cut.id, m.total - 2000);
+            UPDATE organization_update_marks SET total = 2000
             WHERE updated_at = m.updated_at AND id = m.id;
             m.updated_at := cut.updated_at;
             m.id := cut.id;
-            m.total := m.total - 1000;
+            m.total := m.total - 2000;
         END LOOP;
     END LOOP;
 END;
