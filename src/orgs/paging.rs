@@ -159,8 +159,16 @@ pub fn list(
     };
     let (total, walk) = match anchored {
         Some(walk) => (total(conn, scope, query)?, Some(walk)),
-        // A page number alone, on the plain list: from the mark of its interval.
-        None if plain(scope, query) => marks::typed_page(conn, query.sort, page, per_page)?,
+        // A page number alone, on the plain list: from the mark of its interval, or from the
+        // nearer end when that passes over fewer rows (the last pages).
+        None if plain(scope, query) => {
+            let (total, marked) = marks::typed_page(conn, query.sort, page, per_page)?;
+            let walk = match (marked, by_number(total, page, per_page)) {
+                (Some(m), Some(n)) => Some(if n.skip < m.skip { n } else { m }),
+                (m, n) => m.or(n),
+            };
+            (total, walk)
+        }
         None => {
             let total = total(conn, scope, query)?;
             (total, by_number(total, page, per_page))
