@@ -311,30 +311,20 @@ pub fn list(
     q: &OrgListQuery,
     kinds: &KindsCache,
 ) -> QueryResult<(Vec<OrgView>, i64)> {
-    let total: i64 = if scope.all && counted(q) {
-        counts::visible(
-            conn,
-            CountFilter {
-                type_id: q.type_id,
-                status_id: q.status_id,
-                psa_linked: None,
-            },
-        )?
-    } else {
-        filtered(conn, scope, q).count().get_result(conn)?
-    };
     let size = q.size.clamp(1, MAX_PAGE_SIZE);
+    let sort = marked(scope, q);
+    let (total, from_mark) = match sort {
+        // The marks' counts are the total too.
+        Some(sort) => marks::typed_page(conn, sort, q.page, size)?,
+        None => (count(conn, scope, q)?, None),
+    };
     let offset = (q.page.max(1) - 1).saturating_mul(size);
     if offset >= total {
         return Ok((Vec::new(), total));
     }
-    let rows = match marked(scope, q) {
-        Some(sort) => match marks::typed_page(conn, sort, q.page, size)? {
-            (_, Some(walk)) => marked_rows(conn, scope, q, sort, &walk)?,
-            // Every organization deleted since the count: past the end.
-            (_, None) => Vec::new(),
-        },
-        None => page_rows(conn, scope, q, size, offset)?,
+    let rows = match (sort, from_mark) {
+        (Some(sort), Some(walk)) => marked_rows(conn, scope, q, sort, &walk)?,
+        _ => page_rows(conn, scope, q, size, offset)?,
     };
     let lists = names_for(conn, kinds, &rows)?;
     let links = parent_links(conn, rows.iter().filter_map(|(row, _)| row.parent_id))?;
@@ -358,10 +348,24 @@ pub fn list(
     Ok((views, total))
 }
 
-/// The list's order when a page past the first of every organization (no filter) is read from a
-/// mark of that order (`orgs::marks`) instead of passing over every row in front of it (an
-/// integration reading a million organizations a thousand at a time passed over half a
-/// million rows a page on average).
+/// How many organizations match `q`: the maintained counts when nothing else narrows it.
+fn count(conn: &mut DbConn, scope: Scope, q: &OrgListQuery) -> QueryResult<i64> {
+    if scope.all && counted(q) {
+        return counts::visible(
+            conn,
+            CountFilter {
+                type_id: q.type_id,
+                status_id: q.status_id,
+                psa_linked: None,
+            },
+        );
+    }
+    filtered(conn, scope, q).count().get_result(conn)
+}
+
+/// The order of a page past the first of every organization (no filter) read from a mark
+/// (`orgs::marks`), not past every row in front of it (half a million rows a page on average
+/// for an integration reading a million organizations a thousand at a time).
 fn marked(scope: Scope, q: &OrgListQuery) -> Option<Sort> {
     if !(scope.all && counted(q) && q.type_id.is_none() && q.status_id.is_none() && q.page > 1) {
         return None;
