@@ -74,7 +74,7 @@ impl Application {
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
             passkeys: passkeys_of(&settings),
             kinds: std::sync::Arc::default(),
-            search_stats: std::sync::Arc::default(),
+            lists: std::sync::Arc::default(),
             settings,
         });
         let api_limiter = crate::web::api::limiter(&state.settings);

@@ -18,7 +18,7 @@ use crate::orgs::access::{Scope, visible, visible_in_any_order};
 use crate::orgs::counts::{self, CountFilter};
 use crate::orgs::kinds::{self, Kind, KindLists, KindsCache};
 use crate::orgs::list_sql;
-use crate::orgs::marks;
+use crate::orgs::marks::{self, MarksCache};
 use crate::orgs::model::name_key;
 use crate::orgs::paging::Walk;
 use crate::orgs::search;
@@ -304,18 +304,20 @@ fn in_one_statement(conn: &DbConn, sort: SortKey, offset: i64) -> bool {
 /// One page and the total count; a fixed number of statements whatever the page's length: the
 /// total (none when the maintained counts hold it), the page's rows (two statements for an order
 /// without an index), their ancestors (none when no row has a parent). The names of types and
-/// statuses come from `kinds` (no statement unless they changed).
+/// statuses come from `kinds` (no statement unless they changed); a page far from both ends is
+/// found in the marks kept in `kept_marks` (`orgs::marks`).
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     q: &OrgListQuery,
     kinds: &KindsCache,
+    kept_marks: &MarksCache,
 ) -> QueryResult<(Vec<OrgView>, i64)> {
     let size = q.size.clamp(1, MAX_PAGE_SIZE);
     let sort = marked(scope, q);
     let (total, from_mark) = match sort {
         // The marks' counts are the total too.
-        Some(sort) => marks::typed_page(conn, sort, q.page, size)?,
+        Some(sort) => marks::typed_page(conn, kept_marks, sort, q.page, size)?,
         None => (count(conn, scope, q)?, None),
     };
     let offset = (q.page.max(1) - 1).saturating_mul(size);

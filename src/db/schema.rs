@@ -88,6 +88,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_marks_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     organization_counts (type_id, status_id, psa_linked) {
         type_id -> BigInt,
         status_id -> BigInt,

@@ -1,13 +1,19 @@
 //! A page number typed far from both ends of the plain Organizations list (every visible
 //! organization, no filter), read without walking the rows in front of it. The marks of
-//! migration 000300 cut each sort order into intervals of 2,000 to 4,000 organizations,
-//! `[mark, next mark)`, each with its count, kept by triggers in the same transaction as every
-//! write. One statement reads the marks in the walk's order (300 to 500 at a million
-//! organizations); their counts, summed here, give the list's total and the interval of the
-//! page, which is then walked from its mark, passing over less than one interval. Summed by the
-//! database with a window function, a thousand marks took 3 ms on SQLite and 1 ms on
-//! PostgreSQL (1.5 to 2 us a mark); read and summed here, 0.45 ms (a mark costs about as much
-//! as five index entries walked, hence intervals of thousands).
+//! migrations 000300 and 000310 cut each sort order into intervals of 500 to 1,000
+//! organizations, `[mark, next mark)`, each with its count, kept by triggers in the same
+//! transaction as every write. Their counts, summed here in the walk's order, give the list's
+//! total and the interval of the page, which is then walked from its mark, passing over less
+//! than one interval.
+//!
+//! The marks (1,000 to 2,000 at a million organizations) are kept in the process
+//! (`MarksCache`), labelled with the version of migration 000310, which the triggers bump with
+//! every change to them: a typed page reads that one row and reads the marks again only when it
+//! moved (after a write; another instance's writes too). Read for every page, 300 to 500 marks
+//! of 2,000 to 4,000 cost 0.3 to 0.45 ms at a million on SQLite, and a walk of up to 4,000 index
+//! entries was most of the page's time at 100,000 (2.2x page 1 on SQLite, 6x on PostgreSQL).
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,26 +21,59 @@ use diesel::prelude::*;
 use super::paging::{Start, Walk};
 use super::store::Sort;
 use crate::db::schema::{
-    organization_name_marks as by_name, organization_update_marks as by_update,
+    organization_marks_version as version, organization_name_marks as by_name,
+    organization_update_marks as by_update,
 };
 use crate::db::{DbConn, StoredTime};
 
-/// The marks of `$table` (ordered by `$key`, then id) in the walk's order: each key with its id
-/// and its interval's count.
-macro_rules! load_marks {
-    ($conn:expr, $table:ident, $key:ident, $descending:expr) => {{
-        let columns = ($table::$key, $table::id, $table::total);
-        if $descending {
-            let q = $table::table
-                .select(columns)
-                .order_by(($table::$key.desc(), $table::id.desc()));
-            crate::native!($conn, |c| q.load(c))
-        } else {
-            let q = $table::table
-                .select(columns)
-                .order_by(($table::$key.asc(), $table::id.asc()));
-            crate::native!($conn, |c| q.load(c))
+/// The marks of one order, ascending by key, then id: each key with its id and its interval's
+/// count.
+type Marks<K> = Arc<Vec<(K, i64, i64)>>;
+
+/// The marks of both orders kept between requests, each labelled with the version the database
+/// had when they were read.
+#[derive(Debug, Default)]
+pub struct MarksCache {
+    by_name: Slot<String>,
+    by_update: Slot<StoredTime>,
+}
+
+#[derive(Debug)]
+struct Slot<K>(Mutex<Option<(i64, Marks<K>)>>);
+
+impl<K> Default for Slot<K> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+impl<K> Slot<K> {
+    /// The marks as new as `version` at least: the kept ones if they carry it, else `load`ed
+    /// (after `version` was read, so they are at least as new as their label) and kept.
+    fn at(
+        &self,
+        version: i64,
+        load: impl FnOnce() -> QueryResult<Vec<(K, i64, i64)>>,
+    ) -> QueryResult<Marks<K>> {
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((kept, marks)) = &*lock()
+            && *kept == version
+        {
+            return Ok(marks.clone());
         }
+        let marks = Arc::new(load()?);
+        *lock() = Some((version, marks.clone()));
+        Ok(marks)
+    }
+}
+
+/// The marks of `$table`, ordered by `$key`, then id.
+macro_rules! load_marks {
+    ($conn:expr, $table:ident, $key:ident) => {{
+        let q = $table::table
+            .select(($table::$key, $table::id, $table::total))
+            .order_by(($table::$key.asc(), $table::id.asc()));
+        crate::native!($conn, |c| q.load(c))
     }};
 }
 
@@ -43,9 +82,9 @@ type Found<K> = (Option<(K, i64)>, i64);
 
 /// Where the row at `position` of the order (counted from the walk's start) lies: every row
 /// the marks count, and unless the position lies past them, the key the walk starts from and the
-/// rows of the intervals before. In ascending order the walk starts at the interval's own mark
-/// (`None`: none); in descending order it runs backwards from the next mark, which comes before
-/// the interval in the list (`None`: the end of the order, for the last interval).
+/// rows of the intervals before. In ascending order the walk starts at the interval's own mark;
+/// in descending order it runs backwards from the next mark, which comes before the interval in
+/// the walk (`None`: the end of the order, for the last interval).
 fn locate<K: Clone>(
     marks: &[(K, i64, i64)],
     position: i64,
@@ -53,15 +92,16 @@ fn locate<K: Clone>(
 ) -> (i64, Option<Found<K>>) {
     let total = marks.iter().map(|(_, _, n)| n).sum();
     let mut passed = 0;
-    for (i, (key, id, n)) in marks.iter().enumerate() {
+    for step in 0..marks.len() {
+        let i = if descending {
+            marks.len() - 1 - step
+        } else {
+            step
+        };
+        let n = marks.get(i).map_or(0, |(_, _, n)| *n);
         if position < passed + n {
-            let from = if descending {
-                i.checked_sub(1)
-                    .and_then(|j| marks.get(j))
-                    .map(|(k, id, _)| (k.clone(), *id))
-            } else {
-                Some((key.clone(), *id))
-            };
+            let start = if descending { i + 1 } else { i };
+            let from = marks.get(start).map(|(k, id, _)| (k.clone(), *id));
             return (total, Some((from, passed)));
         }
         passed += n;
@@ -73,23 +113,28 @@ fn locate<K: Clone>(
 /// and, unless the page lies past the end, the walk that reads it.
 pub fn typed_page(
     conn: &mut DbConn,
+    cache: &MarksCache,
     sort: Sort,
     page: i64,
     per_page: i64,
 ) -> QueryResult<(i64, Option<Walk>)> {
     let descending = matches!(sort, Sort::NameDesc | Sort::UpdatedDesc);
     let position = (page - 1).saturating_mul(per_page);
+    let now: i64 = crate::native!(conn, |c| version::table.select(version::version).first(c))?;
     // Ascending, the walk starts at the mark itself: after (key, id - 1), ids being integers.
     let after = |id: i64| if descending { id } else { id - 1 };
     let (total, found) = if matches!(sort, Sort::Name | Sort::NameDesc) {
-        let marks: Vec<(String, i64, i64)> = load_marks!(conn, by_name, search_text, descending)?;
+        let marks = cache
+            .by_name
+            .at(now, || load_marks!(conn, by_name, search_text))?;
         let (total, found) = locate(&marks, position, descending);
         let start = |(k, id)| Start::Key(k, NaiveDateTime::MIN, after(id));
         (total, found.map(|(from, passed)| (from.map(start), passed)))
     } else {
         // Read without chrono's parser (1 us a time: the thousand marks took 0.96 ms).
-        let marks: Vec<(StoredTime, i64, i64)> =
-            load_marks!(conn, by_update, updated_at, descending)?;
+        let marks = cache
+            .by_update
+            .at(now, || load_marks!(conn, by_update, updated_at))?;
         let (total, found) = locate(&marks, position, descending);
         let start = |(k, id): (StoredTime, i64)| Start::Key(String::new(), k.0, after(id));
         (total, found.map(|(from, passed)| (from.map(start), passed)))
@@ -107,36 +152,71 @@ pub fn typed_page(
 
 #[cfg(test)]
 mod tests {
-    use super::typed_page;
+    use diesel::RunQueryDsl;
+
+    use super::{MarksCache, typed_page};
     use crate::db::DbConn;
     use crate::orgs::store::Sort;
 
-    /// Every page of 12,000 organizations (marks split as the seed went), in each order, is read
-    /// from a mark less than one interval (4,000) in front of it, and the total is every
-    /// organization.
-    #[test]
-    fn every_page_is_walked_from_a_mark_in_front_of_it() {
+    fn seeded(organizations: usize) -> DbConn {
         let mut conn = DbConn::open(":memory:").expect("in-memory database");
         crate::db::run_migrations(&mut conn).expect("migrations");
         let key = crate::config::SecretKey::new(vec![9; 32]);
-        crate::orgs::demo::seed(&mut conn, 12_000, 3, 0, &key).expect("seed");
+        crate::orgs::demo::seed(&mut conn, organizations, 3, 0, &key).expect("seed");
+        conn
+    }
+
+    /// Every page of 12,000 organizations (marks split as the seed went), in each order, is read
+    /// from a mark less than one interval (1,000) in front of it, and the total is every
+    /// organization.
+    #[test]
+    fn every_page_is_walked_from_a_mark_in_front_of_it() {
+        let mut conn = seeded(12_000);
+        let cache = MarksCache::default();
         for sort in [Sort::Name, Sort::NameDesc, Sort::Updated, Sort::UpdatedDesc] {
             for page in 1..=240 {
-                let (total, walk) = typed_page(&mut conn, sort, page, 50).expect("page");
+                let (total, walk) = typed_page(&mut conn, &cache, sort, page, 50).expect("page");
                 assert_eq!(total, 12_000);
                 let walk = walk.expect("a page before the end");
                 assert!(
-                    (0..4_000).contains(&walk.skip),
+                    (0..1_000).contains(&walk.skip),
                     "{sort:?} {page}: {}",
                     walk.skip
                 );
             }
             assert!(
-                typed_page(&mut conn, sort, 241, 50)
+                typed_page(&mut conn, &cache, sort, 241, 50)
                     .expect("page")
                     .1
                     .is_none()
             );
         }
+    }
+
+    /// The kept marks are read again after a write to the organizations (the version moved):
+    /// a deletion and a restore change the total the next typed page shows.
+    #[test]
+    fn kept_marks_are_read_again_after_a_write() {
+        let mut conn = seeded(1_200);
+        let cache = MarksCache::default();
+        let total =
+            |conn: &mut DbConn, sort| typed_page(conn, &cache, sort, 3, 50).expect("page").0;
+        assert_eq!(total(&mut conn, Sort::Name), 1_200);
+        assert_eq!(total(&mut conn, Sort::UpdatedDesc), 1_200);
+        let hide = "UPDATE organizations SET deleted_at = '2026-12-01 00:00:00' WHERE id <= 3";
+        let DbConn::Sqlite(c) = &mut conn else {
+            panic!("SQLite")
+        };
+        diesel::sql_query(hide).execute(c).expect("deleted");
+        assert_eq!(total(&mut conn, Sort::Name), 1_197);
+        assert_eq!(total(&mut conn, Sort::UpdatedDesc), 1_197);
+        let DbConn::Sqlite(c) = &mut conn else {
+            panic!("SQLite")
+        };
+        diesel::sql_query("UPDATE organizations SET deleted_at = NULL")
+            .execute(c)
+            .expect("restored");
+        assert_eq!(total(&mut conn, Sort::NameDesc), 1_200);
+        assert_eq!(total(&mut conn, Sort::Updated), 1_200);
     }
 }

@@ -282,7 +282,7 @@ pub fn plan(
 /// first, then the others by name (at most `limit`).
 pub fn candidates(
     conn: &mut DbConn,
-    stats: &super::search_estimate::SearchStats,
+    caches: &super::ListCaches,
     scope: Scope,
     merged: OrgId,
     limit: i64,
@@ -296,7 +296,7 @@ pub fn candidates(
     let mut alike = super::store::looking_like(conn, scope, &org.name, Some(OrgId(org.id)))?;
     let first = org.name.split_whitespace().next().unwrap_or_default();
     if first.chars().count() >= 2 {
-        for found in super::store::lookup(conn, stats, scope, first, 20)? {
+        for found in super::store::lookup(conn, caches, scope, first, 20)? {
             if found.id != org.id && !alike.iter().any(|a| a.id == found.id) {
                 alike.push(found);
             }

@@ -31,6 +31,16 @@ pub use model::{ListItem, OrgForm, OrgRow, ParentChoice};
 
 use crate::validation::FieldErrors;
 
+/// What the Organizations list keeps in the process between requests (one per instance, in
+/// `AppState`).
+#[derive(Default)]
+pub struct ListCaches {
+    /// PostgreSQL's statistics of organization names, for a search (`search_estimate`).
+    pub search: search_estimate::SearchStats,
+    /// The marks of the list's two orders, for a page number typed far from both ends (`marks`).
+    pub marks: marks::MarksCache,
+}
+
 /// An organization's id; cannot be mixed up with other ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OrgId(pub i64);

@@ -12,12 +12,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::ListCaches;
 use super::access::Scope;
 use super::counts::{self, CountFilter};
 use super::list_sql::on_backend;
 use super::marks;
 use super::model::ListItem;
-use super::search_estimate::SearchStats;
 use super::search_pages;
 use super::store::{ListQuery, Page};
 use crate::db::DbConn;
@@ -101,12 +101,12 @@ pub(super) fn by_number(total: i64, page: i64, per_page: i64) -> Option<Walk> {
 /// and its pages reached by Next or Previous read the count with the rows, in one statement.
 pub fn list(
     conn: &mut DbConn,
-    stats: &SearchStats,
+    caches: &ListCaches,
     scope: Scope,
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
     if query.text.is_some() {
-        return search_pages::list(conn, stats, scope, query);
+        return search_pages::list(conn, &caches.search, scope, query);
     }
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);
@@ -162,7 +162,8 @@ pub fn list(
         // A page number alone, on the plain list: from the mark of its interval, or from the
         // nearer end when that passes over fewer rows (the last pages).
         None if plain(scope, query) => {
-            let (total, marked) = marks::typed_page(conn, query.sort, page, per_page)?;
+            let (total, marked) =
+                marks::typed_page(conn, &caches.marks, query.sort, page, per_page)?;
             let walk = match (marked, by_number(total, page, per_page)) {
                 (Some(m), Some(n)) => Some(if n.skip < m.skip { n } else { m }),
                 (m, n) => m.or(n),

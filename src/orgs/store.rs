@@ -107,14 +107,15 @@ pub(super) fn filtered(conn: &DbConn, scope: Scope, query: &ListQuery) -> list_s
     }
 }
 
-/// One page of the Organizations list (see `paging`; `stats` for a search on PostgreSQL).
+/// One page of the Organizations list (see `paging`; `caches` for a search on PostgreSQL and a
+/// typed page number).
 pub fn list(
     conn: &mut DbConn,
-    stats: &super::search_estimate::SearchStats,
+    caches: &super::ListCaches,
     scope: Scope,
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
-    super::paging::list(conn, stats, scope, query)
+    super::paging::list(conn, caches, scope, query)
 }
 
 /// Name references for a set of ids (the parents shown on a page), in one statement prepared once
@@ -256,7 +257,7 @@ pub fn children(
 /// of a search of that size, see `search_pages`).
 pub fn lookup(
     conn: &mut DbConn,
-    stats: &super::search_estimate::SearchStats,
+    caches: &super::ListCaches,
     scope: Scope,
     text: &str,
     limit: i64,
@@ -266,7 +267,7 @@ pub fn lookup(
         per_page: limit,
         ..ListQuery::default()
     };
-    Ok(list(conn, stats, scope, &query)?
+    Ok(list(conn, caches, scope, &query)?
         .items
         .into_iter()
         .map(|o| OrgRef {

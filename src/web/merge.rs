@@ -80,9 +80,9 @@ pub async fn page(
 ) -> Result<HttpResponse, WebError> {
     let (scope, merged) = (Scope::of(&user), OrgId(*id));
     let Some(kept) = kept_id(params.into.as_deref())? else {
-        let stats = state.search_stats.clone();
+        let lists = state.lists.clone();
         let (org, alike, others) = state
-            .db(move |conn| merge::candidates(conn, &stats, scope, merged, CHOICES))
+            .db(move |conn| merge::candidates(conn, &lists, scope, merged, CHOICES))
             .await?;
         return render::page(&ChoosePage {
             ctx,

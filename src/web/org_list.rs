@@ -231,14 +231,14 @@ pub async fn list(
     let psa = params.psa.clone().unwrap_or_default();
     let per_page = state.settings.list_page_size;
     let cache = state.kinds.clone();
-    let stats = state.search_stats.clone();
+    let lists = state.lists.clone();
     // The session check, then the parameters (a bad one is answered only to a signed-in user),
     // then the page's reads: one closure on one pooled connection.
     let (ctx, user, (query, found, parents, kinds, parent)) = state
         .db_signed_in(signed, move |conn, user| {
             let q = params.query(per_page)?;
             let scope = Scope::of(user);
-            let found = store::list(conn, &stats, scope, &q)?;
+            let found = store::list(conn, &lists, scope, &q)?;
             let parents = store::parents_of(conn, scope, &found.items, q.parent)?;
             let parent = q
                 .parent

@@ -86,9 +86,9 @@ pub async fn lookup(
         return Ok(HttpResponse::Ok().json(Vec::<OrgRef>::new()));
     }
     let scope = Scope::of(&user);
-    let stats = state.search_stats.clone();
+    let lists = state.lists.clone();
     let found = state
-        .db(move |conn| store::lookup(conn, &stats, scope, &text, 10).map_err(DbError::from))
+        .db(move |conn| store::lookup(conn, &lists, scope, &text, 10).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::Ok().json(found))
 }

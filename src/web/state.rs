@@ -24,8 +24,9 @@ pub struct AppState {
     pub passkeys: Result<RelyingParty, Unavailable>,
     /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
     pub kinds: Arc<crate::orgs::kinds::KindsCache>,
-    /// PostgreSQL's statistics of organization names, for a search (`orgs::search_estimate`).
-    pub search_stats: Arc<crate::orgs::search_estimate::SearchStats>,
+    /// What the Organizations list keeps between requests: PostgreSQL's statistics of names for
+    /// a search, the marks for a typed page number (`orgs::ListCaches`).
+    pub lists: Arc<crate::orgs::ListCaches>,
 }
 
 impl AppState {

@@ -82,9 +82,11 @@ pub async fn index(
     let query = list_query(&params)?;
     let scope = Scope::of(&caller.user);
     let (page, size) = (query.page, query.size);
-    let kinds = state.kinds.clone();
+    let (kinds, lists) = (state.kinds.clone(), state.lists.clone());
     let (views, total) = state
-        .db(move |conn| orgs::list(conn, scope, &query, &kinds).map_err(ApiError::from))
+        .db(move |conn| {
+            orgs::list(conn, scope, &query, &kinds, &lists.marks).map_err(ApiError::from)
+        })
         .await?;
     let paging = Paging {
         url: format!("{}/api/organizations", state.settings.base_url),
