@@ -5,6 +5,8 @@
 
 use std::marker::PhantomData;
 
+use chrono::NaiveDateTime;
+
 use diesel::QueryResult;
 use diesel::backend::Backend;
 use diesel::expression::{
@@ -13,7 +15,7 @@ use diesel::expression::{
 };
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 use diesel::{RunQueryDsl, sql_types::SqlType};
 
 /// Text and bound values of type `ST` (built by [`prepared`]).
@@ -28,6 +30,7 @@ enum Part {
     Sql(&'static str),
     Text(String),
     BigInt(i64),
+    Timestamp(NaiveDateTime),
 }
 
 /// `text`, to be followed by binds and more text.
@@ -56,6 +59,12 @@ impl<ST> PreparedSql<ST> {
         self.parts.push(Part::BigInt(value));
         self
     }
+
+    /// A time, bound.
+    pub fn timestamp(mut self, value: NaiveDateTime) -> Self {
+        self.parts.push(Part::Timestamp(value));
+        self
+    }
 }
 
 impl<ST: SqlType + TypedExpressionType> Expression for PreparedSql<ST> {
@@ -78,9 +87,10 @@ impl<ST> QueryId for PreparedSql<ST> {
 
 impl<ST, DB> QueryFragment<DB> for PreparedSql<ST>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
     String: ToSql<Text, DB>,
     i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         for part in &self.parts {
@@ -88,6 +98,9 @@ where
                 Part::Sql(text) => out.push_sql(text),
                 Part::Text(value) => out.push_bind_param::<Text, String>(value)?,
                 Part::BigInt(value) => out.push_bind_param::<BigInt, i64>(value)?,
+                Part::Timestamp(value) => {
+                    out.push_bind_param::<Timestamp, NaiveDateTime>(value)?;
+                }
             }
         }
         Ok(())

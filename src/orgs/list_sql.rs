@@ -4,20 +4,27 @@
 //! and for `DbConn` itself (`multi`, for a search, whose text conditions are `MultiBackend`
 //! boxes). `on_backend!` picks the module of a connection.
 
-/// Rows after (or, walking backwards, before) the anchor, in the walk's order.
+/// Rows after (or, walking backwards, before) the key `(k, i)` of the column named `$name`
+/// (bound by `PreparedSql::$bind`), in the walk's order. The key is a row value,
+/// `(key, id) > (k, i)`, which PostgreSQL's index scan takes whole as its bound (written
+/// `key >= k AND (key > k OR id > i)`, the second test was a filter on every entry passed over:
+/// a typed page's walk of 450 entries took 0.27 ms against 0.19); SQLite reads both alike.
 macro_rules! ordered {
-    ($q:expr, $col:expr, $key:expr, $ascending:expr) => {{
+    ($q:expr, $col:expr, $name:literal, $bind:ident, $key:expr, $ascending:expr) => {{
         let q: Boxed = $q;
         let id = organizations::id;
+        let from = |k, i| {
+            let row = concat!("(organizations.", $name, ", organizations.id)");
+            crate::db::prepared::<diesel::sql_types::Bool>(row)
+                .sql(if $ascending { " > (" } else { " < (" })
+                .$bind(k)
+                .sql(", ")
+                .big_int(i)
+                .sql(")")
+        };
         match ($key, $ascending) {
-            (Some((k, i)), true) => q
-                .filter($col.ge(k.clone()))
-                .filter($col.gt(k).or(id.gt(i)))
-                .order_by(($col.asc(), id.asc())),
-            (Some((k, i)), false) => q
-                .filter($col.le(k.clone()))
-                .filter($col.lt(k).or(id.lt(i)))
-                .order_by(($col.desc(), id.desc())),
+            (Some((k, i)), true) => q.filter(from(k, i)).order_by(($col.asc(), id.asc())),
+            (Some((k, i)), false) => q.filter(from(k, i)).order_by(($col.desc(), id.desc())),
             (None, true) => q.order_by(($col.asc(), id.asc())),
             (None, false) => q.order_by(($col.desc(), id.desc())),
         }
@@ -136,14 +143,16 @@ macro_rules! list_sql {
                             Some(Start::Key(k, _, i)) => Some((k.clone(), *i)),
                             _ => None,
                         };
-                        ordered!(q, organizations::search_text, key, ascending)
+                        let col = organizations::search_text;
+                        ordered!(q, col, "search_text", text, key, ascending)
                     }
                     (Sort::Updated | Sort::UpdatedDesc, from) => {
                         let key = match from {
                             Some(Start::Key(_, k, i)) => Some((*k, *i)),
                             _ => None,
                         };
-                        ordered!(q, organizations::updated_at, key, ascending)
+                        let col = organizations::updated_at;
+                        ordered!(q, col, "updated_at", timestamp, key, ascending)
                     }
                 }
             }
