@@ -239,6 +239,8 @@ pub struct Caller {
     /// The version of organization types and statuses (`orgs::kinds::VERSION_KEY`), read in the
     /// same statement as the key (as a session lookup reads it), for the cached lists.
     pub kinds_version: Option<String>,
+    /// The version of the organizations' marks (`orgs::marks::version`), read likewise.
+    pub marks_version: Option<i64>,
 }
 
 impl Caller {
@@ -275,13 +277,19 @@ pub fn authenticate(
         .filter(app_settings::key.eq(crate::orgs::kinds::VERSION_KEY))
         .select(app_settings::value)
         .single_value();
-    let found: Option<(ApiKeyRow, UserRow, Option<String>)> = api_keys::table
+    type Found = (ApiKeyRow, UserRow, Option<String>, Option<i64>);
+    let found: Option<Found> = api_keys::table
         .inner_join(users_table::table)
         .filter(api_keys::key_hash.eq(hash(secret, key)))
-        .select((ApiKeyRow::as_select(), UserRow::as_select(), kinds_version))
+        .select((
+            ApiKeyRow::as_select(),
+            UserRow::as_select(),
+            kinds_version,
+            crate::orgs::marks::version(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((row, user, kinds_version)) = found else {
+    let Some((row, user, kinds_version, marks_version)) = found else {
         return Ok(Err(Refused::Unknown));
     };
     let at = now();
@@ -309,5 +317,6 @@ pub fn authenticate(
         key: row,
         user,
         kinds_version,
+        marks_version,
     }))
 }

@@ -20,6 +20,8 @@ pub struct Session {
     /// The version of organization types and statuses (`orgs::kinds::VERSION_KEY`), read in
     /// the same statement, so that this instance's cached lists follow other instances' changes.
     pub kinds_version: Option<String>,
+    /// The version of the organizations' marks (`orgs::marks::version`), read likewise.
+    pub marks_version: Option<i64>,
 }
 
 /// How long sessions live.
@@ -59,7 +61,14 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
         .filter(app_settings::key.eq(crate::orgs::kinds::VERSION_KEY))
         .select(app_settings::value)
         .single_value();
-    type Found = (i64, StoredTime, StoredTime, UserRow, Option<String>);
+    type Found = (
+        i64,
+        StoredTime,
+        StoredTime,
+        UserRow,
+        Option<String>,
+        Option<i64>,
+    );
     let found: Option<Found> = crate::native!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&hash))
@@ -69,10 +78,13 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
             sessions::expires_at,
             UserRow::as_select(),
             kinds_version,
+            crate::orgs::marks::version(),
         ))
         .first(c)
         .optional())?;
-    let Some((id, StoredTime(last_seen), StoredTime(expires), user, kinds_version)) = found else {
+    let Some((id, StoredTime(last_seen), StoredTime(expires), user, kinds_version, marks_version)) =
+        found
+    else {
         return Ok(None);
     };
     let at = now();
@@ -90,6 +102,7 @@ pub fn lookup(conn: &mut DbConn, token: &str, life: Lifetimes) -> QueryResult<Op
         token_hash: hash,
         user: user.user(),
         kinds_version,
+        marks_version,
     }))
 }
 

@@ -487,6 +487,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_types,
     organization_statuses,
     organization_counts,
+    organization_marks_version,
     organization_name_marks,
     organization_update_marks,
     organizations,

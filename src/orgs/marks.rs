@@ -13,6 +13,7 @@
 //! of 2,000 to 4,000 cost 0.3 to 0.45 ms at a million on SQLite, and a walk of up to 4,000 index
 //! entries was most of the page's time at 100,000 (2.2x page 1 on SQLite, 6x on PostgreSQL).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
@@ -31,11 +32,42 @@ use crate::db::{DbConn, StoredTime};
 type Marks<K> = Arc<Vec<(K, i64, i64)>>;
 
 /// The marks of both orders kept between requests, each labelled with the version the database
-/// had when they were read.
+/// had when they were read, and the newest version a request of this process has read with its
+/// session or API key (`observe`).
 #[derive(Debug, Default)]
 pub struct MarksCache {
     by_name: Slot<String>,
     by_update: Slot<StoredTime>,
+    /// 0 until a request observes one (versions start at 1).
+    newest: AtomicI64,
+}
+
+impl MarksCache {
+    /// What the database said the version was, read in the same statement as a request's
+    /// session or API key (`version`): that request's typed page needs no statement of its own
+    /// to learn it. The newest wins, versions only growing: a request that read an older one,
+    /// stored last, must not label newer marks with it for the requests after.
+    pub fn observe(&self, version: Option<i64>) {
+        if let Some(v) = version {
+            self.newest.fetch_max(v, Ordering::AcqRel);
+        }
+    }
+
+    /// The version a typed page may trust: the newest observed, which is at least as new as
+    /// the one this request read, or else read now.
+    fn version(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        match self.newest.load(Ordering::Acquire) {
+            0 => crate::native!(conn, |c| version::table.select(version::version).first(c)),
+            v => Ok(v),
+        }
+    }
+}
+
+/// The marks' version as a scalar subquery, for the statement that reads a session or an API
+/// key (`MarksCache::observe`).
+pub fn version() -> diesel::dsl::SingleValue<diesel::dsl::Select<version::table, version::version>>
+{
+    version::table.select(version::version).single_value()
 }
 
 #[derive(Debug)]
@@ -110,7 +142,8 @@ fn locate<K: Clone>(
 }
 
 /// Page `page` of the plain list in `sort`: every visible organization (the sum of the marks)
-/// and, unless the page lies past the end, the walk that reads it.
+/// and, unless the page lies past the end, the walk that reads it. A request of the server
+/// reaches here signed in, its session or key having observed the version (`observe`).
 pub fn typed_page(
     conn: &mut DbConn,
     cache: &MarksCache,
@@ -120,7 +153,7 @@ pub fn typed_page(
 ) -> QueryResult<(i64, Option<Walk>)> {
     let descending = matches!(sort, Sort::NameDesc | Sort::UpdatedDesc);
     let position = (page - 1).saturating_mul(per_page);
-    let now: i64 = crate::native!(conn, |c| version::table.select(version::version).first(c))?;
+    let now = cache.version(conn)?;
     // Ascending, the walk starts at the mark itself: after (key, id - 1), ids being integers.
     let after = |id: i64| if descending { id } else { id - 1 };
     let (total, found) = if matches!(sort, Sort::Name | Sort::NameDesc) {
@@ -218,5 +251,18 @@ mod tests {
             .expect("restored");
         assert_eq!(total(&mut conn, Sort::NameDesc), 1_200);
         assert_eq!(total(&mut conn, Sort::Updated), 1_200);
+    }
+
+    /// Requests observe versions in any order: the newest stays, so that marks read after it
+    /// are never labelled with an older one.
+    #[test]
+    fn the_newest_version_observed_stays() {
+        let cache = MarksCache::default();
+        cache.observe(None);
+        assert_eq!(cache.newest.load(std::sync::atomic::Ordering::Acquire), 0);
+        for seen in [4, 9, 7, 2] {
+            cache.observe(Some(seen));
+        }
+        assert_eq!(cache.newest.load(std::sync::atomic::Ordering::Acquire), 9);
     }
 }

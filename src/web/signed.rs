@@ -56,6 +56,8 @@ fn checked(
 ) -> Result<Session, WebError> {
     let found = session::lookup(conn, &pending.token, state.lifetimes()).map_err(DbError::from)?;
     let session = found.ok_or(WebError::SignInFirst)?;
+    // Before the work, which may read a typed page from the marks.
+    state.lists.marks.observe(session.marks_version);
     check(
         session.user.role,
         session.user.all_organizations,

@@ -178,7 +178,8 @@ async fn typed_pages_match(
             assert_eq!(res.status, 200, "{sort} {page}: {}", res.body);
             assert!(
                 res.body.contains(&format!("page {page} of {last}")),
-                "{sort} {page}"
+                "{sort} {page}: {:?}",
+                res.body.find("page ").map(|i| &res.body[i..i + 30])
             );
             let expected = by_offset(app, sort, None, page, per).await;
             assert!(!expected.is_empty());

@@ -108,6 +108,7 @@ async fn check_key(req: &ServiceRequest) -> Result<Caller, ApiError> {
         })
     })?;
     state.kinds.observe(caller.kinds_version.clone());
+    state.lists.marks.observe(caller.marks_version);
     let limiter = req
         .app_data::<web::Data<Limiter>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no API limiter")))?;
