@@ -176,6 +176,9 @@ pub fn list(
         }
     };
     let items = match walk {
+        Some(walk) if plain(scope, query) => {
+            on_backend!(conn, |sql, c| sql::read_plain(c, query, &walk))?
+        }
         Some(walk) => on_backend!(conn, |sql, c| sql::read(
             c,
             sql::narrowed(scope, query),
