@@ -8,8 +8,9 @@
 //!
 //! The marks (1,000 to 2,000 at a million organizations) are kept in the process
 //! (`MarksCache`), labelled with the version of migration 000310, which the triggers bump with
-//! every change to them: a typed page reads that one row and reads the marks again only when it
-//! moved (after a write; another instance's writes too). Read for every page, 300 to 500 marks
+//! every change to them: the statement that reads a request's session or API key reads that row
+//! too, and a typed page reads the marks again only when it moved (after a write; another
+//! instance's writes too). Read for every page, 300 to 500 marks
 //! of 2,000 to 4,000 cost 0.3 to 0.45 ms at a million on SQLite, and a walk of up to 4,000 index
 //! entries was most of the page's time at 100,000 (2.2x page 1 on SQLite, 6x on PostgreSQL).
 
