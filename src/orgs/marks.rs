@@ -28,9 +28,11 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, StoredTime};
 
-/// The marks of one order, ascending by key, then id: each key with its id and its interval's
-/// count.
-type Marks<K> = Arc<Vec<(K, i64, i64)>>;
+/// A mark: the key of its interval's first row, that row's id, and the interval's count.
+type Mark<K> = (K, i64, i64);
+
+/// The marks of one order, ascending by key, then id.
+type Marks<K> = Arc<Vec<Mark<K>>>;
 
 /// The marks of both orders kept between requests, each labelled with the version the database
 /// had when they were read, and the newest version a request of this process has read with its
@@ -86,7 +88,7 @@ impl<K> Slot<K> {
     fn at(
         &self,
         version: i64,
-        load: impl FnOnce() -> QueryResult<Vec<(K, i64, i64)>>,
+        load: impl FnOnce() -> QueryResult<Vec<Mark<K>>>,
     ) -> QueryResult<Marks<K>> {
         let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((kept, marks)) = &*lock()
@@ -118,20 +120,15 @@ type Found<K> = (Option<(K, i64)>, i64);
 /// rows of the intervals before. In ascending order the walk starts at the interval's own mark;
 /// in descending order it runs backwards from the next mark, which comes before the interval in
 /// the walk (`None`: the end of the order, for the last interval).
-fn locate<K: Clone>(
-    marks: &[(K, i64, i64)],
-    position: i64,
-    descending: bool,
-) -> (i64, Option<Found<K>>) {
+fn locate<K: Clone>(marks: &[Mark<K>], position: i64, descending: bool) -> (i64, Option<Found<K>>) {
     let total = marks.iter().map(|(_, _, n)| n).sum();
     let mut passed = 0;
-    for step in 0..marks.len() {
-        let i = if descending {
-            marks.len() - 1 - step
-        } else {
-            step
-        };
-        let n = marks.get(i).map_or(0, |(_, _, n)| *n);
+    let order: Box<dyn Iterator<Item = (usize, &Mark<K>)>> = if descending {
+        Box::new(marks.iter().enumerate().rev())
+    } else {
+        Box::new(marks.iter().enumerate())
+    };
+    for (i, (_, _, n)) in order {
         if position < passed + n {
             let start = if descending { i + 1 } else { i };
             let from = marks.get(start).map(|(k, id, _)| (k.clone(), *id));

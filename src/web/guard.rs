@@ -97,8 +97,7 @@ pub async fn authorize(
         Err(e) => return Ok(req.error_response(e)),
     };
     if let Some(s) = &session {
-        state.kinds.observe(s.kinds_version.clone());
-        state.lists.marks.observe(s.marks_version);
+        state.observe(s.kinds_version.clone(), s.marks_version);
     }
     // A cookie whose session is gone (ended, expired, tampered with) is dropped from the browser.
     let stale_cookie = session.is_none() && req.cookie(SESSION_COOKIE).is_some();

@@ -56,8 +56,7 @@ fn checked(
 ) -> Result<Session, WebError> {
     let found = session::lookup(conn, &pending.token, state.lifetimes()).map_err(DbError::from)?;
     let session = found.ok_or(WebError::SignInFirst)?;
-    // Before the work, which may read a typed page from the marks.
-    state.lists.marks.observe(session.marks_version);
+    state.observe(session.kinds_version.clone(), session.marks_version);
     check(
         session.user.role,
         session.user.all_organizations,
@@ -89,7 +88,6 @@ impl AppState {
                 Ok::<_, WebError>((session, outcome))
             })
             .await?;
-        self.kinds.observe(session.kinds_version.clone());
         let user = session.user.clone();
         let ctx = RequestCtx {
             csrf_token: csrf::token_for(&self.settings.session_key, &session.token_hash),

@@ -30,6 +30,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The versions of the process's caches that the statement reading a session or an API key
+    /// read too: types and statuses (`kinds`), the list's marks (`lists.marks`). Called before
+    /// the request's work, which may read either.
+    pub fn observe(&self, kinds_version: Option<String>, marks_version: Option<i64>) {
+        self.kinds.observe(kinds_version);
+        self.lists.marks.observe(marks_version);
+    }
+
     pub fn lifetimes(&self) -> Lifetimes {
         Lifetimes {
             idle: self.settings.session_idle,

@@ -107,8 +107,7 @@ async fn check_key(req: &ServiceRequest) -> Result<Caller, ApiError> {
             Refused::UserInactive => "acts as a user who has been deactivated",
         })
     })?;
-    state.kinds.observe(caller.kinds_version.clone());
-    state.lists.marks.observe(caller.marks_version);
+    state.observe(caller.kinds_version.clone(), caller.marks_version);
     let limiter = req
         .app_data::<web::Data<Limiter>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no API limiter")))?;
