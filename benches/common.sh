@@ -67,10 +67,14 @@ measure() { # path [header] -> "rps avg_latency_ms"
 
 paced() { # path rate -> "p50_ms p99_ms errors requests" at a fixed rate
   local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$PACED" -H "$COOKIE" "$BASE$1" -- "$2" "$CONNECTIONS")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$PACED" -H "$COOKIE" "$BASE$1" -- "$2" "$CONNECTIONS" 2)
   echo "$(awk '$1 == "50%" { print $2 }' <<<"$out" | ms) $(awk '$1 == "99%" { print $2 }' <<<"$out" | ms) \
 $(awk '/Non-2xx/ { n += $NF } /Socket errors/ { for (i = 4; i <= NF; i += 2) { gsub(/,/, "", $i); n += $i } } END { print n + 0 }' <<<"$out") \
 $(awk '/requests in/ { print $1 }' <<<"$out")"
+}
+
+achieved() { # requests -> requests a second over DURATION
+  awk -v n="$1" -v d="$DURATION" 'BEGIN { s = d; if (s ~ /m$/) { sub(/m$/, "", s); s *= 60 } else { sub(/s$/, "", s) } printf "%d", n / s }'
 }
 
 expect() { # path text (the page is read whole first: `grep -q` leaving early would make curl fail
