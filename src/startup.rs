@@ -36,6 +36,8 @@ pub struct Application {
     pub pool: DbPool,
     /// Statements run so far by this application's connections.
     pub queries: QueryCounter,
+    /// What the Organizations list keeps between requests (shared with the handlers).
+    pub lists: std::sync::Arc<crate::orgs::ListCaches>,
     /// The background worker (stopped when the server stops).
     worker: Option<Worker>,
 }
@@ -63,6 +65,7 @@ impl Application {
         } else {
             None
         };
+        let lists = std::sync::Arc::<crate::orgs::ListCaches>::default();
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             dummy_hash: password::hash("roster timing dummy password")?,
@@ -74,7 +77,7 @@ impl Application {
             jobs: worker.as_ref().map(Worker::waker).unwrap_or_default(),
             passkeys: passkeys_of(&settings),
             kinds: std::sync::Arc::default(),
-            lists: std::sync::Arc::default(),
+            lists: lists.clone(),
             settings,
         });
         let api_limiter = crate::web::api::limiter(&state.settings);
@@ -107,6 +110,7 @@ impl Application {
             setup_link,
             pool,
             queries,
+            lists,
             worker,
         })
     }

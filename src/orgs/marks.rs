@@ -56,6 +56,11 @@ impl MarksCache {
         }
     }
 
+    /// The newest version a request of this process has read (0 before the first).
+    pub fn newest(&self) -> i64 {
+        self.newest.load(Ordering::Acquire)
+    }
+
     /// The version a typed page may trust: the newest observed, which is at least as new as
     /// the one this request read, or else read now.
     fn version(&self, conn: &mut DbConn) -> QueryResult<i64> {

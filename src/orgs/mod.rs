@@ -18,11 +18,13 @@ pub mod merge;
 pub mod merge_apply;
 pub mod merge_undo;
 pub mod model;
+pub mod name_blocks;
 pub mod paging;
 pub mod purge;
 pub mod search;
 pub mod search_estimate;
 pub mod search_pages;
+pub mod search_stretches;
 pub mod store;
 pub mod tree;
 
@@ -39,6 +41,15 @@ pub struct ListCaches {
     pub search: search_estimate::SearchStats,
     /// The marks of the list's two orders, for a page number typed far from both ends (`marks`).
     pub marks: marks::MarksCache,
+    /// Which stretches of the name order may hold a search's text (`name_blocks`).
+    pub blocks: name_blocks::NameBlocks,
+}
+
+impl ListCaches {
+    /// The name blocks, when they are of the newest version this process has seen.
+    pub fn name_blocks(&self) -> Option<std::sync::Arc<name_blocks::Blocks>> {
+        self.blocks.current(self.marks.newest())
+    }
 }
 
 /// An organization's id; cannot be mixed up with other ids.

@@ -12,7 +12,7 @@ use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn, prepared};
 
 /// The search text as stored: lower-cased, without surrounding spaces.
-fn needle(term: &str) -> String {
+pub fn needle(term: &str) -> String {
     term.trim().to_lowercase()
 }
 

@@ -6,6 +6,8 @@
 //! fills a page after a few hundred rows; the pages up to the cap are reached by number, the
 //! pages past it by the anchored links (Next, Previous) only.
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
@@ -13,10 +15,12 @@ use super::access::{OrgFilter, Scope, on_list};
 use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, read_by_ids, walk_query};
 use super::list_sql::on_backend;
 use super::model::ListItem;
+use super::name_blocks::{Blocks, Stretch};
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
 use super::search_estimate::{Reach, SearchStats};
+use super::search_stretches::{ids_through, rows_through};
 use super::store::{ListQuery, Page, Sort, filtered};
 use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn, any_of, prepared};
@@ -24,25 +28,43 @@ use crate::db::{Backend, DbConn, any_of, prepared};
 /// How many pages of matches a search counts; past them it says "more than".
 pub const COUNTED_PAGES: i64 = 20;
 
-/// One page of a search (`query.text` set).
+/// One page of a search (`query.text` set), with the name blocks when they are current.
 pub(super) fn list(
     conn: &mut DbConn,
     stats: &SearchStats,
+    blocks: Option<Arc<Blocks>>,
     scope: Scope,
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
+    // The stretches of the name order that may hold the text; none without blocks, for a text
+    // of one character, and for a restricted scope (its access list is small).
+    let stretches = blocks
+        .filter(|_| scope.all)
+        .and_then(|b| b.stretches(&search::needle(text)));
+    let stretches = stretches.as_deref();
+    if stretches.is_some_and(<[Stretch]>::is_empty) {
+        // No block holds the text: nothing matches.
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            capped: false,
+            page: query.page.max(1),
+            per_page: query.per_page.max(1),
+            next: false,
+        });
+    }
     if plain(scope, query) {
-        match gathered(conn, stats, query, text, cap)? {
+        match gathered(conn, stats, stretches.is_some(), query, text, cap)? {
             Gathered::Ordered(ordered) => return sliced(conn, query, &ordered, cap),
-            Gathered::Common => return walked(conn, scope, query, text, cap),
+            Gathered::Common => return walked(conn, scope, query, text, stretches, cap),
             Gathered::Unknown => {}
         }
     }
-    match few(conn, stats, scope, query, text, cap)? {
+    match few(conn, stats, stretches, scope, query, text, cap)? {
         Some(ids) => counted(conn, scope, query, text, ids),
-        None => walked(conn, scope, query, text, cap),
+        None => walked(conn, scope, query, text, stretches, cap),
     }
 }
 
@@ -88,6 +110,7 @@ enum Gathered {
 fn gathered(
     conn: &mut DbConn,
     stats: &SearchStats,
+    stretched: bool,
     query: &ListQuery,
     text: &str,
     cap: i64,
@@ -100,7 +123,10 @@ fn gathered(
     if !search::indexable(text) {
         return Ok(Gathered::Unknown);
     }
-    if search::common(conn, stats, text, cap + 1)? && !deep(conn, stats, text, descending)? {
+    // With the name blocks, a walk passes over none of the names in front of the matches.
+    if search::common(conn, stats, text, cap + 1)?
+        && (stretched || !deep(conn, stats, text, descending)?)
+    {
         return Ok(Gathered::Common);
     }
     // More than `GATHERED` hits may be SQLite's superset of fewer matches: `few` counts them.
@@ -167,6 +193,7 @@ fn len(ids: &[i64]) -> i64 {
 fn few(
     conn: &mut DbConn,
     stats: &SearchStats,
+    stretches: Option<&[Stretch]>,
     scope: Scope,
     query: &ListQuery,
     text: &str,
@@ -185,6 +212,11 @@ fn few(
         if more_alive(conn, stats, text, &ids, cap)? {
             return Ok(None);
         }
+    }
+    // A term shorter than a trigram, with the name blocks: the stretches that may hold it.
+    if let Some(stretches) = stretches.filter(|_| !search::indexable(text)) {
+        let ids = ids_through(conn, scope, query, text, stretches, cap + 1)?;
+        return Ok((len(&ids) <= cap).then_some(ids));
     }
     // Other filters, a restricted user (whose access list bounds the rows read), a term shorter
     // than a trigram: the matches themselves, up to the cap.
@@ -304,12 +336,13 @@ fn slice(ordered: &[i64], anchor: Option<Anchor>, page: i64, per_page: i64) -> (
 }
 
 /// A page of a search with many matches, walked along the sort index from its anchor or, up to
-/// the cap, from the start.
+/// the cap, from the start (sorted by name, through the stretches that may hold the text).
 fn walked(
     conn: &mut DbConn,
     scope: Scope,
     query: &ListQuery,
     text: &str,
+    stretches: Option<&[Stretch]>,
     cap: i64,
 ) -> QueryResult<Page<ListItem>> {
     let page = query.page.max(1);
@@ -346,6 +379,10 @@ fn walked(
             });
         }
     };
+    let by_name = matches!(query.sort, Sort::Name | Sort::NameDesc);
+    if let Some(stretches) = stretches.filter(|_| walk.from.is_none() && by_name) {
+        return stretched(conn, scope, query, text, stretches, &walk, cap);
+    }
     // Forwards, one row more tells whether a page follows; backwards, the anchor follows.
     let forward = !walk.reverse;
     let walk = Walk {
@@ -368,6 +405,45 @@ fn walked(
         total: cap,
         capped: true,
         page,
+        per_page,
+        next,
+    })
+}
+
+/// Page `walk` (from the start of the list, up to the cap) of a search with many matches, read
+/// through the stretches of the name order that may hold the text.
+fn stretched(
+    conn: &mut DbConn,
+    scope: Scope,
+    query: &ListQuery,
+    text: &str,
+    stretches: &[Stretch],
+    walk: &Walk,
+    cap: i64,
+) -> QueryResult<Page<ListItem>> {
+    let per_page = query.per_page.max(1);
+    let width = usize::try_from(per_page).unwrap_or(usize::MAX);
+    // One more tells whether a page follows.
+    let wanted = walk.skip + per_page + 1;
+    let (items, next) = if walk.skip == 0 && conn.backend() == Backend::Sqlite {
+        let mut rows = rows_through(conn, scope, query, text, stretches, wanted)?;
+        let next = rows.len() > width;
+        rows.truncate(width);
+        (rows, next)
+    } else {
+        let ids = ids_through(conn, scope, query, text, stretches, wanted)?;
+        let start = usize::try_from(walk.skip)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let end = start.saturating_add(width).min(ids.len());
+        let rows = on_backend!(conn, |sql, c| sql::rows_by_id(c, &ids[start..end]))?;
+        (rows, ids.len() > end)
+    };
+    Ok(Page {
+        items,
+        total: cap,
+        capped: true,
+        page: query.page.max(1),
         per_page,
         next,
     })

@@ -247,6 +247,9 @@ pub async fn list(
             Ok((q, found, parents, kinds, parent))
         })
         .await?;
+    if query.text.is_some() {
+        state.refresh_name_blocks();
+    }
     let (total, capped, page, last_page, per_page, next) = (
         found.total,
         found.capped,

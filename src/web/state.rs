@@ -25,7 +25,8 @@ pub struct AppState {
     /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
     pub kinds: Arc<crate::orgs::kinds::KindsCache>,
     /// What the Organizations list keeps between requests: PostgreSQL's statistics of names for
-    /// a search, the marks for a typed page number (`orgs::ListCaches`).
+    /// a search, the marks for a typed page number, the name blocks of a search
+    /// (`orgs::ListCaches`).
     pub lists: Arc<crate::orgs::ListCaches>,
 }
 
@@ -36,6 +37,27 @@ impl AppState {
     pub fn observe(&self, kinds_version: Option<String>, marks_version: Option<i64>) {
         self.kinds.observe(kinds_version);
         self.lists.marks.observe(marks_version);
+    }
+
+    /// Starts a build of the searches' name blocks (`orgs::name_blocks`) when they are missing
+    /// or older than the newest version this process has seen, unless one is under way. The
+    /// request that asks does not wait for it: searches walk without the blocks until it ends.
+    /// The build reads on a connection of its own, so that it holds none of the pool's.
+    pub fn refresh_name_blocks(&self) {
+        let lists = self.lists.clone();
+        if !lists.blocks.claim_build(lists.marks.newest()) {
+            return;
+        }
+        let url = self.settings.database_url.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let built = DbConn::open(&url)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| lists.blocks.build(&mut c).map_err(|e| e.to_string()));
+            if let Err(error) = built {
+                tracing::warn!(error, "the name blocks of searches could not be built");
+            }
+            lists.blocks.release();
+        });
     }
 
     pub fn lifetimes(&self) -> Lifetimes {

@@ -41,6 +41,7 @@ mod org_marks;
 mod org_merge;
 mod org_merge_browser;
 mod org_search;
+mod org_search_blocks;
 mod orgs;
 mod outage;
 mod pages;

@@ -13,7 +13,7 @@ use crate::org_counts::{ids_on, link, page_link};
 use crate::support::{Client, TestApp};
 
 /// Rows a page (small, so that the cap of 20 pages is 40 matches).
-const PER: i64 = 2;
+pub const PER: i64 = 2;
 
 /// Organizations of these names, inserted as a bulk path does, 1,000 a statement.
 fn insert_named(c: &mut DbConn, names: &[String]) {
@@ -46,7 +46,7 @@ fn analyze(c: &mut DbConn) {
 
 /// An app with a page of `PER` whose organizations are `names`, inserted as a bulk path does and
 /// analysed.
-async fn app_named(names: Vec<String>) -> TestApp {
+pub async fn app_named(names: Vec<String>) -> TestApp {
     let app = TestApp::spawn_with(|s| s.list_page_size = Some(PER as u32)).await;
     app.db(move |c| {
         insert_named(c, &names);
@@ -95,7 +95,7 @@ async fn seeded() -> TestApp {
 
 /// The ids of the visible organizations whose search text contains `term`, in the order of
 /// `sort`, by an OFFSET-free query over all of them.
-async fn matching(app: &TestApp, term: &'static str, sort: &'static str) -> Vec<i64> {
+pub async fn matching(app: &TestApp, term: &'static str, sort: &'static str) -> Vec<i64> {
     app.db(move |c| {
         let q = organizations::table
             .filter(organizations::deleted_at.is_null())
@@ -114,13 +114,13 @@ async fn matching(app: &TestApp, term: &'static str, sort: &'static str) -> Vec<
     .await
 }
 
-fn count_line(body: &str) -> &str {
+pub fn count_line(body: &str) -> &str {
     let start = body.find("id=\"result-count\">").map_or(0, |i| i + 18);
     body[start..].split('<').next().unwrap_or_default()
 }
 
 /// Every page by Next from page 1, checked against the matches; returns the last page's body.
-async fn forward(client: &Client, first: &str, expected: &[i64]) -> (String, i64) {
+pub async fn forward(client: &Client, first: &str, expected: &[i64]) -> (String, i64) {
     let mut path = first.to_owned();
     let mut page = 1;
     loop {

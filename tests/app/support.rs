@@ -174,6 +174,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub store: std::sync::Arc<Store>,
     pub queries: roster::db::QueryCounter,
+    /// The server's Organizations list caches (the name blocks of searches, `name_blocks`).
+    pub lists: std::sync::Arc<roster::orgs::ListCaches>,
     pub data_key: roster::config::SecretKey,
     server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
 }
@@ -247,6 +249,7 @@ impl TestApp {
             .map(|l| l.replace("http://127.0.0.1:0", &format!("http://127.0.0.1:{port}")));
         let pool = app.pool.clone();
         let queries = app.queries.clone();
+        let lists = app.lists.clone();
         let handle = app.handle();
         let server = std::thread::spawn(move || {
             let _ = actix_web::rt::System::new().block_on(app.run_until_stopped());
@@ -257,6 +260,7 @@ impl TestApp {
             pool,
             store,
             queries,
+            lists,
             data_key,
             server: Some((handle, server)),
         }

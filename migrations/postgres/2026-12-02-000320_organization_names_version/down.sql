@@ -1,0 +1,1 @@
+DROP TRIGGER organization_names_version ON organizations;
