@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::StoredTime;
 use crate::db::schema::{logos, organization_statuses, organization_types, organizations};
-use crate::db::{Backend, DbConn, Ids, MultiBackend};
+use crate::db::{Backend, DbConn, Ids, MultiBackend, limit_bucket, literal_limit};
 use crate::orgs::access::{Scope, visible, visible_in_any_order};
 use crate::orgs::counts::{self, CountFilter};
 use crate::orgs::kinds::{self, Kind, KindLists, KindsCache};
@@ -393,11 +393,14 @@ fn marked_rows(
         sort,
         ..ListQuery::default()
     };
-    let ids: Vec<i64> = list_sql::multi::walk_query(filtered(conn, scope, q), &order, walk)
-        .select(organizations::id)
-        .limit(walk.limit)
-        .offset(walk.skip)
+    // A limit of a few sizes in the text and the OFFSET out of the planner's sight: PostgreSQL
+    // keeps one plan (`literal_limit`); bound, it planned the statement at every call.
+    let q = list_sql::multi::walk_query(filtered(conn, scope, q), &order, walk)
+        .select(organizations::id);
+    let mut ids: Vec<i64> = literal_limit(q, limit_bucket(walk.limit))
+        .with_offset(walk.skip)
         .load(conn)?;
+    ids.truncate(usize::try_from(walk.limit).unwrap_or(0));
     rows_in_order(conn, &ids)
 }
 

@@ -32,6 +32,13 @@ pub fn literal_limit<Q>(query: Q, limit: i64) -> LiteralLimit<Q> {
     }
 }
 
+/// A limit for `rows` among few: the next power of two (a statement of its own for each limit
+/// written, not one for every size asked), the caller keeping the first `rows`.
+pub fn limit_bucket(rows: i64) -> i64 {
+    let rows = u64::try_from(rows.max(1)).unwrap_or(1);
+    i64::try_from(rows.next_power_of_two()).unwrap_or(i64::MAX)
+}
+
 impl<Q> LiteralLimit<Q> {
     /// The rows after the first `offset`: `OFFSET (SELECT CAST($n AS BIGINT))`, a value every
     /// plan of the statement takes for unknown.
@@ -71,3 +78,14 @@ where
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for LiteralLimit<Q> {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limits_are_powers_of_two() {
+        assert_eq!(super::limit_bucket(0), 1);
+        assert_eq!(super::limit_bucket(51), 64);
+        assert_eq!(super::limit_bucket(1_000), 1_024);
+        assert_eq!(super::limit_bucket(1_024), 1_024);
+    }
+}

@@ -19,7 +19,7 @@ pub use any_of::{AnyOf, Ids, Texts, Values, any_of, any_text};
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use fixed_sql::{Fixed, FixedSql};
 pub use in_query::{InQuery, in_query};
-pub use literal_limit::{LiteralLimit, literal_limit};
+pub use literal_limit::{LiteralLimit, limit_bucket, literal_limit};
 pub use migrate::{redo_all, run_migrations};
 pub use pool::{DbPool, PooledConn, QueryCounter, build_counted_pool, build_pool, connection_lost};
 pub use prepared_sql::{PreparedSql, prepared};

@@ -15,7 +15,7 @@ use super::paging::Walk;
 use super::search;
 use super::store::{ListQuery, Sort};
 use crate::db::schema::organizations;
-use crate::db::{DbConn, literal_limit, prepared};
+use crate::db::{DbConn, limit_bucket, literal_limit, prepared};
 
 /// Statements one read makes at most: the last one walks on to the end of the order.
 const MAX_STATEMENTS: usize = 24;
@@ -94,7 +94,15 @@ fn through<T>(
             rows = rows.filter(bound(key, "< ("));
         }
         let rest = wanted - ids.len();
-        let found = read(conn, walk_query(rows, query, &from_start), bucket(rest))?;
+        // Exact up to a page and one (page 1 reads no row more than it shows; a page's worth of
+        // texts at most), else the next power of two: few distinct statements either way.
+        let rest_rows = i64::try_from(rest).unwrap_or(i64::MAX);
+        let limit = if rest_rows <= query.per_page.max(1) + 1 {
+            rest_rows
+        } else {
+            limit_bucket(rest_rows)
+        };
+        let found = read(conn, walk_query(rows, query, &from_start), limit)?;
         ids.extend(found.into_iter().take(rest));
         if last {
             break;
@@ -113,21 +121,4 @@ fn bound(key: &Key, op: &'static str) -> super::access::OrgFilter {
             .big_int(key.1)
             .sql(")"),
     )
-}
-
-/// The LIMIT written for `rest` rows: the next power of two, so that the statements are few
-/// (each distinct text is a prepared statement of its own).
-fn bucket(rest: usize) -> i64 {
-    i64::try_from(rest.max(1).next_power_of_two()).unwrap_or(i64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn limits_are_powers_of_two() {
-        assert_eq!(super::bucket(0), 1);
-        assert_eq!(super::bucket(51), 64);
-        assert_eq!(super::bucket(1001), 2048);
-        assert_eq!(super::bucket(1024), 1024);
-    }
 }
