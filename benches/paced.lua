@@ -6,7 +6,7 @@
 -- answer), the schedule goes on from now: a slow server is not sent a burst to catch up, so the
 -- achieved rate is at most RATE (compare the number of requests with RATE x duration).
 --
--- wrk's timers count whole milliseconds: a wait is rounded to the nearest one, and the schedule
+-- wrk's timers count whole milliseconds: a wait is rounded up or down at random, and the schedule
 -- is kept on LuaJIT's clock so that rounding never drifts the rate (a wait cut down to whole
 -- milliseconds, as a plain `delay()` of CONNECTIONS / RATE would be, sent more requests than
 -- RATE: 9,749 a second asked for 8,139).
@@ -31,6 +31,7 @@ function init(args)
   local connections = tonumber(args[2]) or 8
   local threads = tonumber(args[3]) or 2
   period_ms = 1000 * threads / rate
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
   -- Every connection sends its first request at the start: those take the first slots.
   next_ms = now_ms() + math.max(1, math.floor(connections / threads)) * period_ms
 end
@@ -39,5 +40,7 @@ function delay()
   local now = now_ms()
   local due = math.max(next_ms, now)
   next_ms = due + period_ms
-  return math.floor(due - now + 0.5)
+  -- Rounded up or down at random (in proportion to the fraction), so that the requests of
+  -- neighbouring slots do not all leave at the same millisecond tick as a burst.
+  return math.floor(due - now + math.random())
 end
