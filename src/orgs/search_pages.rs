@@ -20,7 +20,7 @@ use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
 use super::search_estimate::{Reach, SearchStats};
-use super::search_stretches::{ids_through, rows_through};
+use super::search_stretches::Stretched;
 use super::store::{ListQuery, Page, Sort, filtered};
 use crate::db::schema::organizations;
 use crate::db::{Backend, DbConn, any_of, prepared};
@@ -215,7 +215,13 @@ fn few(
     }
     // A term shorter than a trigram, with the name blocks: the stretches that may hold it.
     if let Some(stretches) = stretches.filter(|_| !search::indexable(text)) {
-        let ids = ids_through(conn, scope, query, text, stretches, cap + 1)?;
+        let search = Stretched {
+            scope,
+            query,
+            text,
+            stretches,
+        };
+        let ids = search.ids(conn, cap + 1)?;
         return Ok((len(&ids) <= cap).then_some(ids));
     }
     // Other filters, a restricted user (whose access list bounds the rows read), a term shorter
@@ -425,13 +431,19 @@ fn stretched(
     let width = usize::try_from(per_page).unwrap_or(usize::MAX);
     // One more tells whether a page follows.
     let wanted = walk.skip + per_page + 1;
+    let search = Stretched {
+        scope,
+        query,
+        text,
+        stretches,
+    };
     let (items, next) = if walk.skip == 0 && conn.backend() == Backend::Sqlite {
-        let mut rows = rows_through(conn, scope, query, text, stretches, wanted)?;
+        let mut rows = search.rows(conn, wanted)?;
         let next = rows.len() > width;
         rows.truncate(width);
         (rows, next)
     } else {
-        let ids = ids_through(conn, scope, query, text, stretches, wanted)?;
+        let ids = search.ids(conn, wanted)?;
         let start = usize::try_from(walk.skip)
             .unwrap_or(usize::MAX)
             .min(ids.len());
