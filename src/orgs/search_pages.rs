@@ -213,8 +213,10 @@ fn few(
             return Ok(None);
         }
     }
-    // A term shorter than a trigram, with the name blocks: the stretches that may hold it.
-    if let Some(stretches) = stretches.filter(|_| !search::indexable(text)) {
+    // A term shorter than a trigram, sorted by name (each stretch is a range of the name index),
+    // with the name blocks: the stretches that may hold it.
+    let by_name = matches!(query.sort, Sort::Name | Sort::NameDesc);
+    if let Some(stretches) = stretches.filter(|_| by_name && !search::indexable(text)) {
         let search = Stretched {
             scope,
             query,
