@@ -8,11 +8,11 @@
 //! hold it, and "northwind" none of the 500 before its first.
 //!
 //! The blocks are built from the names in a background task (`build`, started by the web layer
-//! when `wanted` says so: a million names in a few hundred milliseconds), labelled with the
-//! version of migrations 000310 and 000320, which moves with every change to an alive
-//! organization's name, and used only while that is the newest version the process has seen
-//! (`MarksCache::newest`); until a build after a change ends, searches walk as they did
-//! without them.
+//! when `claim_build` says so, on a connection of its own: a million names in 0.7 s on SQLite,
+//! 1.6 s on PostgreSQL), labelled with the version of migrations 000310 and 000320, which moves
+//! with every change to an alive organization's name, and used only while that is the newest
+//! version the process has seen (`MarksCache::newest`); until a build after a change ends,
+//! searches walk as they did without them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -156,7 +156,14 @@ impl NameBlocks {
     /// Builds the blocks of the names as they are now and keeps them, labelled with the version
     /// read first (so they are at least as new as their label), unless newer ones are kept.
     pub fn build(&self, conn: &mut DbConn) -> QueryResult<()> {
+        let started = std::time::Instant::now();
         let blocks = read_blocks(conn)?;
+        tracing::debug!(
+            blocks = blocks.firsts.len(),
+            version = blocks.version,
+            micros = started.elapsed().as_micros(),
+            "name blocks built"
+        );
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.as_ref().is_none_or(|k| k.version <= blocks.version) {
             *kept = Some(blocks);
