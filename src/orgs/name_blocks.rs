@@ -156,7 +156,7 @@ impl NameBlocks {
 
     /// Whether a build should start now: the blocks are not of `newest`, none is under way, and
     /// the last one ended long enough ago (`PAUSE_FACTOR`). The caller that gets `true` builds
-    /// (`build`) and then calls `release`, whatever happened.
+    /// (`build`) and then calls `release`, whatever happened (`web::state` drops a guard).
     pub fn claim_build(&self, newest: i64) -> bool {
         let last = *self
             .last_build

@@ -30,6 +30,15 @@ pub struct AppState {
     pub lists: Arc<crate::orgs::ListCaches>,
 }
 
+/// A claimed build of the name blocks (`NameBlocks::claim_build`), released when dropped.
+struct BlocksClaim(Arc<crate::orgs::ListCaches>);
+
+impl Drop for BlocksClaim {
+    fn drop(&mut self) {
+        self.0.blocks.release();
+    }
+}
+
 impl AppState {
     /// The versions of the process's caches that the statement reading a session or an API key
     /// read too: types and statuses (`kinds`), the list's marks (`lists.marks`). Called before
@@ -50,13 +59,14 @@ impl AppState {
         }
         let url = self.settings.database_url.clone();
         actix_web::rt::task::spawn_blocking(move || {
+            // Released however the build ends, a panic included.
+            let claim = BlocksClaim(lists);
             let built = DbConn::open(&url)
                 .map_err(|e| e.to_string())
-                .and_then(|mut c| lists.blocks.build(&mut c).map_err(|e| e.to_string()));
+                .and_then(|mut c| claim.0.blocks.build(&mut c).map_err(|e| e.to_string()));
             if let Err(error) = built {
                 tracing::warn!(error, "the name blocks of searches could not be built");
             }
-            lists.blocks.release();
         });
     }
 

@@ -10,8 +10,8 @@ use roster::auth::Role;
 use roster::db::schema::organizations;
 use roster::orgs::name_blocks::Stretch;
 
-use crate::org_counts::{ids_on, link};
-use crate::org_search::{PER, app_named, count_line, forward, matching};
+use crate::org_counts::ids_on;
+use crate::org_search::{app_named, count_line, matching, pages_match};
 use crate::support::{Client, TestApp};
 
 /// Waits until the server's blocks are of the newest version it has seen (a search starts their
@@ -25,32 +25,6 @@ async fn built(app: &TestApp, client: &Client, needle: &str) -> Vec<Stretch> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the name blocks were not built within 10 seconds");
-}
-
-/// Page 1 and typed page 13 of `term` in both name orders, every page by Next from page 1, and
-/// page 21 (past the counted pages), against the matches read by a query over all of them.
-async fn pages_match(app: &TestApp, client: &Client, term: &'static str, more: usize) {
-    for sort in ["name", "-name"] {
-        let mut expected = matching(app, term, "name").await;
-        if sort == "-name" {
-            expected.reverse();
-        }
-        assert_eq!(expected.len(), more, "{term}");
-        let first = format!("/organizations?q={term}&sort={sort}");
-        let body = client.get(&first).await.body;
-        assert_eq!(
-            count_line(&body),
-            "More than 40 organizations, page 1 of more than 20",
-            "{first}"
-        );
-        let (_, pages) = forward(client, &first, &expected).await;
-        assert_eq!(pages, (more as i64 + PER - 1) / PER, "{first}");
-        let typed = client.get(&format!("{first}&page=13")).await.body;
-        assert_eq!(ids_on(&typed), expected[24..26], "{first}&page=13");
-        let past = client.get(&format!("{first}&page=21")).await.body;
-        assert!(ids_on(&past).is_empty(), "{first}&page=21");
-        assert!(link(&past, "next").is_none());
-    }
 }
 
 /// The key of the organization at `offset` in name order, among those not being deleted.
