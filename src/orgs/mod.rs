@@ -23,6 +23,7 @@ pub mod paging;
 pub mod purge;
 pub mod search;
 pub mod search_estimate;
+pub mod search_matches;
 pub mod search_pages;
 pub mod search_stretches;
 pub mod store;
@@ -43,6 +44,8 @@ pub struct ListCaches {
     pub marks: marks::MarksCache,
     /// Which stretches of the name order may hold a search's text (`name_blocks`).
     pub blocks: name_blocks::NameBlocks,
+    /// The ordered matches of recent searches (`search_matches`).
+    pub matches: search_matches::SearchMatches,
 }
 
 impl ListCaches {

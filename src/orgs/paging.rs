@@ -106,7 +106,7 @@ pub fn list(
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
     if query.text.is_some() {
-        return search_pages::list(conn, &caches.search, caches.name_blocks(), scope, query);
+        return search_pages::list(conn, caches, scope, query);
     }
     let page = query.page.max(1);
     let per_page = query.per_page.max(1);

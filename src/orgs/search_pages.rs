@@ -11,11 +11,12 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::ListCaches;
 use super::access::{OrgFilter, Scope, on_list};
 use super::list_sql::multi::{Boxed, anchor_key, narrow, narrowed, read, read_by_ids, walk_query};
 use super::list_sql::on_backend;
 use super::model::ListItem;
-use super::name_blocks::{Blocks, Stretch};
+use super::name_blocks::Stretch;
 use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
@@ -31,11 +32,12 @@ pub const COUNTED_PAGES: i64 = 20;
 /// One page of a search (`query.text` set), with the name blocks when they are current.
 pub(super) fn list(
     conn: &mut DbConn,
-    stats: &SearchStats,
-    blocks: Option<Arc<Blocks>>,
+    caches: &ListCaches,
     scope: Scope,
     query: &ListQuery,
 ) -> QueryResult<Page<ListItem>> {
+    let stats = &caches.search;
+    let blocks = caches.name_blocks();
     let text = query.text.as_deref().unwrap_or_default();
     let cap = COUNTED_PAGES * query.per_page.max(1);
     // The stretches of the name order that may hold the text; none without blocks, for a text
@@ -56,7 +58,7 @@ pub(super) fn list(
         });
     }
     if plain(scope, query) {
-        match gathered(conn, stats, stretches.is_some(), query, text, cap)? {
+        match gathered(conn, caches, stretches.is_some(), query, text, cap)? {
             Gathered::Ordered(ordered) => return sliced(conn, query, &ordered, cap),
             Gathered::Common => return walked(conn, scope, query, text, stretches, cap),
             Gathered::Unknown => {}
@@ -91,7 +93,7 @@ fn plain(scope: Scope, query: &ListQuery) -> bool {
 /// What `gathered` found for a plain search.
 enum Gathered {
     /// Every match, in the list's order.
-    Ordered(Vec<i64>),
+    Ordered(Arc<[i64]>),
     /// The sample calls the term common, its matches spread: walk.
     Common,
     /// Sorted by update, shorter than a trigram, or more than `GATHERED` hits: count or walk
@@ -106,10 +108,11 @@ enum Gathered {
 /// to reach them than there are matches (`deep`; a name most matches start with: "northwind" at 100,000
 /// organizations walked 60,000 rows for its first page, 48 ms on PostgreSQL; read and sorted,
 /// 9 ms). A common term spread through the list is walked at once (its estimate is not made a
-/// second time by `few`'s probe).
+/// second time by `few`'s probe). The matches read are kept for the next pages of the search
+/// (`search_matches`), and taken from there while nothing changed the names.
 fn gathered(
     conn: &mut DbConn,
-    stats: &SearchStats,
+    caches: &ListCaches,
     stretched: bool,
     query: &ListQuery,
     text: &str,
@@ -123,6 +126,13 @@ fn gathered(
     if !search::indexable(text) {
         return Ok(Gathered::Unknown);
     }
+    let stats = &caches.search;
+    // The version read with this request's session, or a newer one: before the matches.
+    let newest = caches.marks.newest();
+    let needle = search::needle(text);
+    if let Some(kept) = caches.matches.get(newest, &needle, descending) {
+        return Ok(Gathered::Ordered(kept));
+    }
     // With the name blocks, a walk passes over none of the names in front of the matches.
     if search::common(conn, stats, text, cap + 1)?
         && (stretched || !deep(conn, stats, text, descending)?)
@@ -130,8 +140,14 @@ fn gathered(
         return Ok(Gathered::Common);
     }
     // More than `GATHERED` hits may be SQLite's superset of fewer matches: `few` counts them.
-    Ok(search::ordered_matches(conn, stats, text, descending)?
-        .map_or(Gathered::Unknown, Gathered::Ordered))
+    let Some(ordered) = search::ordered_matches(conn, stats, text, descending)? else {
+        return Ok(Gathered::Unknown);
+    };
+    let ordered: Arc<[i64]> = ordered.into();
+    caches
+        .matches
+        .keep(newest, &needle, descending, Arc::clone(&ordered));
+    Ok(Gathered::Ordered(ordered))
 }
 
 /// Whether the sample says a walk would read more rows before the term's first match (its

@@ -42,6 +42,7 @@ mod org_merge;
 mod org_merge_browser;
 mod org_search;
 mod org_search_blocks;
+mod org_search_kept;
 mod orgs;
 mod outage;
 mod pages;

@@ -1,0 +1,122 @@
+//! The ordered matches of recent searches (`search::ordered_matches`), kept by a process so that
+//! the pages of one search, and the same search made again, slice them instead of reading and
+//! sorting every match once more (q=dental at 10,000 organizations: 355 matches, the most costly
+//! statement of the page).
+//!
+//! They are labelled like the name blocks (`name_blocks`): with the newest version of the
+//! organizations' marks this process had seen before it read them, which every insert, rename,
+//! deletion and restore moves (migrations 000310 and 000320), on any instance. A request uses
+//! them only while that label is still the newest version seen, that is the one read with its
+//! own session, so it never gets matches older than its session's read. Every search kept is
+//! of a user who sees every organization with no filter but the text (`search_pages::plain`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Ids kept in all, at most (8 bytes each: 1.6 MB). One search has at most `search::GATHERED`.
+const KEPT_IDS: usize = 200_000;
+/// Searches kept, at most.
+const KEPT_SEARCHES: usize = 64;
+
+/// One search: its needle (`search::needle`) and whether its matches are sorted backwards.
+type Key = (String, bool);
+
+#[derive(Default)]
+struct Kept {
+    version: i64,
+    ids: usize,
+    searches: HashMap<Key, Arc<[i64]>>,
+}
+
+/// The ordered matches kept, all of one version.
+#[derive(Default)]
+pub struct SearchMatches {
+    kept: Mutex<Kept>,
+}
+
+impl SearchMatches {
+    /// The matches of `needle` in name order (backwards when `descending`), when they were
+    /// read at `newest` (the newest version the process has seen).
+    pub fn get(&self, newest: i64, needle: &str, descending: bool) -> Option<Arc<[i64]>> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.version != newest || newest <= 0 {
+            return None;
+        }
+        kept.searches.get(&(needle.to_owned(), descending)).cloned()
+    }
+
+    /// Keeps the matches of `needle`, read after `label` was the newest version seen. Those of
+    /// an older version are dropped; matches of a version older than those kept are not kept.
+    /// When the bounds are reached, everything kept is dropped first.
+    pub fn keep(&self, label: i64, needle: &str, descending: bool, ids: Arc<[i64]>) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if label <= 0 || label < kept.version || ids.len() > KEPT_IDS {
+            return;
+        }
+        if label > kept.version
+            || kept.ids + ids.len() > KEPT_IDS
+            || kept.searches.len() >= KEPT_SEARCHES
+        {
+            *kept = Kept {
+                version: label,
+                ..Kept::default()
+            };
+        }
+        kept.ids += ids.len();
+        if let Some(old) = kept.searches.insert((needle.to_owned(), descending), ids) {
+            kept.ids -= old.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: i64) -> Arc<[i64]> {
+        (0..n).collect::<Vec<_>>().into()
+    }
+
+    #[test]
+    fn matches_are_given_back_only_at_the_version_they_were_read() {
+        let matches = SearchMatches::default();
+        matches.keep(3, "dental", false, ids(5));
+        assert_eq!(matches.get(3, "dental", false).as_deref(), Some(&*ids(5)));
+        assert!(matches.get(3, "dental", true).is_none());
+        assert!(matches.get(3, "clinic", false).is_none());
+        assert!(matches.get(4, "dental", false).is_none());
+        // An older read is not kept over newer ones; a newer one drops the older.
+        matches.keep(2, "clinic", false, ids(2));
+        assert!(matches.get(3, "clinic", false).is_none());
+        matches.keep(4, "clinic", false, ids(2));
+        assert!(matches.get(4, "dental", false).is_none());
+        assert_eq!(matches.get(4, "clinic", false).as_deref(), Some(&*ids(2)));
+        // Nothing is kept before a version was seen.
+        let fresh = SearchMatches::default();
+        fresh.keep(0, "dental", false, ids(1));
+        assert!(fresh.get(0, "dental", false).is_none());
+    }
+
+    #[test]
+    fn what_is_kept_stays_within_its_bounds() {
+        let matches = SearchMatches::default();
+        let big = i64::try_from(KEPT_IDS / 2).unwrap_or(i64::MAX);
+        matches.keep(1, "a", false, ids(big));
+        matches.keep(1, "b", false, ids(big));
+        assert!(matches.get(1, "a", false).is_some());
+        // A third half would pass the bound: the rest is dropped for it.
+        matches.keep(1, "c", false, ids(big));
+        assert!(matches.get(1, "a", false).is_none());
+        assert!(matches.get(1, "c", false).is_some());
+        // Replacing a search counts its ids once.
+        matches.keep(1, "c", false, ids(big));
+        matches.keep(1, "d", false, ids(big));
+        assert!(matches.get(1, "c", false).is_some());
+        for n in 0..KEPT_SEARCHES {
+            matches.keep(1, &n.to_string(), false, ids(1));
+        }
+        let kept = matches.kept.lock().unwrap();
+        assert!(kept.searches.len() <= KEPT_SEARCHES);
+        assert!(kept.ids <= KEPT_IDS);
+    }
+}
