@@ -1,31 +1,75 @@
-//! The ordered matches of recent searches (`search::ordered_matches`), kept by a process so that
-//! the pages of one search, and the same search made again, slice them instead of reading and
-//! sorting every match once more (q=dental at 10,000 organizations: 355 matches, the most costly
-//! statement of the page).
+//! What recent searches found, kept by a process:
+//! - the ordered matches (`search::ordered_matches`), so that the pages of one search, and the
+//!   same search made again, slice them instead of reading and sorting every match once more
+//!   (q=dental at 10,000 organizations: 355 matches, the most costly statement of the page);
+//! - the ids of the pages shown sorted by name (`search_pages::list`), so that a page shown again
+//!   (a common term's first page, walked along the name order: q=dental at 100,000 organizations
+//!   passes over about 900 names on PostgreSQL) reads its rows by id only.
 //!
 //! They are labelled like the name blocks (`name_blocks`): with the newest version of the
 //! organizations' marks this process had seen before it read them, which every insert, rename,
 //! deletion and restore moves (migrations 000310 and 000320), on any instance. A request uses
 //! them only while that label is still the newest version seen, that is the one read with its
 //! own session, so it never gets matches older than its session's read. Every search kept is
-//! of a user who sees every organization with no filter but the text (`search_pages::plain`).
+//! of a user who sees every organization with no filter but the text (`search_pages::plain`);
+//! a page is kept only sorted by name, which no other change moves (an edit moves an
+//! organization in the order by update without moving the version).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Ids kept in all, at most (8 bytes each: 1.6 MB). One search has at most `search::GATHERED`.
 const KEPT_IDS: usize = 200_000;
-/// Searches kept, at most.
-const KEPT_SEARCHES: usize = 64;
+/// Searches and pages kept, at most.
+const KEPT_SEARCHES: usize = 256;
 
 /// One search: its needle (`search::needle`) and whether its matches are sorted backwards.
 type Key = (String, bool);
+
+/// One page of a search sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub needle: String,
+    pub descending: bool,
+    pub page: i64,
+    pub per_page: i64,
+    /// The anchor of a page reached by Next or Previous: before it (or after), its id, the
+    /// rows skipped.
+    pub anchor: Option<(bool, i64, i64)>,
+}
+
+/// What a page of a search showed: its organizations' ids in order, and its count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPage {
+    pub ids: Vec<i64>,
+    pub total: i64,
+    pub capped: bool,
+    pub next: bool,
+}
 
 #[derive(Default)]
 struct Kept {
     version: i64,
     ids: usize,
     searches: HashMap<Key, Arc<[i64]>>,
+    pages: HashMap<PageKey, Arc<KeptPage>>,
+}
+
+impl Kept {
+    /// Makes room for `more` ids at `label` (not older than what is kept): what is kept is
+    /// dropped when it is of an older version or when the bounds would be passed.
+    fn room(&mut self, label: i64, more: usize) {
+        if label > self.version
+            || self.ids + more > KEPT_IDS
+            || self.searches.len() + self.pages.len() >= KEPT_SEARCHES
+        {
+            *self = Kept {
+                version: label,
+                ..Kept::default()
+            };
+        }
+        self.ids += more;
+    }
 }
 
 /// The ordered matches kept, all of one version.
@@ -53,18 +97,30 @@ impl SearchMatches {
         if label <= 0 || label < kept.version || ids.len() > KEPT_IDS {
             return;
         }
-        if label > kept.version
-            || kept.ids + ids.len() > KEPT_IDS
-            || kept.searches.len() >= KEPT_SEARCHES
-        {
-            *kept = Kept {
-                version: label,
-                ..Kept::default()
-            };
-        }
-        kept.ids += ids.len();
+        kept.room(label, ids.len());
         if let Some(old) = kept.searches.insert((needle.to_owned(), descending), ids) {
             kept.ids -= old.len();
+        }
+    }
+
+    /// The page of `key`, when it was shown at `newest`.
+    pub fn page(&self, newest: i64, key: &PageKey) -> Option<Arc<KeptPage>> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.version != newest || newest <= 0 {
+            return None;
+        }
+        kept.pages.get(key).cloned()
+    }
+
+    /// Keeps a page shown after `label` was the newest version seen (as `keep`).
+    pub fn keep_page(&self, label: i64, key: PageKey, page: KeptPage) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if label <= 0 || label < kept.version || page.ids.len() > KEPT_IDS {
+            return;
+        }
+        kept.room(label, page.ids.len());
+        if let Some(old) = kept.pages.insert(key, Arc::new(page)) {
+            kept.ids -= old.ids.len();
         }
     }
 }
@@ -118,5 +174,47 @@ mod tests {
         let kept = matches.kept.lock().unwrap();
         assert!(kept.searches.len() <= KEPT_SEARCHES);
         assert!(kept.ids <= KEPT_IDS);
+    }
+
+    fn page_key(page: i64) -> PageKey {
+        PageKey {
+            needle: "dental".into(),
+            descending: false,
+            page,
+            per_page: 25,
+            anchor: None,
+        }
+    }
+
+    #[test]
+    fn pages_share_the_version_and_the_bounds_of_the_matches() {
+        let matches = SearchMatches::default();
+        let shown = KeptPage {
+            ids: vec![4, 2],
+            total: 500,
+            capped: true,
+            next: true,
+        };
+        matches.keep(5, "dental", false, ids(3));
+        matches.keep_page(5, page_key(1), shown.clone());
+        assert_eq!(matches.page(5, &page_key(1)).as_deref(), Some(&shown));
+        assert!(matches.page(5, &page_key(2)).is_none());
+        assert!(matches.get(5, "dental", false).is_some());
+        let anchored = PageKey {
+            anchor: Some((false, 4, 0)),
+            ..page_key(1)
+        };
+        assert!(matches.page(5, &anchored).is_none());
+        assert!(matches.page(6, &page_key(1)).is_none());
+        // A newer version drops both kinds.
+        matches.keep_page(6, page_key(2), shown.clone());
+        assert!(matches.get(6, "dental", false).is_none());
+        assert!(matches.page(6, &page_key(1)).is_none());
+        for n in 0..=KEPT_SEARCHES {
+            matches.keep_page(6, page_key(i64::try_from(n).unwrap()), shown.clone());
+        }
+        let kept = matches.kept.lock().unwrap();
+        assert!(kept.searches.len() + kept.pages.len() <= KEPT_SEARCHES);
+        assert_eq!(kept.ids, 2 * kept.pages.len());
     }
 }

@@ -21,6 +21,7 @@ use super::paging::Anchor;
 use super::paging::{MAX_SKIP, Start, Walk};
 use super::search::{self, Probe};
 use super::search_estimate::{Reach, SearchStats};
+use super::search_matches::{KeptPage, PageKey};
 use super::search_stretches::Stretched;
 use super::store::{ListQuery, Page, Sort, filtered};
 use crate::db::schema::organizations;
@@ -29,8 +30,63 @@ use crate::db::{Backend, DbConn, any_of, prepared};
 /// How many pages of matches a search counts; past them it says "more than".
 pub const COUNTED_PAGES: i64 = 20;
 
-/// One page of a search (`query.text` set), with the name blocks when they are current.
+/// One page of a search (`query.text` set): as it was shown before when nothing changed the
+/// names since (`search_matches`), else found anew.
 pub(super) fn list(
+    conn: &mut DbConn,
+    caches: &ListCaches,
+    scope: Scope,
+    query: &ListQuery,
+) -> QueryResult<Page<ListItem>> {
+    // The version read with this request's session, or a newer one: before the page's reads.
+    let newest = caches.marks.newest();
+    let key = page_key(scope, query);
+    if let Some(kept) = key.as_ref().and_then(|k| caches.matches.page(newest, k)) {
+        return Ok(Page {
+            items: on_backend!(conn, |sql, c| sql::rows_by_id(c, &kept.ids))?,
+            total: kept.total,
+            capped: kept.capped,
+            page: query.page.max(1),
+            per_page: query.per_page.max(1),
+            next: kept.next,
+        });
+    }
+    let page = found(conn, caches, scope, query)?;
+    if let Some(key) = key {
+        let shown = KeptPage {
+            ids: page.items.iter().map(|item| item.id).collect(),
+            total: page.total,
+            capped: page.capped,
+            next: page.next,
+        };
+        caches.matches.keep_page(newest, key, shown);
+    }
+    Ok(page)
+}
+
+/// What names a page of a plain search sorted by name (which nothing but the names decides), by
+/// its text, order, number and anchor.
+fn page_key(scope: Scope, query: &ListQuery) -> Option<PageKey> {
+    let descending = match query.sort {
+        Sort::Name => false,
+        Sort::NameDesc => true,
+        Sort::Updated | Sort::UpdatedDesc => return None,
+    };
+    let page = query.page.max(1);
+    plain(scope, query).then(|| PageKey {
+        needle: search::needle(query.text.as_deref().unwrap_or_default()),
+        descending,
+        page,
+        per_page: query.per_page.max(1),
+        anchor: query.anchor.filter(|_| page > 1).map(|a| match a {
+            Anchor::After { id, skip } => (false, id, skip),
+            Anchor::Before { id, skip } => (true, id, skip),
+        }),
+    })
+}
+
+/// One page of a search, found: with the name blocks when they are current.
+fn found(
     conn: &mut DbConn,
     caches: &ListCaches,
     scope: Scope,

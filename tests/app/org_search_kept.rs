@@ -1,6 +1,6 @@
-//! The matches a search read and sorted are kept by the server (`orgs::search_matches`): the
-//! next pages of the search, and the same search again, slice them in one statement after the
-//! session's. Every change to the names, made through the server or straight in the database
+//! The matches a search read and sorted, and the pages it showed sorted by name, are kept by the
+//! server (`orgs::search_matches`): the next pages of the search, and the same search again,
+//! read their rows by id in one statement after the session's. Every change to the names, made through the server or straight in the database
 //! (as another instance would), is seen by the next search; a restricted user never gets the
 //! matches kept for a user who sees everything.
 
