@@ -30,7 +30,7 @@ pub trait Values: ToSql<Text, Sqlite> + ToSql<Array<Self::Item>, Pg> {
 }
 
 /// The ids as one bound value: JSON text on SQLite (for `json_each`), an array on PostgreSQL
-/// (for `= ANY`); also a bind of a hand-written statement (`sql_query(..).bind::<Text, _>`).
+/// (for `= ANY`).
 #[derive(Debug, Clone, AsExpression)]
 #[diesel(sql_type = Text)]
 #[diesel(sql_type = Array<BigInt>)]
