@@ -16,7 +16,7 @@ use crate::support::{Client, TestApp};
 const PER: i64 = 2;
 
 /// Organizations of these names, inserted as a bulk path does, 1,000 a statement.
-fn insert_named(c: &mut DbConn, names: &[String]) {
+pub fn insert_named(c: &mut DbConn, names: &[String]) {
     let values: Vec<OrgValues<'_>> = names
         .iter()
         .map(|name| OrgValues {

@@ -7,10 +7,9 @@
 use diesel::prelude::*;
 use roster::auth::Role;
 use roster::db::schema::organizations;
-use roster::orgs::store::{self, OrgValues};
 
 use crate::org_counts::ids_on;
-use crate::org_search::{app_named, count_line, matching};
+use crate::org_search::{app_named, count_line, insert_named, matching};
 use crate::support::{Client, TestApp};
 
 /// Statements of a request for `path` the first time, then the second.
@@ -40,6 +39,18 @@ async fn kestrel_pages(app: &TestApp, client: &Client, when: &str) {
             .body;
         assert_eq!(ids_on(&body), want, "{when}: page {page}");
     }
+}
+
+/// Saves the organization's form with a new name.
+async fn rename(client: &Client, id: i64, name: &str) {
+    let res = client
+        .post_multipart(
+            &format!("/organizations/{id}"),
+            &[("name", name), ("confirm_similar", "1")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
 }
 
 async fn set_deleted(app: &TestApp, name: &'static str, deleted: bool) {
@@ -95,24 +106,10 @@ async fn kept_matches_are_sliced_until_a_name_changes() {
     kestrel_pages(&app, &admin, "created").await;
     let plain = app.add_org("Osprey Clinic", None).await;
     kestrel_pages(&app, &admin, "warmed").await;
-    let res = admin
-        .post_multipart(
-            &format!("/organizations/{plain}"),
-            &[("name", "Kestrel Clinic"), ("confirm_similar", "1")],
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.body);
+    rename(&admin, plain, "Kestrel Clinic").await;
     assert_eq!(matching(&app, "kestrel", "name").await.len(), 7);
     kestrel_pages(&app, &admin, "renamed into the term").await;
-    let res = admin
-        .post_multipart(
-            &format!("/organizations/{plain}"),
-            &[("name", "Osprey Clinic"), ("confirm_similar", "1")],
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.body);
+    rename(&admin, plain, "Osprey Clinic").await;
     kestrel_pages(&app, &admin, "renamed out of the term").await;
     let gone = app
         .db(|c| {
@@ -154,24 +151,8 @@ async fn kept_matches_are_sliced_until_a_name_changes() {
     kestrel_pages(&app, &admin, "deleted in the database").await;
     set_deleted(&app, "Kestrel Dental 4", false).await;
     kestrel_pages(&app, &admin, "restored in the database").await;
-    app.db(|c| {
-        let names = ["Kestrel Dental 7", "Kestrel Dental 8"];
-        let values: Vec<OrgValues<'_>> = names
-            .iter()
-            .map(|name| OrgValues {
-                name,
-                short_name: "",
-                type_id: None,
-                status_id: None,
-                parent_id: None,
-                description: "",
-                quick_notes: "",
-                alert: "",
-            })
-            .collect();
-        store::insert_many(c, &values, None).unwrap();
-    })
-    .await;
+    app.db(|c| insert_named(c, &["Kestrel Dental 7".into(), "Kestrel Dental 8".into()]))
+        .await;
     assert_eq!(matching(&app, "kestrel", "name").await.len(), 7);
     kestrel_pages(&app, &admin, "inserted in the database").await;
 
