@@ -44,7 +44,7 @@ pub struct ListCaches {
     pub marks: marks::MarksCache,
     /// Which stretches of the name order may hold a search's text (`name_blocks`).
     pub blocks: name_blocks::NameBlocks,
-    /// The ordered matches of recent searches (`search_matches`).
+    /// What recent searches found: their ordered matches, their pages (`search_matches`).
     pub matches: search_matches::SearchMatches,
 }
 

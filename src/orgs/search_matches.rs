@@ -16,7 +16,7 @@
 //! organization in the order by update without moving the version).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Ids kept in all, at most (8 bytes each: 1.6 MB). One search has at most `search::GATHERED`.
 const KEPT_IDS: usize = 200_000;
@@ -72,20 +72,34 @@ impl Kept {
     }
 }
 
-/// The ordered matches kept, all of one version.
+/// What recent searches found, all of one version.
 #[derive(Default)]
 pub struct SearchMatches {
     kept: Mutex<Kept>,
 }
 
 impl SearchMatches {
-    /// The matches of `needle` in name order (backwards when `descending`), when they were
-    /// read at `newest` (the newest version the process has seen).
-    pub fn get(&self, newest: i64, needle: &str, descending: bool) -> Option<Arc<[i64]>> {
+    /// What is kept, when it is of `newest` (the newest version the process has seen).
+    fn at(&self, newest: i64) -> Option<MutexGuard<'_, Kept>> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.version != newest || newest <= 0 {
+        (kept.version == newest && newest > 0).then_some(kept)
+    }
+
+    /// What is kept, with room for `more` ids read after `label` was the newest version seen;
+    /// None when `label` is older than what is kept (then nothing is kept).
+    fn room(&self, label: i64, more: usize) -> Option<MutexGuard<'_, Kept>> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if label <= 0 || label < kept.version || more > KEPT_IDS {
             return None;
         }
+        kept.room(label, more);
+        Some(kept)
+    }
+
+    /// The matches of `needle` in name order (backwards when `descending`), when they were
+    /// read at `newest`.
+    pub fn get(&self, newest: i64, needle: &str, descending: bool) -> Option<Arc<[i64]>> {
+        let kept = self.at(newest)?;
         kept.searches.get(&(needle.to_owned(), descending)).cloned()
     }
 
@@ -93,11 +107,9 @@ impl SearchMatches {
     /// an older version are dropped; matches of a version older than those kept are not kept.
     /// When the bounds are reached, everything kept is dropped first.
     pub fn keep(&self, label: i64, needle: &str, descending: bool, ids: Arc<[i64]>) {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if label <= 0 || label < kept.version || ids.len() > KEPT_IDS {
+        let Some(mut kept) = self.room(label, ids.len()) else {
             return;
-        }
-        kept.room(label, ids.len());
+        };
         if let Some(old) = kept.searches.insert((needle.to_owned(), descending), ids) {
             kept.ids -= old.len();
         }
@@ -105,20 +117,14 @@ impl SearchMatches {
 
     /// The page of `key`, when it was shown at `newest`.
     pub fn page(&self, newest: i64, key: &PageKey) -> Option<Arc<KeptPage>> {
-        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.version != newest || newest <= 0 {
-            return None;
-        }
-        kept.pages.get(key).cloned()
+        self.at(newest)?.pages.get(key).cloned()
     }
 
     /// Keeps a page shown after `label` was the newest version seen (as `keep`).
     pub fn keep_page(&self, label: i64, key: PageKey, page: KeptPage) {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if label <= 0 || label < kept.version || page.ids.len() > KEPT_IDS {
+        let Some(mut kept) = self.room(label, page.ids.len()) else {
             return;
-        }
-        kept.room(label, page.ids.len());
+        };
         if let Some(old) = kept.pages.insert(key, Arc::new(page)) {
             kept.ids -= old.ids.len();
         }
