@@ -125,7 +125,16 @@ macro_rules! list_sql {
                     q = q.filter(organizations::type_id.eq(id));
                 }
                 if let Some(id) = query.status_id {
-                    q = q.filter(organizations::status_id.eq(id));
+                    // Out of the planner's sight: with two statuses of 85% and 15%, PostgreSQL
+                    // found a plan made for the rarer one cheaper than the kept one and planned
+                    // half the calls anew (66 us against 55 of execution at a million).
+                    q = q.filter(
+                        crate::db::prepared::<diesel::sql_types::Bool>(
+                            "organizations.status_id = (SELECT CAST(",
+                        )
+                        .big_int(id)
+                        .sql(" AS BIGINT))"),
+                    );
                 }
                 match query.psa_linked {
                     Some(true) => q = q.filter(organizations::psa_company_id.is_not_null()),
