@@ -25,8 +25,8 @@ pub struct AppState {
     /// Organization types and statuses, kept between requests (`orgs::kinds::KindsCache`).
     pub kinds: Arc<crate::orgs::kinds::KindsCache>,
     /// What the Organizations list keeps between requests: PostgreSQL's statistics of names for
-    /// a search, the marks for a typed page number, the name blocks of a search
-    /// (`orgs::ListCaches`).
+    /// a search, the marks for a typed page number, the name blocks of a search, what recent
+    /// searches found (`orgs::ListCaches`).
     pub lists: Arc<crate::orgs::ListCaches>,
 }
 
